@@ -1,0 +1,205 @@
+// Copyright 2026 The Wayback Authors.
+//
+// The event log: LogWriter appends committed transactions and restore points
+// to segments in a Storage; LogReader iterates them back, verifying every
+// block. The byte format is specified in src/log/segment_format.md.
+//
+// Objects (names sort in LSN order and carry the timeline; hex, zero-padded):
+//   log/TTTTTTTT-LLLLLLLLLLLLLLLL.seg    a sealed segment (immutable, footer)
+//   log/TTTTTTTT-LLLLLLLLLLLLLLLL.live   the live (unsealed) segment
+// where T is the timeline and L the first LSN of the segment.
+
+#ifndef WAYBACK_LOG_H_
+#define WAYBACK_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "wayback/clock.h"
+#include "wayback/storage.h"
+#include "wayback/types.h"
+
+namespace wayback {
+
+// When LogWriter::Append() returns.
+enum class Durability {
+  // Returns once the record is in the writer's buffer. A crash may lose it.
+  // Use case: bulk imports that can be redone.
+  kBuffered,
+  // Returns once the record is durable (fdatasync). Concurrent committers
+  // share one sync (group commit). Use case: the production write path.
+  kSync,
+};
+
+struct LogWriterOptions {
+  // Default: kSync.
+  Durability durability = Durability::kSync;
+  // The timeline written. Default: 1.
+  TimelineId timeline = kFirstTimeline;
+  // zstd level for blocks. Default: 3.
+  int compression_level = 3;
+  // A block is cut when its raw (uncompressed) records reach this size, and at
+  // every group commit in kSync mode. Default: 64 KiB.
+  size_t block_size = 64 * 1024;
+  // The live segment is sealed and a new one started when it reaches this
+  // many bytes ... Default: 64 MiB.
+  uint64_t segment_max_bytes = 64ull << 20;
+  // ... or when its first record is this old (this bounds the RPO of archived
+  // copies). Checked on every append and by the background timer. Default: 60 s.
+  absl::Duration segment_max_age = absl::Seconds(60);
+  // Source of commit times and segment ages. Default (null): Clock::Real().
+  Clock* clock = nullptr;
+  // Called (from the writer's thread) after a segment is sealed and published
+  // under its final name. Used by mirroring.
+  std::function<void(const std::string& object_name)> on_segment_sealed;
+};
+
+// What LogWriter::Open() found in the log.
+struct LogOpenReport {
+  // The last LSN in the log when opened (0 for an empty log).
+  Lsn last_lsn = kNoLsn;
+  CommitTime last_commit_time = 0;
+  // A torn tail cut from the newest unsealed segment: its name, the offset of
+  // the cut, and the bytes removed. Empty name if nothing was cut.
+  std::string torn_object;
+  uint64_t torn_offset = 0;
+  uint64_t torn_bytes = 0;
+};
+
+// Appends to the log of one timeline. Thread-safe: any number of threads may
+// call Append() concurrently; LSNs are assigned in the order the writer
+// serialises them. After any I/O error the writer stops: every later call
+// fails with kFailedPrecondition naming the first error, and nothing more is
+// acknowledged, until the log is reopened.
+class LogWriter {
+ public:
+  // Opens (or creates) the log in `storage` (not owned; must outlive the
+  // writer), which needs the `append` capability. Takes the log's lock: a
+  // second writer gets kFailedPrecondition. After a crash, keeps every complete
+  // block of the newest unsealed segment, cuts the torn tail (see report()),
+  // and continues the LSN sequence.
+  static absl::StatusOr<std::unique_ptr<LogWriter>> Open(
+      Storage* storage, const LogWriterOptions& options);
+
+  virtual ~LogWriter() = default;
+
+  // Appends a transaction and returns its LSN once it is as durable as
+  // options.durability says. kInvalidArgument if its commit_time precedes the
+  // previous record's, or it has a mutation with an invalid type.
+  virtual absl::StatusOr<Lsn> Append(const Transaction& txn) = 0;
+  // Appends a restore point marker named `name` (non-empty, at most 1024
+  // bytes). Its commit time follows the same rules as a transaction's.
+  virtual absl::StatusOr<Lsn> AppendRestorePoint(
+      std::string_view name, std::optional<CommitTime> commit_time = {}) = 0;
+  // Makes every appended record durable (even in kBuffered mode).
+  virtual absl::Status Sync() = 0;
+  // Seals the live segment now (if it holds records) and starts a new one on
+  // the next append.
+  virtual absl::Status Roll() = 0;
+  // Syncs and seals the live segment, and releases the lock. Further calls
+  // fail. The destructor calls Close() if it was not called.
+  virtual absl::Status Close() = 0;
+
+  // The last LSN assigned (0 before the first record).
+  virtual Lsn last_lsn() const = 0;
+  // The last LSN known durable.
+  virtual Lsn durable_lsn() const = 0;
+  virtual const LogOpenReport& open_report() const = 0;
+};
+
+// One block of a segment, as its index describes it.
+struct BlockInfo {
+  uint64_t offset = 0;  // Of the block header, from the start of the object.
+  uint32_t stored_size = 0;  // Header + compressed payload.
+  uint32_t raw_size = 0;     // Uncompressed records.
+  Lsn first_lsn = kNoLsn;
+  Lsn last_lsn = kNoLsn;
+  CommitTime first_commit_time = 0;
+  CommitTime last_commit_time = 0;
+  uint32_t record_count = 0;
+};
+
+// What a segment's header and footer (or, for a live segment, a scan of its
+// block headers) say of it.
+struct SegmentInfo {
+  std::string name;
+  TimelineId timeline = kFirstTimeline;
+  Lsn first_lsn = kNoLsn;
+  Lsn last_lsn = kNoLsn;  // first_lsn - 1 for an empty live segment.
+  CommitTime first_commit_time = 0;
+  CommitTime last_commit_time = 0;
+  uint64_t record_count = 0;
+  uint64_t transaction_count = 0;
+  uint64_t mutation_count = 0;
+  uint64_t raw_bytes = 0;  // Sum of the blocks' raw sizes.
+  uint64_t size = 0;       // Bytes of the object.
+  bool sealed = false;
+  // Bytes after the last complete block of a live segment (a torn tail).
+  uint64_t torn_bytes = 0;
+  std::vector<BlockInfo> blocks;
+};
+
+// Reads a segment's header and index. For a sealed segment this reads the
+// header and the footer only; for a live one it walks the block headers.
+// kDataLoss naming the object and offset on any inconsistency.
+absl::StatusOr<SegmentInfo> ReadSegmentInfo(Storage* storage,
+                                            std::string_view name);
+
+// Names of segment objects (see the top of this file).
+std::string SegmentObjectName(TimelineId timeline, Lsn first_lsn, bool sealed);
+// Parses a segment object name. False if `name` is not one.
+bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
+                            Lsn* first_lsn, bool* sealed);
+
+struct LogReaderOptions {
+  TimelineId timeline = kFirstTimeline;
+  // Start at this LSN (the first record returned has lsn >= start_lsn) ...
+  Lsn start_lsn = 1;
+  // ... or, if set, at the first record with commit_time >= start_time.
+  std::optional<CommitTime> start_time;
+  // Stop after this LSN (inclusive). Default: the end of the log.
+  Lsn stop_lsn = UINT64_MAX;
+  // Treat a torn tail of the newest live segment as the end of the log
+  // (reported by torn_tail()). If false, a torn tail is kDataLoss.
+  bool allow_torn_tail = true;
+};
+
+// Iterates the records of one timeline in LSN order, across segments, seeking
+// with the sealed segments' block indexes.
+//
+// States and outcomes of Next():
+//   - a record: returns a pointer to it, valid until the next call;
+//   - the end of the log: returns nullptr; torn_tail() says whether a torn
+//     tail of the live segment was cut there;
+//   - damage (bad checksum or length, an LSN hole, a missing segment, a commit
+//     time going backwards, a segment from another timeline): returns
+//     kDataLoss or kFailedPrecondition naming the object, the byte offset and
+//     the LSN. The error is sticky. An I/O error is returned as such, never as
+//     the end of the log.
+class LogReader {
+ public:
+  // `storage` is not owned and must outlive the reader.
+  static absl::StatusOr<std::unique_ptr<LogReader>> Open(
+      Storage* storage, const LogReaderOptions& options);
+  virtual ~LogReader() = default;
+
+  virtual absl::StatusOr<const LogRecord*> Next() = 0;
+
+  struct TornTail {
+    std::string object;
+    uint64_t offset = 0;
+    uint64_t bytes = 0;
+  };
+  // Set once Next() returned nullptr because of a torn tail.
+  virtual std::optional<TornTail> torn_tail() const = 0;
+};
+
+}  // namespace wayback
+
+#endif  // WAYBACK_LOG_H_

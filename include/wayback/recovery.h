@@ -1,0 +1,205 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Point-in-time recovery: the catalog of a repository, recovery targets,
+// plans, restore and verification. Semantics follow PostgreSQL's
+// recovery_target_* settings (see shared/DESIGN.md, "Guarantees").
+//
+//   auto storage = OpenStorage("/var/lib/app/wayback");
+//   auto catalog = Catalog::Open(storage->get());
+//   auto plan = PlanRecovery(**catalog, RecoveryTarget::Time(t));
+//   auto target = OpenRocksDBTarget("/restore/db");
+//   auto result = Restore(storage->get(), *plan, target->get(), {});
+
+#ifndef WAYBACK_RECOVERY_H_
+#define WAYBACK_RECOVERY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "wayback/log.h"
+#include "wayback/snapshot.h"
+#include "wayback/state_target.h"
+#include "wayback/storage.h"
+#include "wayback/types.h"
+
+namespace wayback {
+
+// Where replay stops. Exactly one kind per request.
+struct RecoveryTarget {
+  enum class Kind {
+    kTime,          // every transaction with commit_time <= time (< if exclusive)
+    kLsn,           // every record with lsn <= lsn (< if exclusive)
+    kTxid,          // up to and including the transaction with txid (before it if exclusive)
+    kRestorePoint,  // up to and including the named restore point
+    kLatest,        // everything in the log
+    kSnapshotOnly,  // the newest snapshot alone, no log
+  };
+  Kind kind = Kind::kLatest;
+  CommitTime time = 0;
+  Lsn lsn = kNoLsn;
+  uint64_t txid = 0;
+  std::string restore_point;
+  bool inclusive = true;
+  TimelineId timeline = kFirstTimeline;
+
+  static RecoveryTarget Time(CommitTime t, bool inclusive = true);
+  static RecoveryTarget AtLsn(Lsn lsn, bool inclusive = true);
+  static RecoveryTarget Txid(uint64_t txid, bool inclusive = true);
+  static RecoveryTarget RestorePoint(std::string name);
+  static RecoveryTarget Latest();
+  static RecoveryTarget SnapshotOnly();
+  // "time 2026-11-25T10:42:00.000001234Z inclusive", "lsn 42 exclusive", ...
+  std::string ToString() const;
+};
+
+// One commit, as plans and results name it.
+struct CommitRef {
+  Lsn lsn = kNoLsn;
+  CommitTime commit_time = 0;
+  std::optional<uint64_t> txid;
+};
+
+// A contiguous stretch of recoverable history on one timeline.
+struct RecoverableWindow {
+  TimelineId timeline = kFirstTimeline;
+  // The earliest state reachable: a snapshot's LSN, or 0 (the empty state)
+  // when the log starts at LSN 1.
+  Lsn earliest_lsn = kNoLsn;
+  CommitTime earliest_time = 0;  // Commit time at earliest_lsn (0 for empty).
+  Lsn latest_lsn = kNoLsn;
+  CommitTime latest_time = 0;
+};
+
+// Something the catalog noticed: a hole between segments, an overlap, a
+// stray temporary object, an unreadable object.
+struct CatalogProblem {
+  std::string object;
+  std::string message;
+  absl::StatusCode code = absl::StatusCode::kDataLoss;
+};
+
+// A repository as its objects describe it (names, headers, footers,
+// indexes). Immutable after Open(); thread-safe.
+class Catalog {
+ public:
+  // Lists the repository and reads every segment's and snapshot's header and
+  // footer. Damaged objects are recorded in problems(), not fatal.
+  static absl::StatusOr<std::unique_ptr<Catalog>> Open(Storage* storage);
+  virtual ~Catalog() = default;
+
+  virtual Storage* storage() const = 0;
+  // Sorted by (timeline, first_lsn).
+  virtual const std::vector<SegmentInfo>& segments() const = 0;
+  // Sorted by (timeline, lsn).
+  virtual const std::vector<SnapshotInfo>& snapshots() const = 0;
+  virtual const std::vector<RecoverableWindow>& windows() const = 0;
+  virtual const std::vector<CatalogProblem>& problems() const = 0;
+};
+
+// The resolved instant and the work a restore will do.
+struct RecoveryPlan {
+  RecoveryTarget target;
+  std::string repository;
+  // The snapshot loaded first; nullopt means the empty state before LSN 1.
+  std::optional<SnapshotInfo> snapshot;
+  // Records first_lsn..last_lsn are applied (none if last_lsn < first_lsn).
+  Lsn first_lsn = kNoLsn;
+  Lsn last_lsn = kNoLsn;
+  // The last commit included and the first excluded (absent at the ends).
+  std::optional<CommitRef> last_included;
+  std::optional<CommitRef> first_excluded;
+  // Segments read, in order.
+  std::vector<SegmentInfo> segments;
+  uint64_t bytes_to_read = 0;  // Snapshot plus the blocks of the log read.
+  RecoverableWindow window;    // The window the target lies in.
+  // Human-readable plan; every instant printed in UTC.
+  std::string ToString() const;
+};
+
+// Resolves `target` against the catalog using headers and indexes only.
+// kFailedPrecondition if the target cannot be reached (beyond the end of the
+// log, before the first snapshot, across a hole), kNotFound for an absent
+// restore point or txid; each message states the earliest and latest
+// reachable instants.
+absl::StatusOr<RecoveryPlan> PlanRecovery(const Catalog& catalog,
+                                          const RecoveryTarget& target);
+
+struct RestoreProgress {
+  uint64_t bytes_read = 0;
+  uint64_t bytes_total = 0;
+  uint64_t transactions_applied = 0;
+  uint64_t snapshot_pairs_loaded = 0;
+};
+
+struct RestoreOptions {
+  // Threads for verification and decompression. 0: hardware threads.
+  int threads = 0;
+  // Restore into a non-empty target (clearing it first).
+  bool force = false;
+  // Called now and then from the restoring thread.
+  std::function<void(const RestoreProgress&)> progress;
+};
+
+struct RestoreResult {
+  RecoveryPlan plan;
+  std::optional<CommitRef> last_applied;
+  Lsn first_not_applied = kNoLsn;  // plan.last_lsn + 1
+  uint64_t snapshot_pairs = 0;
+  uint64_t transactions_applied = 0;
+  uint64_t mutations_applied = 0;
+  uint64_t raw_bytes_applied = 0;  // Raw log bytes decoded and applied.
+  uint64_t bytes_read = 0;
+  absl::Duration elapsed;
+  // Digest of the target after Finish() (absent for callback targets).
+  std::optional<StateDigest> digest;
+  std::string ToString() const;
+};
+
+// Executes `plan` into `target`: loads the snapshot, rolls the log forward
+// and stops exactly. kFailedPrecondition if the target is not empty and
+// !options.force. Corruption stops the restore with an error naming the
+// object, offset and LSN; the target is then left marked incomplete.
+absl::StatusOr<RestoreResult> Restore(Storage* storage,
+                                      const RecoveryPlan& plan,
+                                      StateTarget* target,
+                                      const RestoreOptions& options = {});
+
+struct VerifyOptions {
+  // Also replay each snapshot forward to the next and compare digests.
+  bool restore_test = false;
+  int threads = 0;
+};
+
+struct VerifyReport {
+  std::vector<CatalogProblem> problems;  // Every problem, not only the first.
+  uint64_t segments_checked = 0;
+  uint64_t blocks_checked = 0;
+  uint64_t snapshots_checked = 0;
+  uint64_t restore_tests = 0;
+  bool ok() const { return problems.empty(); }
+  std::string ToString() const;
+};
+
+// Checks every block and snapshot checksum, LSN continuity, and each
+// snapshot's digest. Returns a report listing every problem; an error status
+// only when the check itself could not run.
+absl::StatusOr<VerifyReport> VerifyRepository(Storage* storage,
+                                              const VerifyOptions& options = {});
+
+// Formats a commit time as RFC 3339 UTC with nanoseconds:
+// "2026-11-25T10:42:00.000001234Z".
+std::string FormatCommitTime(CommitTime t);
+// Parses RFC 3339 with a mandatory offset ("Z" or "+01:00") and up to 9
+// fractional digits, or "@<unix-nanoseconds>". kInvalidArgument, showing both
+// accepted forms, otherwise.
+absl::StatusOr<CommitTime> ParseCommitTime(std::string_view text);
+
+}  // namespace wayback
+
+#endif  // WAYBACK_RECOVERY_H_

@@ -1,0 +1,115 @@
+// Copyright 2026 The Wayback Authors.
+//
+// State targets: where a restore puts the state it rebuilds. Built-in targets
+// are memory, RocksDB and a callback; applications may implement their own.
+// Every target passes one conformance suite (tests/target/).
+//
+// A restore drives a target through these calls, in this order:
+//   Begin()                    once; marks the target incomplete
+//   LoadSnapshot()             at most once, before any transaction
+//   ApplyTransaction()...      whole transactions in LSN order
+//   Finish()                   durable, marked complete with the result
+// Methods other than ApplyTransaction() have defaults so new operations do not
+// break existing targets. Not thread-safe unless a method says otherwise.
+
+#ifndef WAYBACK_STATE_TARGET_H_
+#define WAYBACK_STATE_TARGET_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "wayback/snapshot.h"
+#include "wayback/types.h"
+
+namespace wayback {
+
+// What a target records of the restore it holds.
+struct RestoreMarker {
+  std::string repository;    // URI of the repository.
+  std::string target;        // The recovery target, as text.
+  TimelineId timeline = kFirstTimeline;
+  Lsn last_applied_lsn = kNoLsn;
+  CommitTime last_applied_commit_time = 0;
+  bool complete = false;
+};
+
+class StateTarget {
+ public:
+  virtual ~StateTarget() = default;
+
+  // True if the target holds no key (and no restore marker).
+  virtual absl::StatusOr<bool> IsEmpty() = 0;
+  // Removes every key and marker (restoring over a non-empty target with
+  // force).
+  virtual absl::Status Clear() = 0;
+  // Starts a restore; the target records `marker` with complete=false.
+  virtual absl::Status Begin(const RestoreMarker& marker) { return absl::OkStatus(); }
+  // Bulk-loads a snapshot into an empty target. The default iterates the
+  // reader and puts every pair.
+  virtual absl::Status LoadSnapshot(SnapshotReader* snapshot);
+  // Applies a whole transaction (record->type == kTransaction).
+  virtual absl::Status ApplyTransaction(const LogRecord& record) = 0;
+  // Makes the state durable and records `marker` (complete=true).
+  virtual absl::Status Finish(const RestoreMarker& marker) { return absl::OkStatus(); }
+  // The restore marker the target holds, if any.
+  virtual absl::StatusOr<std::optional<RestoreMarker>> ReadMarker() {
+    return std::optional<RestoreMarker>();
+  }
+
+  // The state digest of the live pairs.
+  virtual absl::StatusOr<StateDigest> Digest() = 0;
+  // Visits every pair in key order (bytewise); stops early if fn returns
+  // false.
+  virtual absl::Status ForEach(
+      const std::function<bool(std::string_view key, std::string_view value)>&
+          fn) = 0;
+  // The value of one key, or nullopt.
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key) = 0;
+
+  // Key-partitioned apply (optional). If partitions() > 1, the replayer may
+  // call ApplyMutation(p, ...) concurrently from several threads, one thread
+  // per partition p, with every mutation of key k going to partition
+  // PartitionOf(k); the final state is exact because it depends only on the
+  // order of operations per key. Default: 1 partition (no partitioning).
+  virtual int partitions() const { return 1; }
+  virtual absl::Status ApplyMutation(int partition, const MutationView& m) {
+    return absl::UnimplementedError("partitioned apply");
+  }
+};
+
+// A stable partition function for key-partitioned apply.
+int PartitionOf(std::string_view key, int partitions);
+
+// A hash map in memory; sorted iteration on demand. `partitions` > 1 enables
+// key-partitioned parallel apply.
+std::unique_ptr<StateTarget> NewMemoryTarget(int partitions = 1);
+
+struct RocksDBTargetOptions {
+  // Create the database if missing. Default: true.
+  bool create_if_missing = true;
+  // Transactions per WriteBatch during replay. Default: 1024.
+  int transactions_per_batch = 1024;
+};
+// A RocksDB database at `path`. The application's pairs live in the default
+// column family and nothing else; the restore marker lives in the column
+// family "wayback". Replay writes with the WAL disabled and ends with a flush
+// and sync.
+absl::StatusOr<std::unique_ptr<StateTarget>> OpenRocksDBTarget(
+    std::string_view path, const RocksDBTargetOptions& options = {});
+
+// Calls the application's function for every transaction. Keeps no state of
+// its own: Digest(), ForEach() and Get() return kUnimplemented, IsEmpty()
+// returns true, LoadSnapshot() calls `on_snapshot_pair` per pair (or fails
+// with kUnimplemented if it is null).
+std::unique_ptr<StateTarget> NewCallbackTarget(
+    std::function<absl::Status(const LogRecord&)> on_transaction,
+    std::function<absl::Status(std::string_view key, std::string_view value)>
+        on_snapshot_pair = nullptr);
+
+}  // namespace wayback
+
+#endif  // WAYBACK_STATE_TARGET_H_

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Wayback with tests, and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+BUILD=${WAYBACK_BUILD_DIR:-build}
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DWAYBACK_BUILD_TESTS=ON -DWAYBACK_BUILD_BENCHMARKS=ON -DWAYBACK_BUILD_TOOLS=ON
+cmake --build "$BUILD" -j2
+cd "$BUILD" && ctest --output-on-failure -j2 "$@"

@@ -1,0 +1,2 @@
+// Placeholder until the log layer has sources.
+namespace wayback { void LogLayerPlaceholder() {} }

@@ -1,0 +1,2 @@
+// Placeholder until the recovery layer has sources.
+namespace wayback { void RecoveryLayerPlaceholder() {} }

@@ -1,0 +1,2 @@
+// Placeholder until the snapshot layer has sources.
+namespace wayback { void SnapshotLayerPlaceholder() {} }

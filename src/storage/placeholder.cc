@@ -1,0 +1,2 @@
+// Placeholder until the storage layer has sources.
+namespace wayback { void StorageLayerPlaceholder() {} }

@@ -1,0 +1,2 @@
+// Placeholder until the target layer has sources.
+namespace wayback { void TargetLayerPlaceholder() {} }

@@ -1,0 +1,1 @@
+// Placeholder: the storage layer owner writes the fault-injecting storage here.
