@@ -1,0 +1,1 @@
+# log benchmarks: wayback_add_bench(log_bench log_bench.cc) once it exists.

@@ -1,0 +1,2 @@
+// Placeholder until the workload layer has sources.
+namespace wayback { void WorkloadLayerPlaceholder() {} }
