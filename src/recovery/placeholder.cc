@@ -1,2 +1,0 @@
-// Placeholder until the recovery layer has sources.
-namespace wayback { void RecoveryLayerPlaceholder() {} }
