@@ -1,2 +1,0 @@
-// Placeholder until the storage layer has sources.
-namespace wayback { void StorageLayerPlaceholder() {} }
