@@ -1,0 +1,311 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Catalog::Open: the repository as its objects describe it. Only names,
+// segment headers/footers (or, for a live segment, its block headers) and
+// snapshot footers are read, so opening a catalog costs a listing plus a few
+// small reads per object, whatever the size of the log.
+//
+// Windows. A state at LSN n is reachable if some starting state at LSN s <= n
+// exists and the log holds every record s+1..n. Starting states are the
+// snapshots and, on timeline 1 when the log starts at LSN 1, the empty state
+// (LSN 0). Within one run of hole-free log the reachable LSNs from every
+// starting state in it form one interval; intervals that overlap merge into a
+// window. A hole therefore ends a window, and a snapshot after a hole starts a
+// new one.
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "src/recovery/internal.h"
+#include "src/util/errors.h"
+#include "wayback/recovery.h"
+#include "wayback/status.h"
+
+namespace wayback {
+namespace {
+
+using recovery_internal::LogRun;
+
+class CatalogImpl : public Catalog {
+ public:
+  explicit CatalogImpl(Storage* storage) : storage_(storage) {}
+
+  Storage* storage() const override { return storage_; }
+  const std::vector<SegmentInfo>& segments() const override {
+    return segments_;
+  }
+  const std::vector<SnapshotInfo>& snapshots() const override {
+    return snapshots_;
+  }
+  const std::vector<RecoverableWindow>& windows() const override {
+    return windows_;
+  }
+  const std::vector<CatalogProblem>& problems() const override {
+    return problems_;
+  }
+
+  absl::Status Load();
+
+ private:
+  void Problem(std::string object, std::string message, absl::StatusCode code) {
+    problems_.push_back({std::move(object), std::move(message), code});
+  }
+  absl::Status LoadSegments();
+  absl::Status LoadSnapshots();
+  void CheckSegmentSequence();
+  void ComputeWindows();
+
+  Storage* storage_;
+  std::vector<SegmentInfo> segments_;
+  std::vector<SnapshotInfo> snapshots_;
+  std::vector<RecoverableWindow> windows_;
+  std::vector<CatalogProblem> problems_;
+};
+
+bool IsTemporary(std::string_view name) {
+  return absl::EndsWith(AV(name), ".tmp");
+}
+
+// An error of the storage itself (not of the object's bytes) aborts Open:
+// a repository we could not read is not a repository with a missing object.
+bool IsIoError(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kInternal ||
+         s.code() == absl::StatusCode::kPermissionDenied ||
+         s.code() == absl::StatusCode::kUnauthenticated;
+}
+
+absl::Status CatalogImpl::LoadSegments() {
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
+                           storage_->List("log/"));
+  std::vector<SegmentInfo> found;
+  for (const ObjectInfo& o : objects) {
+    if (IsTemporary(o.name)) {
+      Problem(o.name,
+              "stray temporary object (an abandoned or in-flight write); not "
+              "part of the log",
+              absl::StatusCode::kAborted);
+      continue;
+    }
+    TimelineId timeline;
+    Lsn first_lsn;
+    bool sealed;
+    if (!ParseSegmentObjectName(o.name, &timeline, &first_lsn, &sealed)) {
+      // The writer's lock and other bookkeeping objects live here too; only
+      // names that look like segments but are not are worth reporting.
+      if (absl::EndsWith(AV(o.name), ".seg") ||
+          absl::EndsWith(AV(o.name), ".live")) {
+        Problem(o.name, "malformed segment object name",
+                absl::StatusCode::kInvalidArgument);
+      }
+      continue;
+    }
+    absl::StatusOr<SegmentInfo> info = ReadSegmentInfo(storage_, o.name);
+    if (!info.ok()) {
+      if (IsIoError(info.status())) return info.status();
+      Problem(o.name, std::string(info.status().message()),
+              info.status().code());
+      continue;
+    }
+    if (info->timeline != timeline || info->first_lsn != first_lsn) {
+      Problem(o.name,
+              absl::StrCat("segment header says timeline ", info->timeline,
+                           " first lsn ", info->first_lsn,
+                           ", which contradicts its name"),
+              absl::StatusCode::kDataLoss);
+      continue;
+    }
+    if (info->torn_bytes > 0) {
+      Problem(o.name,
+              absl::StrCat("torn tail: ", info->torn_bytes,
+                           " bytes after the last complete block (at offset ",
+                           info->size - info->torn_bytes,
+                           ") are ignored; they were never acknowledged "
+                           "durable if this is the newest segment"),
+              absl::StatusCode::kOutOfRange);
+    }
+    found.push_back(std::move(*info));
+  }
+  // Sealed before live for the same start: a crash between publishing the
+  // sealed copy and deleting the live one leaves both, and the sealed one is
+  // the complete, indexed version.
+  std::sort(found.begin(), found.end(),
+            [](const SegmentInfo& a, const SegmentInfo& b) {
+              return std::make_tuple(a.timeline, a.first_lsn, !a.sealed) <
+                     std::make_tuple(b.timeline, b.first_lsn, !b.sealed);
+            });
+  for (SegmentInfo& s : found) {
+    if (!segments_.empty()) {
+      const SegmentInfo& prev = segments_.back();
+      if (prev.timeline == s.timeline && s.last_lsn >= s.first_lsn &&
+          s.first_lsn <= prev.last_lsn) {
+        if (prev.first_lsn == s.first_lsn && prev.sealed && !s.sealed &&
+            s.last_lsn <= prev.last_lsn) {
+          Problem(s.name,
+                  absl::StrCat("live segment superseded by sealed ", prev.name,
+                               " (left over from an interrupted seal); "
+                               "ignored"),
+                  absl::StatusCode::kAlreadyExists);
+        } else {
+          Problem(s.name,
+                  absl::StrCat("overlaps ", prev.name, ": lsn ", s.first_lsn,
+                               "..", s.last_lsn, " against ", prev.first_lsn,
+                               "..", prev.last_lsn, "; ignored"),
+                  absl::StatusCode::kDataLoss);
+        }
+        continue;
+      }
+    }
+    segments_.push_back(std::move(s));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogImpl::LoadSnapshots() {
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
+                           storage_->List("snap/"));
+  for (const ObjectInfo& o : objects) {
+    if (IsTemporary(o.name)) {
+      Problem(o.name,
+              "stray temporary object (an abandoned or in-flight snapshot "
+              "write); not a snapshot",
+              absl::StatusCode::kAborted);
+      continue;
+    }
+    TimelineId timeline;
+    Lsn lsn;
+    if (!ParseSnapshotObjectName(o.name, &timeline, &lsn)) {
+      if (absl::EndsWith(AV(o.name), ".snap")) {
+        Problem(o.name, "malformed snapshot object name",
+                absl::StatusCode::kInvalidArgument);
+      }
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<SnapshotReader>> reader =
+        SnapshotReader::Open(storage_, o.name);
+    if (!reader.ok()) {
+      if (IsIoError(reader.status())) return reader.status();
+      Problem(o.name, std::string(reader.status().message()),
+              reader.status().code());
+      continue;
+    }
+    const SnapshotInfo& info = (*reader)->info();
+    if (info.timeline != timeline || info.lsn != lsn) {
+      Problem(o.name,
+              absl::StrCat("snapshot footer says timeline ", info.timeline,
+                           " lsn ", info.lsn, ", which contradicts its name"),
+              absl::StatusCode::kDataLoss);
+      continue;
+    }
+    snapshots_.push_back(info);
+  }
+  std::sort(snapshots_.begin(), snapshots_.end(),
+            [](const SnapshotInfo& a, const SnapshotInfo& b) {
+              return std::make_pair(a.timeline, a.lsn) <
+                     std::make_pair(b.timeline, b.lsn);
+            });
+  return absl::OkStatus();
+}
+
+void CatalogImpl::CheckSegmentSequence() {
+  for (size_t i = 1; i < segments_.size(); ++i) {
+    const SegmentInfo& prev = segments_[i - 1];
+    const SegmentInfo& s = segments_[i];
+    if (prev.timeline != s.timeline) continue;
+    if (s.first_lsn > prev.last_lsn + 1) {
+      Problem(s.name,
+              absl::StrCat("hole in the log: lsn ", prev.last_lsn + 1, "..",
+                           s.first_lsn - 1, " missing between ", prev.name,
+                           " and ", s.name),
+              absl::StatusCode::kFailedPrecondition);
+    }
+    if (!prev.sealed && prev.last_lsn >= prev.first_lsn) {
+      Problem(prev.name,
+              "live (unsealed) segment followed by a later segment; the "
+              "writer did not seal it",
+              absl::StatusCode::kFailedPrecondition);
+    }
+    if (s.first_commit_time < prev.last_commit_time &&
+        s.last_lsn >= s.first_lsn && prev.last_lsn >= prev.first_lsn) {
+      Problem(s.name,
+              absl::StrCat("commit time goes backwards from ", prev.name),
+              absl::StatusCode::kDataLoss);
+    }
+  }
+}
+
+void CatalogImpl::ComputeWindows() {
+  const std::vector<LogRun> runs = recovery_internal::ComputeRuns(segments_);
+  // Candidate intervals [start, end], each with the commit times at its ends.
+  struct Interval {
+    TimelineId timeline;
+    Lsn start, end;
+    CommitTime start_time, end_time;
+  };
+  std::vector<Interval> intervals;
+  for (const LogRun& r : runs) {
+    if (r.timeline == kFirstTimeline && r.first_lsn == 1) {
+      intervals.push_back({r.timeline, 0, r.last_lsn, 0, r.last_commit_time});
+    }
+  }
+  for (const SnapshotInfo& s : snapshots_) {
+    Interval iv{s.timeline, s.lsn, s.lsn, s.commit_time, s.commit_time};
+    for (const LogRun& r : runs) {
+      if (r.timeline == s.timeline && r.first_lsn <= s.lsn + 1 &&
+          s.lsn + 1 <= r.last_lsn) {
+        iv.end = r.last_lsn;
+        iv.end_time = r.last_commit_time;
+        break;
+      }
+    }
+    intervals.push_back(iv);
+  }
+  std::sort(intervals.begin(), intervals.end(),
+            [](const Interval& a, const Interval& b) {
+              return std::make_tuple(a.timeline, a.start, a.end) <
+                     std::make_tuple(b.timeline, b.start, b.end);
+            });
+  for (const Interval& iv : intervals) {
+    if (!windows_.empty()) {
+      RecoverableWindow& w = windows_.back();
+      if (w.timeline == iv.timeline && iv.start <= w.latest_lsn) {
+        if (iv.end > w.latest_lsn) {
+          w.latest_lsn = iv.end;
+          w.latest_time = iv.end_time;
+        }
+        continue;
+      }
+    }
+    RecoverableWindow w;
+    w.timeline = iv.timeline;
+    w.earliest_lsn = iv.start;
+    w.earliest_time = iv.start_time;
+    w.latest_lsn = iv.end;
+    w.latest_time = iv.end_time;
+    windows_.push_back(w);
+  }
+}
+
+absl::Status CatalogImpl::Load() {
+  WAYBACK_RETURN_IF_ERROR(LoadSegments());
+  WAYBACK_RETURN_IF_ERROR(LoadSnapshots());
+  CheckSegmentSequence();
+  ComputeWindows();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(Storage* storage) {
+  auto catalog = std::make_unique<CatalogImpl>(storage);
+  WAYBACK_RETURN_IF_ERROR(catalog->Load());
+  return std::unique_ptr<Catalog>(std::move(catalog));
+}
+
+}  // namespace wayback
