@@ -1,2 +1,0 @@
-// Placeholder until the snapshot layer has sources.
-namespace wayback { void SnapshotLayerPlaceholder() {} }

@@ -1,0 +1,196 @@
+// Copyright 2026 The Wayback Authors.
+//
+// The implementation classes behind wayback/snapshot.h, exposed to the other
+// layers for the paths the public interface does not cover:
+//
+//  * SnapshotFile: a SnapshotReader that also hands out whole verified,
+//    decompressed blocks of sorted pairs (SnapshotBlock), one per call,
+//    thread-safe across distinct SnapshotBlock buffers. A bulk loader (the
+//    RocksDB target turning blocks into SST files, the memory target
+//    reserving capacity) reads blocks on a worker pool and walks each one's
+//    pairs without any allocation.
+//  * SnapshotFileWriter: a SnapshotWriter that reports the bytes it holds (the
+//    bounded-memory guarantee, checked by tests).
+//
+// Get a SnapshotFile from a public SnapshotReader with AsSnapshotFile(): every
+// reader SnapshotReader::Open() returns is one.
+
+#ifndef WAYBACK_SRC_SNAPSHOT_SNAPSHOT_FILE_H_
+#define WAYBACK_SRC_SNAPSHOT_SNAPSHOT_FILE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/snapshot/snapshot_format.h"
+#include "src/util/compression.h"
+#include "wayback/snapshot.h"
+#include "wayback/storage.h"
+
+namespace wayback {
+
+// A growable byte buffer that is never zero-filled (std::string::resize
+// would clear every byte it adds: wasted work before zstd overwrites them).
+class ByteBuffer {
+ public:
+  // Makes room for n bytes; keeps no old contents.
+  char* Reserve(size_t n) {
+    if (n > capacity_) {
+      data_.reset(new char[n]);
+      capacity_ = n;
+    }
+    return data_.get();
+  }
+  char* data() const { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+};
+
+// One block of a snapshot, verified (CRC32C, sizes, pair count, key order,
+// first and last key equal to the index's) and decompressed. Reusable: each
+// SnapshotFile::ReadBlock() into the same SnapshotBlock reuses its buffers.
+// Not thread-safe; use one per thread.
+class SnapshotBlock {
+ public:
+  SnapshotBlock() = default;
+  SnapshotBlock(const SnapshotBlock&) = delete;
+  SnapshotBlock& operator=(const SnapshotBlock&) = delete;
+
+  // Which block of the snapshot this is; SIZE_MAX before the first read.
+  size_t index() const { return index_; }
+  uint32_t pair_count() const { return pair_count_; }
+  // The raw bytes: pair_count() pairs, each varint64 key length, varint64
+  // value length, key, value (snapshot_format.md, "Block contents").
+  std::string_view raw() const { return raw_; }
+
+  // Walks the pairs in key order. The views point into the block and stay
+  // valid until the next ReadBlock() into it. Allocation-free.
+  class Iterator {
+   public:
+    explicit Iterator(std::string_view raw) : rest_(raw) {}
+    // Stores the next pair and returns true, or returns false at the end.
+    // (The block was checked when read, so there is no error case.)
+    bool Next(std::string_view* key, std::string_view* value) {
+      return !rest_.empty() && snapshot_format::GetPair(&rest_, key, value);
+    }
+
+   private:
+    std::string_view rest_;
+  };
+  Iterator pairs() const { return Iterator(raw_); }
+
+  // Bytes held by the buffers.
+  size_t buffered_bytes() const {
+    return compressed_.capacity() + raw_buffer_.capacity();
+  }
+
+ private:
+  friend class SnapshotFile;
+  size_t index_ = SIZE_MAX;
+  uint32_t pair_count_ = 0;
+  std::string_view raw_;
+  ByteBuffer compressed_;
+  ByteBuffer raw_buffer_;
+  ZstdDecompressor zstd_;
+};
+
+// A snapshot open for reading (the implementation of SnapshotReader).
+// Thread-safe after Open(): every method may be called concurrently, given
+// distinct SnapshotBlock buffers.
+class SnapshotFile final : public SnapshotReader {
+ public:
+  // Reads the header, the footer and the index, and checks them (see
+  // snapshot_format.md, "Reading"). kDataLoss naming the object, the offset
+  // and the LSN on damage; the storage's own code on an I/O error.
+  static absl::StatusOr<std::unique_ptr<SnapshotFile>> Open(
+      Storage* storage, std::string_view name);
+
+  const SnapshotInfo& info() const override { return info_; }
+  std::unique_ptr<SnapshotIterator> NewIterator() override;
+  std::unique_ptr<SnapshotIterator> NewRangeIterator(
+      std::string_view begin, std::string_view end) override;
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) override;
+  absl::Status Verify() override;
+
+  // The block index, in key order. Each entry's keys view memory this object
+  // owns.
+  size_t block_count() const { return index_.size(); }
+  const snapshot_format::IndexEntry& block(size_t i) const { return index_[i]; }
+  // The first block whose last key is >= key: the only block that can hold
+  // `key`, or block_count() if every key is smaller.
+  size_t FindBlock(std::string_view key) const;
+  // Reads block i, verifies it and decompresses it into *block.
+  absl::Status ReadBlock(size_t i, SnapshotBlock* block) const;
+
+ private:
+  SnapshotFile() = default;
+  absl::Status Corruption(uint64_t offset, std::string_view what) const;
+
+  std::string name_;
+  std::unique_ptr<ReadableObject> object_;
+  SnapshotInfo info_;
+  std::string index_bytes_;
+  std::vector<snapshot_format::IndexEntry> index_;
+};
+
+// The SnapshotFile behind a reader SnapshotReader::Open() returned, or null
+// for a reader of another kind.
+inline SnapshotFile* AsSnapshotFile(SnapshotReader* reader) {
+  return dynamic_cast<SnapshotFile*>(reader);
+}
+
+// The implementation of SnapshotWriter.
+class SnapshotFileWriter final : public SnapshotWriter {
+ public:
+  // Checks the options (kInvalidArgument: timeline 0, block_size 0 or above
+  // kMaxBlockRawSize), creates the object and writes its header.
+  static absl::StatusOr<std::unique_ptr<SnapshotFileWriter>> Create(
+      Storage* storage, const SnapshotWriterOptions& options);
+  ~SnapshotFileWriter() override;
+
+  absl::Status Add(std::string_view key, std::string_view value) override;
+  absl::StatusOr<SnapshotInfo> Finish() override;
+
+  // Bytes the writer holds in memory now: the block being filled, the
+  // compression buffer, the index and the last key (capacities, not sizes).
+  size_t buffered_bytes() const;
+  // The most buffered_bytes() has been, sampled at each block boundary.
+  size_t peak_buffered_bytes() const { return peak_buffered_; }
+
+ private:
+  SnapshotFileWriter(const SnapshotWriterOptions& options, std::string name,
+                     std::unique_ptr<ObjectWriter> object);
+  absl::Status FlushBlock();
+  absl::Status Append(std::string_view data);
+
+  const SnapshotWriterOptions options_;
+  const std::string name_;
+  std::unique_ptr<ObjectWriter> object_;
+  ZstdCompressor compressor_;
+  absl::Status status_;  // The first error; sticky.
+  bool finished_ = false;
+  uint64_t offset_ = 0;  // Bytes appended so far.
+  std::string block_;    // Raw pairs of the block being filled.
+  uint32_t block_pairs_ = 0;
+  std::string compressed_;
+  std::string index_;
+  std::string last_key_;
+  uint64_t pair_count_ = 0;
+  uint64_t raw_bytes_ = 0;
+  uint32_t block_count_ = 0;
+  StateDigest digest_;
+  size_t peak_buffered_ = 0;
+};
+
+}  // namespace wayback
+
+#endif  // WAYBACK_SRC_SNAPSHOT_SNAPSHOT_FILE_H_

@@ -1,0 +1,135 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Helpers for the snapshot tests: a model of a snapshot's contents, an
+// independent implementation of the state digest (straight from the spec,
+// sharing no code with src/util/digest.cc), and byte surgery.
+
+#ifndef WAYBACK_TESTS_SNAPSHOT_SNAPSHOT_TEST_UTIL_H_
+#define WAYBACK_TESTS_SNAPSHOT_SNAPSHOT_TEST_UTIL_H_
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gtest/gtest.h"
+#include "src/util/crc32c.h"
+#include "wayback/snapshot.h"
+#include "wayback/storage.h"
+
+namespace wayback::testing {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// The state digest as snapshot_format.md defines it, computed from scratch:
+// sum mod 2^128 of XXH3-128(varint64(len(key)) || key || value), plus count.
+inline StateDigest IndependentDigest(const Pairs& pairs) {
+  unsigned __int128 sum = 0;
+  for (const auto& [k, v] : pairs) {
+    std::string buf;
+    uint64_t n = k.size();
+    do {
+      unsigned char byte = n & 0x7f;
+      n >>= 7;
+      if (n != 0) byte |= 0x80;
+      buf.push_back(static_cast<char>(byte));
+    } while (n != 0);
+    buf += k;
+    buf += v;
+    XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
+    sum += (static_cast<unsigned __int128>(h.high64) << 64) | h.low64;
+  }
+  StateDigest d;
+  d.sum_low = static_cast<uint64_t>(sum);
+  d.sum_high = static_cast<uint64_t>(sum >> 64);
+  d.count = pairs.size();
+  return d;
+}
+
+// Writes `pairs` (already sorted) as a snapshot.
+inline absl::StatusOr<SnapshotInfo> WritePairs(
+    Storage* storage, const SnapshotWriterOptions& options,
+    const Pairs& pairs) {
+  size_t i = 0;
+  return WriteSnapshot(storage, options,
+                       [&](std::string_view* k, std::string_view* v) {
+                         if (i == pairs.size()) return false;
+                         *k = pairs[i].first;
+                         *v = pairs[i].second;
+                         ++i;
+                         return true;
+                       });
+}
+
+// Drains an iterator into owned pairs; returns its final status.
+inline absl::Status Drain(SnapshotIterator* it, Pairs* out) {
+  std::string_view k, v;
+  while (it->Next(&k, &v)) out->emplace_back(std::string(k), std::string(v));
+  return it->status();
+}
+
+// Random sorted unique pairs with binary keys of 1..max_key bytes.
+inline Pairs RandomPairs(uint32_t seed, size_t n, size_t max_key,
+                         size_t max_value) {
+  std::mt19937_64 rng(seed);
+  std::map<std::string, std::string> m;
+  while (m.size() < n) {
+    std::string k(1 + rng() % max_key, '\0');
+    for (char& c : k) c = static_cast<char>(rng());
+    std::string v(rng() % (max_value + 1), '\0');
+    for (char& c : v) c = static_cast<char>('a' + rng() % 26);
+    m[k] = v;
+  }
+  return Pairs(m.begin(), m.end());
+}
+
+// Replaces an object's bytes (byte surgery).
+inline void Overwrite(Storage* storage, const std::string& name,
+                      std::string_view bytes) {
+  ASSERT_TRUE(storage->Delete(name).ok());
+  ASSERT_TRUE(storage->WriteAll(name, bytes).ok());
+}
+
+inline uint32_t Fixed32At(const std::string& s, size_t off) {
+  uint32_t v;
+  std::memcpy(&v, s.data() + off, 4);
+  return v;
+}
+inline uint64_t Fixed64At(const std::string& s, size_t off) {
+  uint64_t v;
+  std::memcpy(&v, s.data() + off, 8);
+  return v;
+}
+inline void SetFixed32(std::string* s, size_t off, uint32_t v) {
+  std::memcpy(s->data() + off, &v, 4);
+}
+inline void SetFixed64(std::string* s, size_t off, uint64_t v) {
+  std::memcpy(s->data() + off, &v, 8);
+}
+
+// Recomputes the header / footer CRC after an edit (to reach the checks
+// behind the CRC).
+inline void FixHeaderCrc(std::string* s) {
+  SetFixed32(s, 92, crc32c::Mask(crc32c::Value(s->data(), 92)));
+}
+inline void FixFooterCrc(std::string* s) {
+  size_t f = s->size() - 104;
+  SetFixed32(s, f + 92, crc32c::Mask(crc32c::Value(s->data() + f, 92)));
+}
+// Recomputes the CRC of the block whose header is at `off`.
+inline void FixBlockCrc(std::string* s, size_t off) {
+  uint32_t compressed = Fixed32At(*s, off + 4);
+  uint32_t crc = crc32c::Value(s->data() + off + 4, 12 + compressed);
+  SetFixed32(s, off, crc32c::Mask(crc));
+}
+
+}  // namespace wayback::testing
+
+#endif  // WAYBACK_TESTS_SNAPSHOT_SNAPSHOT_TEST_UTIL_H_
