@@ -1,0 +1,253 @@
+// Copyright 2026 The Wayback Authors.
+//
+// LogReader: walks the segments of one timeline in LSN order. Sealed segments
+// are opened through their footer (header + footer reads only) and entered at
+// the block the index names; the newest live segment is walked block by block
+// with every payload checksum verified up front, so that the torn-tail rule
+// (segment_format.md, "Reader rules") is decided before any record of it is
+// returned.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "src/log/block.h"
+#include "src/log/segment.h"
+#include "src/util/errors.h"
+#include "wayback/log.h"
+#include "wayback/status.h"
+
+namespace wayback {
+namespace {
+
+using log_format::LoadedSegment;
+
+class LogReaderImpl : public LogReader {
+ public:
+  LogReaderImpl(Storage* storage, const LogReaderOptions& options)
+      : storage_(storage), opt_(options) {}
+
+  absl::Status Init();
+  absl::StatusOr<const LogRecord*> Next() override {
+    if (!error_.ok()) return error_;
+    auto r = NextImpl();
+    if (!r.ok()) error_ = r.status();
+    return r;
+  }
+  std::optional<TornTail> torn_tail() const override { return torn_; }
+
+ private:
+  struct Seg {
+    std::string name;
+    Lsn first_lsn;
+    bool sealed;
+  };
+  absl::StatusOr<const LogRecord*> NextImpl();
+  // Loads segs_[i] into *out (verifying a live segment's payloads).
+  absl::Status Load(size_t i, LoadedSegment* out);
+  // Makes segs_[i] the current segment, entering it at block `block`.
+  absl::Status Enter(size_t i, size_t block);
+  absl::Status ReadBlock();
+
+  Storage* const storage_;
+  const LogReaderOptions opt_;
+  std::vector<Seg> segs_;
+  absl::Status error_;
+  std::optional<TornTail> torn_;
+  bool done_ = false;
+
+  size_t seg_ = 0;  // Index of the current segment in segs_.
+  LoadedSegment cur_;
+  bool have_cur_ = false;
+  size_t block_ = 0;  // Next block of cur_ to read.
+  // The last record handed out or skipped (continuity checks).
+  Lsn prev_lsn_ = kNoLsn;
+  CommitTime prev_time_ = 0;
+  bool have_prev_ = false;
+
+  ZstdDecompressor dec_;
+  std::string read_buf_;
+  log_format::DecodedBlock block_data_;
+  size_t rec_ = 0;  // Next record of block_data_.
+};
+
+absl::Status LogReaderImpl::Load(size_t i, LoadedSegment* out) {
+  const bool newest = i + 1 == segs_.size();
+  return log_format::LoadSegment(
+      storage_, segs_[i].name,
+      /*verify_live_payloads=*/!segs_[i].sealed && newest, out);
+}
+
+absl::Status LogReaderImpl::Init() {
+  if (opt_.timeline == 0) return absl::InvalidArgumentError("timeline 0");
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
+                           storage_->List(log_format::kLogPrefix));
+  for (const ObjectInfo& o : objects) {
+    TimelineId t;
+    Lsn first;
+    bool sealed;
+    if (!ParseSegmentObjectName(o.name, &t, &first, &sealed) ||
+        t != opt_.timeline) {
+      continue;
+    }
+    segs_.push_back({o.name, first, sealed});
+  }
+  std::sort(segs_.begin(), segs_.end(), [](const Seg& a, const Seg& b) {
+    return a.first_lsn != b.first_lsn ? a.first_lsn < b.first_lsn
+                                      : a.sealed > b.sealed;
+  });
+  // A live object beside a sealed one of the same first LSN is a leftover of
+  // a non-atomic publish; the sealed one is whole.
+  for (size_t i = 0; i + 1 < segs_.size();) {
+    if (segs_[i].first_lsn == segs_[i + 1].first_lsn) {
+      segs_.erase(segs_.begin() + i + 1);
+    } else {
+      ++i;
+    }
+  }
+  if (segs_.empty()) {
+    done_ = true;
+    return absl::OkStatus();
+  }
+  if (opt_.start_time) {
+    // Commit times never go back along the log, so "the segment's last
+    // commit time >= start" is monotone in the segment index: binary search,
+    // reading headers and footers only.
+    size_t lo = 0, hi = segs_.size();
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      LoadedSegment s;
+      WAYBACK_RETURN_IF_ERROR(Load(mid, &s));
+      if (!s.info.blocks.empty() &&
+          s.info.last_commit_time >= *opt_.start_time) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    if (lo == segs_.size()) lo = segs_.size() - 1;  // Ends the log there.
+    WAYBACK_RETURN_IF_ERROR(Load(lo, &cur_));
+    have_cur_ = true;
+    seg_ = lo;
+    const auto& blocks = cur_.info.blocks;
+    block_ = std::lower_bound(blocks.begin(), blocks.end(), *opt_.start_time,
+                              [](const BlockInfo& b, CommitTime t) {
+                                return b.last_commit_time < t;
+                              }) -
+             blocks.begin();
+    return absl::OkStatus();
+  }
+  if (opt_.start_lsn < segs_[0].first_lsn) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log of timeline ", opt_.timeline, " starts at LSN ",
+                     segs_[0].first_lsn, " (", segs_[0].name, "); LSN ",
+                     opt_.start_lsn, " is not in the repository"));
+  }
+  size_t i =
+      std::upper_bound(segs_.begin(), segs_.end(), opt_.start_lsn,
+                       [](Lsn l, const Seg& s) { return l < s.first_lsn; }) -
+      segs_.begin() - 1;
+  WAYBACK_RETURN_IF_ERROR(Load(i, &cur_));
+  have_cur_ = true;
+  seg_ = i;
+  const auto& blocks = cur_.info.blocks;
+  block_ = std::lower_bound(
+               blocks.begin(), blocks.end(), opt_.start_lsn,
+               [](const BlockInfo& b, Lsn l) { return b.last_lsn < l; }) -
+           blocks.begin();
+  return absl::OkStatus();
+}
+
+absl::Status LogReaderImpl::ReadBlock() {
+  const SegmentInfo& info = cur_.info;
+  const BlockInfo& b = info.blocks[block_];
+  WAYBACK_ASSIGN_OR_RETURN(
+      std::string_view bytes,
+      log_format::ReadExact(*cur_.object, info.name, b.offset, b.stored_size,
+                            &read_buf_));
+  log_format::BlockHeader h;
+  WAYBACK_RETURN_IF_ERROR(
+      log_format::DecodeBlockHeader(info.name, b.offset, bytes, &h));
+  if (h.first_lsn != b.first_lsn || h.last_lsn != b.last_lsn ||
+      h.stored_size + log_format::kBlockHeaderSize != b.stored_size ||
+      h.raw_size != b.raw_size || h.first_commit_time != b.first_commit_time ||
+      h.last_commit_time != b.last_commit_time) {
+    return CorruptionAt(info.name, b.offset, h.first_lsn,
+                        "block header disagrees with the segment index");
+  }
+  if (have_prev_) {
+    WAYBACK_RETURN_IF_ERROR(log_format::CheckBlockFollows(
+        info.name, b.offset, h, prev_lsn_, prev_time_));
+  }
+  WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
+      info.name, b.offset, h, bytes.substr(log_format::kBlockHeaderSize), &dec_,
+      &block_data_));
+  ++block_;
+  rec_ = 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const LogRecord*> LogReaderImpl::NextImpl() {
+  while (!done_) {
+    if (rec_ < block_data_.records.size()) {
+      const LogRecord& r = block_data_.records[rec_++];
+      prev_lsn_ = r.lsn;
+      prev_time_ = r.commit_time;
+      have_prev_ = true;
+      if (r.lsn > opt_.stop_lsn) {
+        done_ = true;
+        break;
+      }
+      if (r.lsn < opt_.start_lsn) continue;
+      if (opt_.start_time && r.commit_time < *opt_.start_time) continue;
+      return &r;
+    }
+    if (block_ < cur_.info.blocks.size()) {
+      WAYBACK_RETURN_IF_ERROR(ReadBlock());
+      continue;
+    }
+    // The end of the current segment.
+    const SegmentInfo& info = cur_.info;
+    const bool newest = seg_ + 1 == segs_.size();
+    if (info.torn_bytes > 0) {
+      const uint64_t off = cur_.header_torn ? 0 : cur_.valid_end;
+      if (!newest || !opt_.allow_torn_tail) {
+        return CorruptionAt(info.name, off, info.last_lsn + 1,
+                            absl::StrCat(cur_.torn_reason, " (",
+                                         info.torn_bytes, " bytes cut off",
+                                         newest ? "; torn tails are not allowed"
+                                                : "; not the newest segment",
+                                         ")"));
+      }
+      torn_ = TornTail{info.name, off, info.torn_bytes};
+    }
+    if (newest) {
+      done_ = true;
+      break;
+    }
+    const Lsn last = cur_.header_torn ? info.first_lsn - 1 : info.last_lsn;
+    const std::string prev_name = info.name;
+    LoadedSegment next;
+    WAYBACK_RETURN_IF_ERROR(Load(seg_ + 1, &next));
+    if (next.info.first_lsn != last + 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "log hole: ", prev_name, " ends at LSN ", last,
+          " but the next segment ", next.info.name, " starts at LSN ",
+          next.info.first_lsn, " (a missing segment?)"));
+    }
+    cur_ = std::move(next);
+    ++seg_;
+    block_ = 0;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogReader>> LogReader::Open(
+    Storage* storage, const LogReaderOptions& options) {
+  auto r = std::make_unique<LogReaderImpl>(storage, options);
+  WAYBACK_RETURN_IF_ERROR(r->Init());
+  return std::unique_ptr<LogReader>(std::move(r));
+}
+
+}  // namespace wayback

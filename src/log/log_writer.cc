@@ -1,0 +1,578 @@
+// Copyright 2026 The Wayback Authors.
+//
+// LogWriter. Appenders encode their record into the open block under mu_
+// (cheap), then one thread at a time holds the "I/O token" (io_busy_) and
+// compresses, appends, seals and syncs outside the lock. In kSync mode a
+// committer that finds no I/O in progress becomes the leader: it cuts the
+// open block (so every record encoded so far rides along), writes it, syncs
+// once and wakes everyone whose LSN that sync covered. Committers arriving
+// meanwhile encode into the next block and wait; one of them leads the next
+// round. That is group commit: one fdatasync per round, whatever the number
+// of committers.
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "src/log/block.h"
+#include "src/log/segment.h"
+#include "src/util/errors.h"
+#include "wayback/log.h"
+#include "wayback/status.h"
+
+namespace wayback {
+namespace {
+
+using log_format::BlockBuilder;
+
+absl::Status Annotate(const absl::Status& s, std::string_view object,
+                      std::string_view op) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(),
+                      absl::StrCat(AV(op), " ", AV(object), ": ", s.message()));
+}
+
+class LogWriterImpl : public LogWriter {
+ public:
+  LogWriterImpl(Storage* storage, const LogWriterOptions& options)
+      : storage_(storage),
+        opt_(options),
+        clock_(options.clock ? options.clock : Clock::Real()),
+        compressor_(options.compression_level) {}
+
+  ~LogWriterImpl() override { Close().IgnoreError(); }
+
+  absl::Status Init();
+
+  absl::StatusOr<Lsn> Append(const Transaction& txn) override {
+    WAYBACK_RETURN_IF_ERROR(log_format::ValidateTransaction(txn));
+    return AppendRecord(&txn, {}, txn.commit_time);
+  }
+
+  absl::StatusOr<Lsn> AppendRestorePoint(
+      std::string_view name, std::optional<CommitTime> commit_time) override {
+    if (name.empty() || name.size() > log_format::kMaxRestorePointName) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "restore point name must have 1 to ",
+          log_format::kMaxRestorePointName, " bytes, not ", name.size()));
+    }
+    return AppendRecord(nullptr, name, commit_time);
+  }
+
+  absl::Status Sync() override {
+    std::unique_lock<std::mutex> l(mu_);
+    WAYBACK_RETURN_IF_ERROR(CheckUsable());
+    return WaitDurable(l, next_lsn_ - 1).status();
+  }
+
+  absl::Status Roll() override {
+    std::unique_lock<std::mutex> l(mu_);
+    WAYBACK_RETURN_IF_ERROR(CheckUsable());
+    return RollLocked(l);
+  }
+
+  absl::Status Close() override;
+
+  Lsn last_lsn() const override { return last_lsn_.load(); }
+  Lsn durable_lsn() const override { return durable_lsn_.load(); }
+  const LogOpenReport& open_report() const override { return report_; }
+
+ private:
+  // One unit of work for the I/O token holder: a block to write, then
+  // possibly a seal of the live segment.
+  struct Item {
+    std::optional<BlockBuilder> block;
+    int64_t first_mono = 0;
+    bool seal_after = false;
+  };
+
+  absl::StatusOr<Lsn> AppendRecord(const Transaction* txn,
+                                   std::string_view rp_name,
+                                   std::optional<CommitTime> commit_time);
+  absl::Status CheckUsable() const {
+    if (closed_) return absl::FailedPreconditionError("log writer is closed");
+    if (!error_.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "log writer stopped after an I/O error: ", error_.ToString()));
+    }
+    return absl::OkStatus();
+  }
+  void CutBlockLocked() {
+    if (builder_.empty()) return;
+    pending_.push_back(Item{std::move(builder_), builder_first_mono_, false});
+    builder_ = BlockBuilder();
+  }
+  void RequestSealLocked() {
+    CutBlockLocked();
+    if (!pending_.empty()) {
+      pending_.back().seal_after = true;
+    } else {
+      pending_.push_back(Item{std::nullopt, 0, true});
+    }
+    seg_start_mono_.reset();
+  }
+  absl::Status RollLocked(std::unique_lock<std::mutex>& l) {
+    cv_.wait(l, [&] { return !io_busy_; });
+    WAYBACK_RETURN_IF_ERROR(CheckUsable());
+    RequestSealLocked();
+    return DoIo(l, /*sync=*/false);
+  }
+  absl::StatusOr<Lsn> WaitDurable(std::unique_lock<std::mutex>& l, Lsn lsn);
+  // Runs the I/O for everything pending; requires !io_busy_.
+  absl::Status DoIo(std::unique_lock<std::mutex>& l, bool sync);
+  // I/O token holder only.
+  absl::Status WriteItem(Item& item);
+  absl::Status CreateLive(Lsn first_lsn);
+  absl::Status SealLive();
+  absl::Status Publish(const std::string& live, const std::string& sealed);
+  absl::Status RecoverLive(log_format::LoadedSegment& seg);
+  void TimerLoop();
+
+  Storage* const storage_;
+  const LogWriterOptions opt_;
+  Clock* const clock_;
+  std::unique_ptr<StorageLock> lock_;
+  LogOpenReport report_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // Guarded by mu_.
+  Lsn next_lsn_ = 1;
+  bool have_time_ = false;
+  CommitTime last_time_ = 0;
+  BlockBuilder builder_;
+  int64_t builder_first_mono_ = 0;
+  std::deque<Item> pending_;
+  std::optional<int64_t> seg_start_mono_;
+  bool io_busy_ = false;
+  bool closed_ = false;
+  absl::Status error_;
+  Lsn written_lsn_ = 0;
+  std::atomic<Lsn> last_lsn_{0};
+  std::atomic<Lsn> durable_lsn_{0};
+
+  // Owned by the I/O token holder.
+  ZstdCompressor compressor_;
+  std::unique_ptr<AppendableObject> live_;
+  SegmentInfo live_info_;
+  std::string block_buf_;
+
+  // Background age check.
+  std::thread timer_;
+  std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  bool timer_stop_ = false;
+};
+
+absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
+    const Transaction* txn, std::string_view rp_name,
+    std::optional<CommitTime> commit_time) {
+  std::unique_lock<std::mutex> l(mu_);
+  WAYBACK_RETURN_IF_ERROR(CheckUsable());
+  CommitTime time;
+  if (commit_time) {
+    if (have_time_ && *commit_time < last_time_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("commit time ", *commit_time,
+                       " precedes the previous record's ", last_time_));
+    }
+    time = *commit_time;
+  } else {
+    time = clock_->NowNanos();
+    if (have_time_ && time <= last_time_) time = last_time_ + 1;
+  }
+  const int64_t mono = clock_->MonotonicNanos();
+  if (seg_start_mono_ && mono - *seg_start_mono_ >=
+                             absl::ToInt64Nanoseconds(opt_.segment_max_age)) {
+    // The segment's first record is old enough: this record starts the next.
+    RequestSealLocked();
+  }
+  size_t estimate = 64 + rp_name.size();
+  if (txn) {
+    for (const Mutation& m : txn->mutations) {
+      estimate += m.key.size() + m.value.size() + 12;
+    }
+  }
+  if (builder_.WouldOverflow(estimate)) CutBlockLocked();
+  const Lsn lsn = next_lsn_++;
+  if (builder_.empty()) builder_first_mono_ = mono;
+  if (txn) {
+    builder_.AddTransaction(lsn, time, *txn);
+  } else {
+    builder_.AddRestorePoint(lsn, time, rp_name);
+  }
+  last_time_ = time;
+  have_time_ = true;
+  last_lsn_.store(lsn);
+  if (!seg_start_mono_) seg_start_mono_ = mono;
+  if (builder_.raw_size() >= opt_.block_size) CutBlockLocked();
+
+  if (opt_.durability == Durability::kSync) return WaitDurable(l, lsn);
+  if (!pending_.empty() && !io_busy_) {
+    WAYBACK_RETURN_IF_ERROR(DoIo(l, /*sync=*/false));
+  }
+  return lsn;
+}
+
+absl::StatusOr<Lsn> LogWriterImpl::WaitDurable(std::unique_lock<std::mutex>& l,
+                                               Lsn lsn) {
+  while (durable_lsn_.load() < lsn) {
+    WAYBACK_RETURN_IF_ERROR(CheckUsable());
+    if (!io_busy_) {
+      WAYBACK_RETURN_IF_ERROR(DoIo(l, /*sync=*/true));
+    } else {
+      cv_.wait(l);
+    }
+  }
+  return lsn;
+}
+
+absl::Status LogWriterImpl::DoIo(std::unique_lock<std::mutex>& l, bool sync) {
+  io_busy_ = true;
+  absl::Status status;
+  while (status.ok()) {
+    if (sync) CutBlockLocked();
+    if (pending_.empty() && !sync) break;
+    std::deque<Item> items;
+    items.swap(pending_);
+    Lsn target = written_lsn_;
+    for (const Item& it : items) {
+      if (it.block) target = it.block->last_lsn();
+    }
+    l.unlock();
+    for (Item& it : items) {
+      status = WriteItem(it);
+      if (!status.ok()) break;
+    }
+    if (status.ok() && sync && live_ != nullptr) {
+      status = Annotate(live_->Sync(), live_info_.name, "sync");
+    }
+    l.lock();
+    if (!status.ok()) break;
+    written_lsn_ = target;
+    // A sync (or a seal, which syncs, with nothing written after it) makes
+    // everything written durable.
+    if (sync || live_ == nullptr) durable_lsn_.store(written_lsn_);
+    if (sync) break;
+  }
+  if (!status.ok() && error_.ok()) error_ = status;
+  io_busy_ = false;
+  cv_.notify_all();
+  return status;
+}
+
+absl::Status LogWriterImpl::WriteItem(Item& item) {
+  if (item.block) {
+    BlockInfo info;
+    const uint64_t txns = item.block->transaction_count();
+    const uint64_t mutations = item.block->mutation_count();
+    WAYBACK_RETURN_IF_ERROR(
+        item.block->Finish(&compressor_, &block_buf_, &info));
+    if (live_ != nullptr && !live_info_.blocks.empty() &&
+        live_->size() + block_buf_.size() > opt_.segment_max_bytes) {
+      WAYBACK_RETURN_IF_ERROR(SealLive());
+      std::lock_guard<std::mutex> g(mu_);
+      if (seg_start_mono_) seg_start_mono_ = item.first_mono;
+    }
+    if (live_ == nullptr) WAYBACK_RETURN_IF_ERROR(CreateLive(info.first_lsn));
+    info.offset = live_->size();
+    WAYBACK_RETURN_IF_ERROR(
+        Annotate(live_->Append(block_buf_), live_info_.name, "append to"));
+    if (live_info_.blocks.empty()) {
+      live_info_.first_commit_time = info.first_commit_time;
+    }
+    live_info_.blocks.push_back(info);
+    live_info_.last_lsn = info.last_lsn;
+    live_info_.last_commit_time = info.last_commit_time;
+    live_info_.record_count += info.record_count;
+    live_info_.transaction_count += txns;
+    live_info_.mutation_count += mutations;
+    live_info_.raw_bytes += info.raw_size;
+  }
+  if (item.seal_after) WAYBACK_RETURN_IF_ERROR(SealLive());
+  return absl::OkStatus();
+}
+
+absl::Status LogWriterImpl::CreateLive(Lsn first_lsn) {
+  const std::string name = SegmentObjectName(opt_.timeline, first_lsn, false);
+  AppendableOptions ao;
+  ao.must_create = true;
+  auto obj = storage_->OpenAppendable(name, ao);
+  WAYBACK_RETURN_IF_ERROR(Annotate(obj.status(), name, "create"));
+  live_ = std::move(*obj);
+  log_format::SegmentHeader h;
+  h.timeline = opt_.timeline;
+  h.first_lsn = first_lsn;
+  h.create_time = clock_->NowNanos();
+  char buf[log_format::kSegmentHeaderSize];
+  log_format::EncodeSegmentHeader(h, buf);
+  WAYBACK_RETURN_IF_ERROR(Annotate(
+      live_->Append(std::string_view(buf, sizeof(buf))), name, "append to"));
+  // The header is made durable before any block: after a crash a live
+  // segment's header is either absent/short (never acknowledged anything) or
+  // whole, so a bad header is always corruption.
+  WAYBACK_RETURN_IF_ERROR(Annotate(live_->Sync(), name, "sync"));
+  live_info_ = SegmentInfo{};
+  live_info_.name = name;
+  live_info_.timeline = opt_.timeline;
+  live_info_.first_lsn = first_lsn;
+  live_info_.last_lsn = first_lsn - 1;
+  return absl::OkStatus();
+}
+
+absl::Status LogWriterImpl::SealLive() {
+  if (live_ == nullptr) return absl::OkStatus();
+  const std::string live_name = live_info_.name;
+  if (live_info_.blocks.empty()) {
+    // Nothing in it (a recovered live segment whose every block was torn).
+    WAYBACK_RETURN_IF_ERROR(Annotate(live_->Close(), live_name, "close"));
+    live_.reset();
+    return Annotate(storage_->Delete(live_name), live_name, "delete");
+  }
+  std::string footer;
+  log_format::EncodeFooter(live_info_, &footer);
+  WAYBACK_RETURN_IF_ERROR(
+      Annotate(live_->Append(footer), live_name, "append footer to"));
+  WAYBACK_RETURN_IF_ERROR(Annotate(live_->Sync(), live_name, "sync"));
+  WAYBACK_RETURN_IF_ERROR(Annotate(live_->Close(), live_name, "close"));
+  live_.reset();
+  return Publish(live_name,
+                 SegmentObjectName(opt_.timeline, live_info_.first_lsn, true));
+}
+
+absl::Status LogWriterImpl::Publish(const std::string& live,
+                                    const std::string& sealed) {
+  if (storage_->capabilities().rename) {
+    WAYBACK_RETURN_IF_ERROR(
+        Annotate(storage_->Rename(live, sealed), live, "rename"));
+  } else {
+    // No atomic rename: the sealed object appears whole on Close(); only then
+    // is the live one deleted (a crash in between leaves both, and Open()
+    // deletes the live one).
+    auto data = storage_->ReadAll(live);
+    WAYBACK_RETURN_IF_ERROR(Annotate(data.status(), live, "read"));
+    auto w = storage_->Create(sealed);
+    WAYBACK_RETURN_IF_ERROR(Annotate(w.status(), sealed, "create"));
+    WAYBACK_RETURN_IF_ERROR(Annotate((*w)->Append(*data), sealed, "write"));
+    WAYBACK_RETURN_IF_ERROR(Annotate((*w)->Close(), sealed, "close"));
+    WAYBACK_RETURN_IF_ERROR(Annotate(storage_->Delete(live), live, "delete"));
+  }
+  if (opt_.on_segment_sealed) opt_.on_segment_sealed(sealed);
+  return absl::OkStatus();
+}
+
+absl::Status LogWriterImpl::RecoverLive(log_format::LoadedSegment& seg) {
+  SegmentInfo& info = seg.info;
+  if (info.torn_bytes > 0) {
+    report_.torn_object = info.name;
+    report_.torn_offset = seg.header_torn ? 0 : seg.valid_end;
+    report_.torn_bytes = info.torn_bytes;
+  }
+  if (seg.header_torn) {
+    return Annotate(storage_->Delete(info.name), info.name, "delete");
+  }
+  // Decode every kept block: this verifies them fully and recovers the
+  // transaction and mutation counts the footer will carry.
+  ZstdDecompressor dec;
+  log_format::DecodedBlock block;
+  std::string buf;
+  for (const BlockInfo& b : info.blocks) {
+    WAYBACK_ASSIGN_OR_RETURN(
+        std::string_view bytes,
+        log_format::ReadExact(*seg.object, info.name, b.offset, b.stored_size,
+                              &buf));
+    log_format::BlockHeader h;
+    WAYBACK_RETURN_IF_ERROR(
+        log_format::DecodeBlockHeader(info.name, b.offset, bytes, &h));
+    WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
+        info.name, b.offset, h, bytes.substr(log_format::kBlockHeaderSize),
+        &dec, &block));
+    info.transaction_count += block.transaction_count;
+    info.mutation_count += block.mutation_count;
+  }
+  AppendableOptions ao;
+  ao.must_create = false;
+  ao.truncate_to = seg.valid_end;
+  auto obj = storage_->OpenAppendable(info.name, ao);
+  WAYBACK_RETURN_IF_ERROR(Annotate(obj.status(), info.name, "reopen"));
+  live_ = std::move(*obj);
+  if (info.torn_bytes > 0) {
+    // Make the cut durable before anything is appended after it.
+    WAYBACK_RETURN_IF_ERROR(Annotate(live_->Sync(), info.name, "sync"));
+  }
+  info.size = seg.valid_end;
+  info.torn_bytes = 0;
+  live_info_ = info;
+  return absl::OkStatus();
+}
+
+absl::Status LogWriterImpl::Init() {
+  const StorageCapabilities caps = storage_->capabilities();
+  if (!caps.append) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log writer needs a storage with appends; ",
+                     storage_->uri(), " has none"));
+  }
+  if (caps.lock) {
+    WAYBACK_ASSIGN_OR_RETURN(lock_, storage_->Lock(log_format::kLockName));
+  }
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
+                           storage_->List(log_format::kLogPrefix));
+  struct Seg {
+    Lsn first;
+    bool sealed;
+    std::string name;
+  };
+  std::vector<Seg> segs;
+  for (const ObjectInfo& o : objects) {
+    TimelineId t;
+    Lsn first;
+    bool sealed;
+    if (!ParseSegmentObjectName(o.name, &t, &first, &sealed) ||
+        t != opt_.timeline) {
+      continue;
+    }
+    segs.push_back({first, sealed, o.name});
+  }
+  std::sort(segs.begin(), segs.end(), [](const Seg& a, const Seg& b) {
+    return a.first != b.first ? a.first < b.first : a.sealed > b.sealed;
+  });
+  // A .live beside a .seg of the same first LSN: the copy fallback of
+  // Publish() crashed before deleting the live one.
+  for (size_t i = 0; i + 1 < segs.size();) {
+    if (segs[i].first == segs[i + 1].first && segs[i].sealed &&
+        !segs[i + 1].sealed) {
+      WAYBACK_RETURN_IF_ERROR(storage_->Delete(segs[i + 1].name));
+      segs.erase(segs.begin() + i + 1);
+    } else {
+      ++i;
+    }
+  }
+  Lsn last = kNoLsn;
+  CommitTime last_time = 0;
+  std::string last_name;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const bool newest = i + 1 == segs.size();
+    if (segs[i].sealed) {
+      // Only the last sealed segment before the live one matters for the
+      // LSN sequence; reading earlier footers would be wasted I/O.
+      if (!newest && segs[i + 1].sealed) continue;
+      WAYBACK_ASSIGN_OR_RETURN(SegmentInfo info,
+                               ReadSegmentInfo(storage_, segs[i].name));
+      last = info.last_lsn;
+      last_time = info.last_commit_time;
+      last_name = segs[i].name;
+      continue;
+    }
+    log_format::LoadedSegment seg;
+    WAYBACK_RETURN_IF_ERROR(
+        log_format::LoadSegment(storage_, segs[i].name, true, &seg));
+    if (last != kNoLsn && seg.info.first_lsn != last + 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("log hole: ", last_name, " ends at LSN ", last, " but ",
+                       segs[i].name, " starts at LSN ", seg.info.first_lsn));
+    }
+    if (seg.info.sealed) {
+      // Crashed between writing the footer and the rename: finish the job.
+      seg.object.reset();
+      WAYBACK_RETURN_IF_ERROR(
+          Publish(segs[i].name,
+                  SegmentObjectName(opt_.timeline, seg.info.first_lsn, true)));
+    } else if (!newest) {
+      return CorruptionAt(
+          segs[i].name, seg.valid_end, seg.info.last_lsn + 1,
+          absl::StrCat("unsealed segment is followed by ", segs[i + 1].name));
+    } else {
+      WAYBACK_RETURN_IF_ERROR(RecoverLive(seg));
+      if (seg.header_torn) {
+        // Deleted; the sequence continues from the sealed segments.
+        if (last == kNoLsn) last = seg.info.first_lsn - 1;
+        continue;
+      }
+    }
+    if (seg.info.blocks.empty()) {
+      last = seg.info.first_lsn - 1;
+    } else {
+      last = seg.info.last_lsn;
+      last_time = seg.info.last_commit_time;
+    }
+    last_name = segs[i].name;
+  }
+  next_lsn_ = last + 1;
+  have_time_ = last != kNoLsn;
+  last_time_ = last_time;
+  last_lsn_.store(last);
+  written_lsn_ = last;
+  durable_lsn_.store(last);
+  report_.last_lsn = last;
+  report_.last_commit_time = last_time;
+  if (live_ != nullptr && !live_info_.blocks.empty()) {
+    // Its age runs from now: the age of its first record is unknown after a
+    // restart, and sealing at once would make a tiny segment per restart.
+    seg_start_mono_ = clock_->MonotonicNanos();
+  }
+  if (opt_.segment_max_age < absl::InfiniteDuration() &&
+      opt_.segment_max_age > absl::ZeroDuration()) {
+    timer_ = std::thread([this] { TimerLoop(); });
+  }
+  return absl::OkStatus();
+}
+
+void LogWriterImpl::TimerLoop() {
+  const absl::Duration tick = std::clamp(
+      opt_.segment_max_age / 4, absl::Milliseconds(5), absl::Seconds(1));
+  const auto wait = std::chrono::nanoseconds(absl::ToInt64Nanoseconds(tick));
+  std::unique_lock<std::mutex> tl(timer_mu_);
+  while (!timer_cv_.wait_for(tl, wait, [&] { return timer_stop_; })) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (closed_ || !error_.ok() || !seg_start_mono_) continue;
+    if (clock_->MonotonicNanos() - *seg_start_mono_ <
+        absl::ToInt64Nanoseconds(opt_.segment_max_age)) {
+      continue;
+    }
+    // An error here is sticky and reported by the next call.
+    RollLocked(l).IgnoreError();
+  }
+}
+
+absl::Status LogWriterImpl::Close() {
+  {
+    std::lock_guard<std::mutex> tl(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+  std::unique_lock<std::mutex> l(mu_);
+  if (closed_) return absl::OkStatus();
+  absl::Status s = CheckUsable();
+  if (s.ok()) s = RollLocked(l);
+  closed_ = true;
+  if (live_ != nullptr) {
+    // Only after an error: leave the live segment for the next Open().
+    live_->Close().IgnoreError();
+    live_.reset();
+  }
+  lock_.reset();
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogWriter>> LogWriter::Open(
+    Storage* storage, const LogWriterOptions& options) {
+  if (options.timeline == 0) {
+    return absl::InvalidArgumentError("timeline 0 is not valid");
+  }
+  if (options.block_size == 0 || options.segment_max_bytes == 0) {
+    return absl::InvalidArgumentError("block and segment sizes must be > 0");
+  }
+  auto w = std::make_unique<LogWriterImpl>(storage, options);
+  WAYBACK_RETURN_IF_ERROR(w->Init());
+  return std::unique_ptr<LogWriter>(std::move(w));
+}
+
+}  // namespace wayback

@@ -1,2 +1,0 @@
-// Placeholder until the log layer has sources.
-namespace wayback { void LogLayerPlaceholder() {} }

@@ -1,0 +1,62 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Whole segments: object names, the footer, and loading a segment's
+// description (header + footer for a sealed one; a walk of the block headers
+// for a live one, with the torn-tail rule of segment_format.md).
+
+#ifndef WAYBACK_SRC_LOG_SEGMENT_H_
+#define WAYBACK_SRC_LOG_SEGMENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "src/log/segment_format.h"
+#include "wayback/log.h"
+#include "wayback/storage.h"
+
+namespace wayback::log_format {
+
+// The prefix of every log object, and the writer's lock.
+inline constexpr std::string_view kLogPrefix = "log/";
+inline constexpr std::string_view kLockName = "log/LOCK";
+
+// Appends the footer and trailer for a segment whose blocks and counts are in
+// `info` (blocks non-empty, contiguous from kSegmentHeaderSize).
+void EncodeFooter(const SegmentInfo& info, std::string* dst);
+
+// A segment as loaded for reading or for the writer's recovery.
+struct LoadedSegment {
+  SegmentInfo info;  // info.sealed: the object carries a valid footer.
+  SegmentHeader header;
+  // The header itself was torn (a live object shorter than the header).
+  bool header_torn = false;
+  // End of the last complete, valid block (or of the header).
+  uint64_t valid_end = 0;
+  // Why the tail was judged torn (empty if not).
+  std::string torn_reason;
+  std::unique_ptr<ReadableObject> object;
+};
+
+// Loads `name`. For a .seg: header and footer (kDataLoss if the footer is
+// missing or bad, naming the expected size when it can be known). For a
+// .live: a valid footer if there is one (crash between footer and rename),
+// otherwise a walk of the blocks; `verify_live_payloads` also checks every
+// payload CRC on that walk. A damaged block that no valid block follows is a
+// torn tail (info.torn_bytes, torn_reason); one that a valid block follows is
+// kDataLoss. The header must match the name (timeline, first LSN).
+absl::Status LoadSegment(Storage* storage, std::string_view name,
+                         bool verify_live_payloads, LoadedSegment* out);
+
+// Reads exactly n bytes at offset (kDataLoss naming the object if the object
+// is shorter). `scratch` is resized as needed; the view may point into it.
+absl::StatusOr<std::string_view> ReadExact(const ReadableObject& obj,
+                                           std::string_view name,
+                                           uint64_t offset, size_t n,
+                                           std::string* scratch);
+
+}  // namespace wayback::log_format
+
+#endif  // WAYBACK_SRC_LOG_SEGMENT_H_
