@@ -1,2 +1,0 @@
-// Placeholder until the target layer has sources.
-namespace wayback { void TargetLayerPlaceholder() {} }

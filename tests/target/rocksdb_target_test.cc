@@ -1,0 +1,303 @@
+// Copyright 2026 The Wayback Authors.
+//
+// What only the RocksDB target promises: the default column family holds
+// exactly the application's pairs (checked with RocksDB's own API and with
+// `ldb`), the marker survives a crash as "incomplete", a finished restore
+// reopens intact, bulk snapshot loads and spills leave no scratch files, and
+// RocksDB errors are converted at the edge.
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/target/target_test_util.h"
+#include "tests/testutil/testutil.h"
+#include "wayback/state_target.h"
+
+namespace wayback::testing {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> Pairs(const Model& m) {
+  return {m.begin(), m.end()};
+}
+
+// Every pair of the default column family, read with RocksDB's own API from
+// a read-only open, and the names of the column families.
+void ReadRaw(const std::string& path,
+             std::vector<std::pair<std::string, std::string>>* pairs,
+             std::vector<std::string>* families) {
+  rocksdb::Options options;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, path, families).ok());
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(options, path, &db).ok());
+  std::unique_ptr<rocksdb::DB> owned(db);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    pairs->emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  ASSERT_TRUE(it->status().ok());
+}
+
+class RocksDBTargetTest : public ::testing::TestWithParam<bool> {
+ protected:
+  std::string db_path() const { return dir_.path() + "/db"; }
+  RocksDBTargetOptions options() const {
+    RocksDBTargetOptions o;
+    o.stage_in_memory = GetParam();
+    return o;
+  }
+  std::unique_ptr<StateTarget> Open() {
+    auto t = OpenRocksDBTarget(db_path(), options());
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? std::move(t).value() : nullptr;
+  }
+  // Begin, a random history, Finish; returns the model.
+  Model Restore(StateTarget* t, uint32_t seed) {
+    Model model;
+    EXPECT_TRUE(t->Begin({"mem:", "latest", 1, 0, 0, false}).ok());
+    for (const OwnedRecord& r : RandomHistory(seed, 800)) {
+      EXPECT_TRUE(t->ApplyTransaction(r.record()).ok());
+      ApplyToModel(r, &model);
+    }
+    EXPECT_TRUE(t->Finish({"mem:", "latest", 1, 800, 800000, true}).ok());
+    return model;
+  }
+
+  TempDir dir_;
+};
+
+TEST_P(RocksDBTargetTest, DefaultColumnFamilyHoldsOnlyTheUserPairs) {
+  Model model;
+  {
+    auto t = Open();
+    ASSERT_NE(t, nullptr);
+    model = Restore(t.get(), 1);
+  }
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(db_path(), &raw, &families);
+  EXPECT_TRUE(raw == Pairs(model));
+  std::sort(families.begin(), families.end());
+  EXPECT_EQ(families, (std::vector<std::string>{"default", "wayback"}));
+  // No scratch files left behind in the database directory.
+  EXPECT_FALSE(std::filesystem::exists(db_path() + "/wayback-staging"));
+}
+
+TEST_P(RocksDBTargetTest, LdbScanShowsExactlyTheUserPairs) {
+  if (std::system("ldb --version >/dev/null 2>&1") != 0 &&
+      !std::filesystem::exists("/usr/bin/ldb")) {
+    GTEST_SKIP() << "ldb not installed";
+  }
+  Model model;
+  {
+    auto t = Open();
+    ASSERT_NE(t, nullptr);
+    model = Restore(t.get(), 2);
+  }
+  std::string cmd = "ldb --db=" + db_path() + " scan --hex 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(f), 0) << out;
+  // One "0xKEY : 0xVALUE" line per pair, in key order.
+  std::vector<std::pair<std::string, std::string>> scanned;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t eol = out.find('\n', pos);
+    if (eol == std::string::npos) eol = out.size();
+    std::string line = out.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.empty()) continue;
+    size_t sep = line.find(" : ");
+    ASSERT_NE(sep, std::string::npos) << line;
+    ASSERT_EQ(line.substr(0, 2), "0x") << line;
+    ASSERT_EQ(line.substr(sep + 3, 2), "0x") << line;
+    scanned.emplace_back(absl::HexStringToBytes(line.substr(2, sep - 2)),
+                         absl::HexStringToBytes(line.substr(sep + 5)));
+  }
+  EXPECT_EQ(scanned.size(), model.size());
+  EXPECT_TRUE(scanned == Pairs(model));
+}
+
+TEST_P(RocksDBTargetTest, CrashBeforeFinishLeavesMarkerIncomplete) {
+  {
+    auto t = Open();
+    ASSERT_NE(t, nullptr);
+    ASSERT_TRUE(t->Begin({"file:///r", "lsn 9", 1, 0, 0, true}).ok());
+    for (const OwnedRecord& r : RandomHistory(3, 300)) {
+      ASSERT_TRUE(t->ApplyTransaction(r.record()).ok());
+    }
+    // Destroyed without Finish().
+  }
+  auto t = Open();
+  ASSERT_NE(t, nullptr);
+  auto m = t->ReadMarker();
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(m->has_value());
+  EXPECT_FALSE((*m)->complete);
+  EXPECT_EQ((*m)->target, "lsn 9");
+  auto empty = t->IsEmpty();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(*empty);
+}
+
+TEST_P(RocksDBTargetTest, ReopenedFinishedRestoreIsIntact) {
+  Model model;
+  {
+    auto t = Open();
+    ASSERT_NE(t, nullptr);
+    model = Restore(t.get(), 4);
+  }
+  auto t = Open();
+  ASSERT_NE(t, nullptr);
+  auto d = t->Digest();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, ModelDigest(model));
+  auto m = t->ReadMarker();
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->has_value());
+  EXPECT_TRUE((*m)->complete);
+  EXPECT_EQ((*m)->last_applied_lsn, 800u);
+  EXPECT_EQ((*m)->last_applied_commit_time, 800000);
+  // Transactions on top of a reopened database (deletes of stored keys).
+  for (const OwnedRecord& r : RandomHistory(5, 300, 801)) {
+    ASSERT_TRUE(t->ApplyTransaction(r.record()).ok());
+    ApplyToModel(r, &model);
+  }
+  d = t->Digest();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, ModelDigest(model));
+}
+
+TEST_P(RocksDBTargetTest, BulkSnapshotLoadAcrossManySstFiles) {
+  Model model;
+  for (int i = 0; i < 3000; ++i) {
+    model["k" + std::to_string(i * 37 % 100000)] = std::string(i % 50, 'v');
+  }
+  FakeSnapshotReader snap(model, 77);
+  RocksDBTargetOptions o = options();
+  o.sst_file_size = 8192;  // Dozens of files in one ingestion.
+  auto t = OpenRocksDBTarget(db_path(), o);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE((*t)->LoadSnapshot(&snap).ok());
+  ASSERT_TRUE((*t)->Finish({"mem:", "snapshot", 1, 77, 0, true}).ok());
+  t->reset();
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(db_path(), &raw, &families);
+  EXPECT_TRUE(raw == Pairs(model));
+  EXPECT_FALSE(std::filesystem::exists(db_path() + "/wayback-staging"));
+}
+
+TEST_P(RocksDBTargetTest, ClearKeepsOtherColumnFamiliesWorking) {
+  auto t = Open();
+  ASSERT_NE(t, nullptr);
+  Restore(t.get(), 6);
+  ASSERT_TRUE(t->Clear().ok());
+  auto empty = t->IsEmpty();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(*empty);
+  t.reset();
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(db_path(), &raw, &families);
+  EXPECT_TRUE(raw.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RocksDBTargetTest, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "Staged" : "Direct";
+                         });
+
+TEST(RocksDBTargetErrorTest, MissingDatabaseWithoutCreateIsNotFound) {
+  TempDir dir;
+  RocksDBTargetOptions o;
+  o.create_if_missing = false;
+  auto t = OpenRocksDBTarget(dir.path() + "/nothing", o);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound) << t.status();
+  EXPECT_NE(t.status().message().find("/nothing"), absl::string_view::npos);
+}
+
+TEST(RocksDBTargetErrorTest, DamagedMarkerIsDataLoss) {
+  TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    auto t = OpenRocksDBTarget(path);
+    ASSERT_TRUE(t.ok());
+  }
+  {
+    // Overwrite the marker with bytes that are not a marker.
+    rocksdb::Options options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"wayback", rocksdb::ColumnFamilyOptions()}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, descs, &handles, &db).ok());
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), handles[1], "restore_marker", "{\"fo")
+            .ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto t = OpenRocksDBTarget(path);
+  ASSERT_TRUE(t.ok());
+  auto m = (*t)->ReadMarker();
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss) << m.status();
+  EXPECT_NE(m.status().message().find(path), absl::string_view::npos);
+}
+
+TEST(RocksDBTargetErrorTest, DatabaseLockedByAnotherOpenIsAnError) {
+  TempDir dir;
+  auto first = OpenRocksDBTarget(dir.path() + "/db");
+  ASSERT_TRUE(first.ok());
+  auto second = OpenRocksDBTarget(dir.path() + "/db");
+  EXPECT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find(dir.path()),
+            absl::string_view::npos);
+}
+
+TEST(RocksDBTargetErrorTest, UnsortedSnapshotIsDataLossAndIngestsNothing) {
+  // A reader that yields keys out of order (a damaged snapshot).
+  class Unsorted : public FakeSnapshotReader {
+   public:
+    Unsorted() : FakeSnapshotReader(Model{}) {}
+    std::unique_ptr<SnapshotIterator> NewIterator() override {
+      class It : public SnapshotIterator {
+       public:
+        bool Next(std::string_view* k, std::string_view* v) override {
+          static const char* keys[] = {"b", "a"};
+          if (i_ == 2) return false;
+          *k = keys[i_++];
+          *v = "x";
+          return true;
+        }
+        absl::Status status() const override { return absl::OkStatus(); }
+
+       private:
+        int i_ = 0;
+      };
+      return std::make_unique<It>();
+    }
+  } snap;
+  TempDir dir;
+  auto t = OpenRocksDBTarget(dir.path() + "/db");
+  ASSERT_TRUE(t.ok());
+  absl::Status s = (*t)->LoadSnapshot(&snap);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  auto empty = (*t)->IsEmpty();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(*empty);
+}
+
+}  // namespace
+}  // namespace wayback::testing
