@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "src/storage/s3_storage.h"
 #include "src/util/errors.h"
 #include "wayback/status.h"
 #include "wayback/storage.h"
@@ -77,6 +78,7 @@ class Registry {
   Registry() {
     factories_["file"] = &OpenFileUri;
     factories_["mem"] = &OpenMemUri;
+    factories_["s3"] = &s3::OpenS3Uri;
   }
   void Register(std::string_view scheme, StorageFactory factory) {
     absl::MutexLock lock(&mu_);

@@ -1,0 +1,94 @@
+// Copyright 2026 The Wayback Authors.
+//
+// The S3-compatible backend (AWS S3, MinIO, Ceph RGW, s3rver): objects map to
+// keys "<prefix>/<name>" in one bucket. Capabilities: none of append, rename
+// or lock (object stores have none of them); the log writer keeps its live
+// segment elsewhere and uploads sealed segments.
+//
+// URI: s3://bucket[/prefix][?param=value&...], parameters (all optional):
+//   endpoint=http://127.0.0.1:9000   default $AWS_ENDPOINT_URL, else AWS
+//                                    (https://s3.<region>.amazonaws.com)
+//   region=us-east-1                 default $AWS_REGION, $AWS_DEFAULT_REGION,
+//                                    else us-east-1
+//   path_style=true|false            default true with a custom endpoint,
+//                                    false (virtual-hosted) on AWS
+//   verify_tls=true|false            default true
+// and, for tests and tuning: part_size (bytes, default 8 MiB), max_keys (per
+// list page, default 1000), max_attempts (default 6), retry_base_ms (default
+// 100), stall_timeout_s (default 30), connect_timeout_ms (default 10000).
+// Credentials come from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and
+// $AWS_SESSION_TOKEN (or S3Options); without them requests go unsigned.
+//
+// Semantics on top of plain S3:
+//  - Create() is create-only: the writer checks with HEAD before uploading and
+//    sends "If-None-Match: *" (servers that honour it close the race; s3rver
+//    does not, so two writers racing on one name may both "win" there).
+//  - Objects up to part_size go up in one PUT with Content-MD5; larger ones
+//    by multipart upload, aborted if the writer is abandoned.
+//  - Every request is retried with exponential backoff and full jitter on
+//    transport failures (connection refused or reset, timeouts, stalls), 5xx,
+//    429 and SlowDown; a ranged GET that delivers a short body resumes from
+//    the first missing byte. The final failure is kUnavailable and names the
+//    object.
+
+#ifndef WAYBACK_SRC_STORAGE_S3_STORAGE_H_
+#define WAYBACK_SRC_STORAGE_S3_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/storage/sigv4.h"
+#include "wayback/storage.h"
+
+namespace wayback::s3 {
+
+struct S3Options {
+  std::string bucket;
+  std::string prefix;    // Key prefix, "" or ending in '/'.
+  std::string endpoint;  // scheme://host[:port], no trailing '/'.
+  std::string region = "us-east-1";
+  bool path_style = false;
+  bool verify_tls = true;
+  AwsCredentials credentials;
+  uint64_t part_size = 8 << 20;
+  int max_keys = 1000;
+  int max_attempts = 6;
+  int retry_base_ms = 100;
+  int retry_cap_ms = 5000;
+  long stall_timeout_s = 30;
+  long connect_timeout_ms = 10000;
+  std::string uri;  // For messages; built from the fields if empty.
+};
+
+// Parses an s3:// URI (see above) and fills in the environment's defaults.
+absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri);
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenS3Storage(S3Options options);
+
+// The storage factory registered for "s3".
+absl::StatusOr<std::unique_ptr<Storage>> OpenS3Uri(std::string_view uri,
+                                                   bool create);
+
+// One page of a ListObjectsV2 response.
+struct ListPage {
+  std::vector<ObjectInfo> objects;  // Full keys.
+  bool truncated = false;
+  std::string next_continuation_token;
+};
+// Parses a ListObjectsV2 response body. Any input is safe; malformed input is
+// kInternal.
+absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml);
+
+// The text of the first <tag>...</tag> element, XML entities decoded; empty
+// if absent.
+std::string XmlElementText(std::string_view xml, std::string_view tag);
+// Decodes &amp; &lt; &gt; &quot; &apos; &#N; &#xN;. kInternal on a bad one.
+absl::StatusOr<std::string> XmlUnescape(std::string_view text);
+
+}  // namespace wayback::s3
+
+#endif  // WAYBACK_SRC_STORAGE_S3_STORAGE_H_
