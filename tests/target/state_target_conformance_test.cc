@@ -17,6 +17,7 @@
 #include "tests/target/target_test_util.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/state_target.h"
+#include "wayback/storage.h"
 
 namespace wayback::testing {
 namespace {
@@ -283,6 +284,33 @@ TEST_P(StateTargetTest, LoadSnapshotThenTransactions) {
   ExpectState(model);
   // Transactions on top overwrite and delete snapshot keys.
   Apply(RandomHistory(22, 500, 501), &model);
+  ExpectState(model);
+}
+
+// The same through a real snapshot object (SnapshotWriter, SnapshotReader
+// over memory storage, several blocks).
+TEST_P(StateTargetTest, LoadRealSnapshotThenTransactions) {
+  Model model;
+  for (const OwnedRecord& r : RandomHistory(31, 800)) ApplyToModel(r, &model);
+  std::unique_ptr<Storage> storage = NewMemoryStorage();
+  SnapshotWriterOptions wo;
+  wo.lsn = 800;
+  wo.commit_time = 800000;
+  wo.block_size = 4096;
+  auto writer = SnapshotWriter::Create(storage.get(), wo);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  for (const auto& [k, v] : model) ASSERT_TRUE((*writer)->Add(k, v).ok());
+  auto info = (*writer)->Finish();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->digest, ModelDigest(model));
+  EXPECT_GT(info->block_count, 1u);
+  auto reader = SnapshotReader::Open(storage.get(), info->name);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE(target_->Begin({"mem:", "lsn 1300", 1, 0, 0, false}).ok());
+  absl::Status s = target_->LoadSnapshot(reader->get());
+  ASSERT_TRUE(s.ok()) << s;
+  ExpectState(model);
+  Apply(RandomHistory(32, 500, 801), &model);
   ExpectState(model);
 }
 
