@@ -1,1 +1,2 @@
-# snapshot benchmarks: wayback_add_bench(snapshot_bench snapshot_bench.cc) once it exists.
+# snapshot benchmarks: write and read throughput over a grid of block sizes.
+wayback_add_bench(snapshot_bench snapshot_bench.cc)
