@@ -79,13 +79,7 @@ bool RetryableStatus(long status, std::string_view code) {
          code == "InternalError" || code == "ServiceUnavailable";
 }
 
-struct Call {
-  std::string method = {};
-  std::string key = {};  // Full key; empty for bucket-level requests.
-  HeaderList query = {};
-  HeaderList headers = {};
-  std::string_view body = {};
-};
+using Call = S3Call;
 
 class S3Storage;
 
@@ -129,11 +123,7 @@ class S3Storage : public Storage {
       : o_(std::move(o)),
         http_(HttpOptions{.connect_timeout_ms = o_.connect_timeout_ms,
                           .stall_timeout_s = o_.stall_timeout_s,
-                          .verify_tls = o_.verify_tls}) {
-    size_t sep = o_.endpoint.find("://");
-    scheme_ = o_.endpoint.substr(0, sep);
-    hostport_ = o_.endpoint.substr(sep + 3);
-  }
+                          .verify_tls = o_.verify_tls}) {}
 
   const S3Options& options() const { return o_; }
 
@@ -150,37 +140,7 @@ class S3Storage : public Storage {
 
   // One attempt, signed now.
   HttpResponse SendOnce(const Call& c) {
-    std::string host =
-        o_.path_style ? hostport_ : absl::StrCat(o_.bucket, ".", hostport_);
-    std::string path = o_.path_style ? absl::StrCat("/", o_.bucket) : "";
-    if (!c.key.empty() || !o_.path_style) {
-      absl::StrAppend(&path, "/", UriEncode(c.key, /*encode_slash=*/false));
-    }
-    std::string url = absl::StrCat(scheme_, "://", host, path);
-    if (!c.query.empty())
-      absl::StrAppend(&url, "?", CanonicalQueryString(c.query));
-    HttpRequest request{.method = c.method, .url = url, .body = c.body};
-    const std::string payload = Sha256Hex(c.body);
-    if (o_.credentials.empty()) {
-      request.headers = c.headers;
-      request.headers.emplace_back("x-amz-content-sha256", payload);
-    } else {
-      SignedRequest signed_request =
-          SignV4(SigV4Request{.method = c.method,
-                              .host = host,
-                              .encoded_path = path,
-                              .query = c.query,
-                              .headers = c.headers,
-                              .payload_sha256 = payload},
-                 o_.credentials, o_.region, "s3", AmzDate(absl::Now()));
-      request.headers = std::move(signed_request.headers);
-      // curl sends its own Host header from the URL (the same value).
-      std::erase_if(request.headers,
-                    [](const auto& h) { return h.first == "host"; });
-      request.headers.emplace_back("authorization",
-                                   std::move(signed_request.authorization));
-    }
-    return http_.Send(request);
+    return http_.Send(BuildS3Request(o_, c, AmzDate(absl::Now())));
   }
 
   void Backoff(int attempt) {
@@ -360,8 +320,6 @@ class S3Storage : public Storage {
  private:
   const S3Options o_;
   HttpClient http_;
-  std::string scheme_;
-  std::string hostport_;
   absl::Mutex rng_mu_;
   absl::BitGen rng_ ABSL_GUARDED_BY(rng_mu_);
 };
@@ -388,7 +346,8 @@ absl::StatusOr<std::string_view> S3Readable::ReadAt(uint64_t offset, size_t n,
         std::string range = r.Header("content-range");
         std::string_view rest = range;
         if (!ConsumePrefix(&rest, "bytes ") ||
-            !absl::SimpleAtoi(AV(rest.substr(0, rest.find('-'))), &body_start)) {
+            !absl::SimpleAtoi(AV(rest.substr(0, rest.find('-'))),
+                              &body_start)) {
           return absl::InternalError(absl::StrCat(
               s3_->Describe(key_), ": GET: bad Content-Range \"", range, "\""));
         }
@@ -570,6 +529,45 @@ absl::Status S3Writer::Close() {
 
 }  // namespace
 
+HttpRequest BuildS3Request(const S3Options& o, const S3Call& c,
+                           std::string_view amz_date) {
+  const size_t sep = o.endpoint.find("://");
+  const std::string scheme = o.endpoint.substr(0, sep);
+  const std::string hostport = o.endpoint.substr(sep + 3);
+  std::string host =
+      o.path_style ? hostport : absl::StrCat(o.bucket, ".", hostport);
+  std::string path = o.path_style ? absl::StrCat("/", o.bucket) : "";
+  if (!c.key.empty() || !o.path_style) {
+    absl::StrAppend(&path, "/", UriEncode(c.key, /*encode_slash=*/false));
+  }
+  std::string url = absl::StrCat(scheme, "://", host, path);
+  if (!c.query.empty()) {
+    absl::StrAppend(&url, "?", CanonicalQueryString(c.query));
+  }
+  HttpRequest request{.method = c.method, .url = url, .body = c.body};
+  const std::string payload = Sha256Hex(c.body);
+  if (o.credentials.empty()) {
+    request.headers = c.headers;
+    request.headers.emplace_back("x-amz-content-sha256", payload);
+    return request;
+  }
+  SignedRequest signed_request =
+      SignV4(SigV4Request{.method = c.method,
+                          .host = host,
+                          .encoded_path = path,
+                          .query = c.query,
+                          .headers = c.headers,
+                          .payload_sha256 = payload},
+             o.credentials, o.region, "s3", amz_date);
+  request.headers = std::move(signed_request.headers);
+  // curl sends its own Host header from the URL (the same value).
+  std::erase_if(request.headers,
+                [](const auto& h) { return h.first == "host"; });
+  request.headers.emplace_back("authorization",
+                               std::move(signed_request.authorization));
+  return request;
+}
+
 absl::StatusOr<std::string> XmlUnescape(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -694,8 +692,7 @@ absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri) {
         absl::StrCat("malformed s3 URI \"", AV(uri), "\": ", AV(why)));
   };
   std::string_view rest = uri;
-  if (!ConsumePrefix(&rest, "s3://") &&
-      !ConsumePrefix(&rest, "S3://")) {
+  if (!ConsumePrefix(&rest, "s3://") && !ConsumePrefix(&rest, "S3://")) {
     return bad("expected s3://bucket[/prefix]");
   }
   std::string_view query;
@@ -773,8 +770,7 @@ absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri) {
   }
   while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
   std::string_view ep = o.endpoint;
-  if (!ConsumePrefix(&ep, "http://") &&
-      !ConsumePrefix(&ep, "https://")) {
+  if (!ConsumePrefix(&ep, "http://") && !ConsumePrefix(&ep, "https://")) {
     return bad("endpoint must start with http:// or https://");
   }
   if (ep.empty() || ep.find_first_of("/?#@ ") != std::string_view::npos) {

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/storage/http_client.h"
 #include "src/storage/sigv4.h"
 #include "wayback/storage.h"
 
@@ -72,6 +73,21 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenS3Storage(S3Options options);
 // The storage factory registered for "s3".
 absl::StatusOr<std::unique_ptr<Storage>> OpenS3Uri(std::string_view uri,
                                                    bool create);
+
+// One S3 request, before signing.
+struct S3Call {
+  std::string method = {};
+  std::string key = {};   // Full key; empty for bucket-level requests.
+  HeaderList query = {};  // Not encoded.
+  HeaderList headers = {};
+  std::string_view body = {};
+};
+
+// The HTTP request S3 storage sends for `call`: the URL (path-style or
+// virtual-hosted, key encoded once), and the signed headers at `amz_date`
+// (unsigned when the options carry no credentials).
+HttpRequest BuildS3Request(const S3Options& options, const S3Call& call,
+                           std::string_view amz_date);
 
 // One page of a ListObjectsV2 response.
 struct ListPage {
