@@ -26,8 +26,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "src/snapshot/snapshot_format.h"
 #include "src/util/compression.h"
 #include "wayback/snapshot.h"
@@ -134,12 +136,19 @@ class SnapshotFile final : public SnapshotReader {
  private:
   SnapshotFile() = default;
   absl::Status Corruption(uint64_t offset, std::string_view what) const;
+  // Block buffers for Get() and Verify(), reused across calls so that a
+  // lookup does not pay for a new zstd context and buffer each time.
+  std::unique_ptr<SnapshotBlock> TakeBlock() const;
+  void ReturnBlock(std::unique_ptr<SnapshotBlock> block) const;
 
   std::string name_;
   std::unique_ptr<ReadableObject> object_;
   SnapshotInfo info_;
   std::string index_bytes_;
   std::vector<snapshot_format::IndexEntry> index_;
+  mutable absl::Mutex pool_mu_;
+  mutable std::vector<std::unique_ptr<SnapshotBlock>> pool_
+      ABSL_GUARDED_BY(pool_mu_);
 };
 
 // The SnapshotFile behind a reader SnapshotReader::Open() returned, or null

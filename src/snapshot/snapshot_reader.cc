@@ -426,15 +426,40 @@ absl::StatusOr<std::optional<std::string>> SnapshotFile::Get(
   if (i == index_.size() || key < index_[i].first_key) {
     return std::optional<std::string>();  // Between blocks: no read needed.
   }
-  SnapshotBlock block;
-  WAYBACK_RETURN_IF_ERROR(ReadBlock(i, &block));
-  SnapshotBlock::Iterator it = block.pairs();
-  std::string_view k, v;
-  while (it.Next(&k, &v)) {
-    if (k == key) return std::optional<std::string>(std::string(v));
-    if (k > key) break;
+  std::unique_ptr<SnapshotBlock> block = TakeBlock();
+  absl::Status s = ReadBlock(i, block.get());
+  std::optional<std::string> found;
+  if (s.ok()) {
+    SnapshotBlock::Iterator it = block->pairs();
+    std::string_view k, v;
+    while (it.Next(&k, &v)) {
+      if (k >= key) {
+        if (k == key) found.emplace(v);
+        break;
+      }
+    }
   }
-  return std::optional<std::string>();
+  ReturnBlock(std::move(block));
+  if (!s.ok()) return s;
+  return found;
+}
+
+std::unique_ptr<SnapshotBlock> SnapshotFile::TakeBlock() const {
+  absl::MutexLock lock(&pool_mu_);
+  if (pool_.empty()) return std::make_unique<SnapshotBlock>();
+  std::unique_ptr<SnapshotBlock> b = std::move(pool_.back());
+  pool_.pop_back();
+  return b;
+}
+
+void SnapshotFile::ReturnBlock(std::unique_ptr<SnapshotBlock> block) const {
+  // Keep a few (one per concurrent caller, roughly), and never pin a buffer
+  // grown for an outsized block.
+  constexpr size_t kMaxPooled = 8;
+  constexpr size_t kMaxPooledBytes = 8 << 20;
+  if (block->buffered_bytes() > kMaxPooledBytes) return;
+  absl::MutexLock lock(&pool_mu_);
+  if (pool_.size() < kMaxPooled) pool_.push_back(std::move(block));
 }
 
 absl::Status SnapshotFile::Verify() {
