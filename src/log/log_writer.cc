@@ -36,6 +36,14 @@ absl::Status Annotate(const absl::Status& s, std::string_view object,
                       absl::StrCat(AV(op), " ", AV(object), ": ", s.message()));
 }
 
+// Bytes of the footer and trailer of a segment of `blocks` blocks: the
+// segment size bound counts them, so a sealed segment never exceeds it
+// (unless a single block does).
+uint64_t FooterSize(size_t blocks) {
+  return log_format::kFooterFixedSize + log_format::kIndexEntrySize * blocks +
+         log_format::kTrailerSize;
+}
+
 class LogWriterImpl : public LogWriter {
  public:
   LogWriterImpl(Storage* storage, const LogWriterOptions& options)
@@ -197,7 +205,10 @@ absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
       estimate += m.key.size() + m.value.size() + 12;
     }
   }
-  if (builder_.WouldOverflow(estimate)) CutBlockLocked();
+  // A record of a block's size or more gets a block of its own.
+  if (builder_.WouldOverflow(estimate) || estimate >= opt_.block_size) {
+    CutBlockLocked();
+  }
   const Lsn lsn = next_lsn_++;
   if (builder_.empty()) builder_first_mono_ = mono;
   if (txn) {
@@ -273,7 +284,9 @@ absl::Status LogWriterImpl::WriteItem(Item& item) {
     WAYBACK_RETURN_IF_ERROR(
         item.block->Finish(&compressor_, &block_buf_, &info));
     if (live_ != nullptr && !live_info_.blocks.empty() &&
-        live_->size() + block_buf_.size() > opt_.segment_max_bytes) {
+        live_->size() + block_buf_.size() +
+                FooterSize(live_info_.blocks.size() + 1) >
+            opt_.segment_max_bytes) {
       WAYBACK_RETURN_IF_ERROR(SealLive());
       std::lock_guard<std::mutex> g(mu_);
       if (seg_start_mono_) seg_start_mono_ = item.first_mono;
