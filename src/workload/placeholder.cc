@@ -1,2 +1,0 @@
-// Placeholder until the workload layer has sources.
-namespace wayback { void WorkloadLayerPlaceholder() {} }
