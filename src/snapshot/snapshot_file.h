@@ -117,6 +117,9 @@ class SnapshotFile final : public SnapshotReader {
       Storage* storage, std::string_view name);
 
   const SnapshotInfo& info() const override { return info_; }
+  // A full iterator also recomputes the state digest as it goes and, after
+  // the last pair, fails with kDataLoss if it differs from the footer's:
+  // reading a whole snapshot is verifying it. (A range iterator cannot.)
   std::unique_ptr<SnapshotIterator> NewIterator() override;
   std::unique_ptr<SnapshotIterator> NewRangeIterator(
       std::string_view begin, std::string_view end) override;
@@ -132,6 +135,11 @@ class SnapshotFile final : public SnapshotReader {
   size_t FindBlock(std::string_view key) const;
   // Reads block i, verifies it and decompresses it into *block.
   absl::Status ReadBlock(size_t i, SnapshotBlock* block) const;
+  // OK if `computed` (the digest of every pair read) equals the footer's;
+  // kDataLoss naming the footer's digest field otherwise. A bulk loader that
+  // reads blocks itself calls this at the end, as Verify() and a full
+  // iterator do.
+  absl::Status CheckDigest(const StateDigest& computed) const;
 
  private:
   SnapshotFile() = default;

@@ -343,7 +343,11 @@ class FileIterator final : public SnapshotIterator {
  public:
   FileIterator(const SnapshotFile* file, std::string_view begin,
                std::string_view end)
-      : file_(file), begin_(begin), end_(end), pairs_(std::string_view()) {
+      : file_(file),
+        begin_(begin),
+        end_(end),
+        full_(begin.empty() && end.empty()),
+        pairs_(std::string_view()) {
     next_block_ = begin_.empty() ? 0 : file_->FindBlock(begin_);
     end_block_ = file_->block_count();
     if (!end_.empty()) {
@@ -366,9 +370,17 @@ class FileIterator final : public SnapshotIterator {
     while (true) {
       if (pairs_.Next(key, value)) {
         if (!end_.empty() && *key >= end_) return Stop();
+        if (full_) digest_.Add(*key, *value);
         return true;
       }
-      if (!status_.ok() || next_block_ >= end_block_) return Stop();
+      if (!status_.ok()) return Stop();
+      if (next_block_ >= end_block_) {
+        if (full_ && !checked_) {
+          checked_ = true;
+          status_ = file_->CheckDigest(digest_);
+        }
+        return Stop();
+      }
       status_ = file_->ReadBlock(next_block_, &block_);
       if (!status_.ok()) return Stop();
       pairs_ = block_.pairs();
@@ -401,6 +413,9 @@ class FileIterator final : public SnapshotIterator {
   const SnapshotFile* file_;
   std::string begin_;
   std::string end_;
+  const bool full_;
+  bool checked_ = false;
+  StateDigest digest_;
   size_t next_block_ = 0;
   size_t end_block_ = 0;
   SnapshotBlock block_;
@@ -471,14 +486,16 @@ absl::Status SnapshotFile::Verify() {
     std::string_view k, v;
     while (it.Next(&k, &v)) digest.Add(k, v);
   }
-  if (digest != info_.digest) {
-    // The footer's digest field; the footer is the last kFooterSize bytes.
-    return Corruption(info_.size - sf::kFooterSize + 24,
-                      absl::StrCat("state digest mismatch: the footer records ",
-                                   info_.digest.ToString(),
-                                   ", the pairs hash to ", digest.ToString()));
-  }
-  return absl::OkStatus();
+  return CheckDigest(digest);
+}
+
+absl::Status SnapshotFile::CheckDigest(const StateDigest& computed) const {
+  if (computed == info_.digest) return absl::OkStatus();
+  // The footer's pair count and digest fields start 24 bytes into it.
+  return Corruption(info_.size - sf::kFooterSize + 24,
+                    absl::StrCat("state digest mismatch: the footer records ",
+                                 info_.digest.ToString(),
+                                 ", the pairs hash to ", computed.ToString()));
 }
 
 absl::StatusOr<std::unique_ptr<SnapshotReader>> SnapshotReader::Open(
