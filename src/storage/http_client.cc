@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace wayback::s3 {
 namespace {
@@ -41,6 +43,32 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     response->headers.emplace_back(std::move(name), std::move(value));
   }
   return size * n;
+}
+
+// Aborts a transfer that has moved no byte (either way) for the stall
+// timeout. curl's own LOW_SPEED check averages over a 5 s window, so after a
+// burst it notices a stall only seconds late.
+struct StallWatch {
+  absl::Duration limit;
+  absl::Time last_progress;
+  curl_off_t last_bytes = -1;
+  bool stalled = false;
+};
+
+int OnProgress(void* user, curl_off_t dltotal, curl_off_t dlnow,
+               curl_off_t ultotal, curl_off_t ulnow) {
+  auto* w = static_cast<StallWatch*>(user);
+  const absl::Time now = absl::Now();
+  if (dlnow + ulnow != w->last_bytes) {
+    w->last_bytes = dlnow + ulnow;
+    w->last_progress = now;
+    return 0;
+  }
+  if (now - w->last_progress > w->limit) {
+    w->stalled = true;
+    return 1;  // Abort: CURLE_ABORTED_BY_CALLBACK.
+  }
+  return 0;
 }
 
 bool Retryable(CURLcode code) {
@@ -116,8 +144,11 @@ HttpResponse HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    options_.connect_timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
+  StallWatch watch{.limit = absl::Seconds(options_.stall_timeout_s),
+                   .last_progress = absl::Now()};
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &watch);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
@@ -153,10 +184,16 @@ HttpResponse HttpClient::Send(const HttpRequest& request) {
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(headers);
   if (code != CURLE_OK) {
-    std::string msg = absl::StrCat(request.method, " ", request.url, ": ",
-                                   error[0] ? error : curl_easy_strerror(code));
-    response.transport = Retryable(code) ? absl::UnavailableError(msg)
-                                         : absl::InternalError(msg);
+    std::string msg =
+        watch.stalled
+            ? absl::StrCat(request.method, " ", request.url,
+                           ": stalled, no byte moved for ",
+                           options_.stall_timeout_s, " s")
+            : absl::StrCat(request.method, " ", request.url, ": ",
+                           error[0] ? error : curl_easy_strerror(code));
+    response.transport = Retryable(code) || watch.stalled
+                             ? absl::UnavailableError(msg)
+                             : absl::InternalError(msg);
     // A failed connection may be in a bad state: do not pool the handle.
     curl_easy_cleanup(curl);
     return response;

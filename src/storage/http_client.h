@@ -22,7 +22,7 @@ namespace wayback::s3 {
 struct HttpOptions {
   // Connection set-up bound. Default: 10 s.
   long connect_timeout_ms = 10000;
-  // A transfer slower than 1 byte/s for this long is aborted as a stall
+  // A transfer that moves no byte for this long is aborted as a stall
   // (retryable). Default: 30 s.
   long stall_timeout_s = 30;
   // Verify the server's TLS certificate and host name. Default: true.

@@ -17,7 +17,7 @@
 #include "absl/time/clock.h"
 
 namespace wayback::testing {
-namespace {
+namespace {}  // namespace
 
 bool OnPath(const char* tool) {
   const char* path = std::getenv("PATH");
@@ -36,6 +36,8 @@ bool OnPath(const char* tool) {
   return false;
 }
 
+namespace {
+
 S3TestServer* g_server = nullptr;
 absl::Status g_status;
 
@@ -46,6 +48,60 @@ void StopServer() {
 }
 
 }  // namespace
+
+absl::StatusOr<StartedProcess> StartProcess(
+    const std::vector<std::string>& argv, std::string_view marker) {
+  int out[2];
+  if (::pipe(out) != 0) return absl::InternalError("pipe failed");
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::close(out[0]);
+    ::close(out[1]);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) ::dup2(devnull, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[256];
+  while (true) {
+    size_t at = text.find(marker);
+    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      break;
+    }
+    ssize_t n = ::read(out[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  size_t at = text.find(marker);
+  if (at == std::string::npos) {
+    StopProcess(pid);
+    return absl::InternalError(
+        absl::StrCat(argv[0], " did not start; output: ", text));
+  }
+  std::string rest = text.substr(at + marker.size());
+  return StartedProcess{pid, rest.substr(0, rest.find_first_of("\r\n"))};
+}
+
+void StopProcess(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  int status;
+  for (int i = 0; i < 50; ++i) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+}
 
 absl::StatusOr<S3TestServer*> S3TestServer::Get() {
   static std::once_flag once;
@@ -76,53 +132,20 @@ absl::StatusOr<S3TestServer*> S3TestServer::Get() {
       return;
     }
     server->data_dir_ = tmpl;
-    int out[2];
-    if (::pipe(out) != 0) {
-      g_status = absl::InternalError("pipe failed");
+    std::vector<std::string> argv = {"node"};
+    if (legacy) argv.push_back("--openssl-legacy-provider");
+    for (const char* a :
+         {s3rver.c_str(), "-d", tmpl.c_str(), "-a", "127.0.0.1", "-p", "0",
+          "--silent", "--configure-bucket", kBucket}) {
+      argv.push_back(a);
+    }
+    absl::StatusOr<StartedProcess> p = StartProcess(argv, "listening on ");
+    if (!p.ok()) {
+      g_status = p.status();
       return;
     }
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      g_status = absl::InternalError("fork failed");
-      return;
-    }
-    if (pid == 0) {
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      ::close(out[1]);
-      int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0) ::dup2(devnull, 2);
-      // Die with the test binary even if it is killed.
-      std::vector<const char*> argv = {"node"};
-      if (legacy) argv.push_back("--openssl-legacy-provider");
-      for (const char* a :
-           {s3rver.c_str(), "-d", tmpl.c_str(), "-a", "127.0.0.1", "-p", "0",
-            "--silent", "--configure-bucket", kBucket}) {
-        argv.push_back(a);
-      }
-      argv.push_back(nullptr);
-      ::execvp("node", const_cast<char* const*>(argv.data()));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    server->pid_ = pid;
-    // Read until "listening on 127.0.0.1:PORT" (or EOF on failure).
-    std::string text;
-    char buf[256];
-    while (text.find('\n', text.find("listening on")) == std::string::npos) {
-      ssize_t n = ::read(out[0], buf, sizeof(buf));
-      if (n <= 0) break;
-      text.append(buf, static_cast<size_t>(n));
-    }
-    ::close(out[0]);
-    size_t at = text.find("listening on ");
-    if (at == std::string::npos) {
-      g_status = absl::InternalError(
-          absl::StrCat("s3rver did not start; output: ", text));
-      return;
-    }
-    std::string addr = text.substr(at + 13);
-    addr = addr.substr(0, addr.find_first_of("\r\n"));
+    server->pid_ = p->pid;
+    std::string addr = p->rest_of_line;
     server->endpoint_ = "http://" + addr;
     g_server = server.release();
     std::atexit(&StopServer);
@@ -132,19 +155,7 @@ absl::StatusOr<S3TestServer*> S3TestServer::Get() {
 }
 
 S3TestServer::~S3TestServer() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status;
-    bool exited = false;
-    for (int i = 0; i < 50 && !exited; ++i) {
-      exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
-      if (!exited) absl::SleepFor(absl::Milliseconds(20));
-    }
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-  }
+  StopProcess(pid_);
   std::error_code ec;
   if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_, ec);
 }

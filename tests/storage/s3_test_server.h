@@ -16,12 +16,29 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "src/storage/s3_storage.h"
 #include "wayback/storage.h"
 
 namespace wayback::testing {
+
+// Starts `argv` (searched on PATH) with stdout on a pipe and stderr to
+// /dev/null, and reads its stdout until a line containing `marker`. Returns
+// the pid and the text after the marker on that line.
+struct StartedProcess {
+  pid_t pid = -1;
+  std::string rest_of_line;
+};
+absl::StatusOr<StartedProcess> StartProcess(
+    const std::vector<std::string>& argv, std::string_view marker);
+// SIGTERM, then SIGKILL after a second; reaps the child.
+void StopProcess(pid_t pid);
+
+// Whether `tool` is an executable on PATH.
+bool OnPath(const char* tool);
 
 class S3TestServer {
  public:

@@ -1,0 +1,301 @@
+// Copyright 2026 The Wayback Authors.
+//
+// The S3 backend under network faults: a fault-injecting proxy
+// (fault_proxy.py) between the client and s3rver answers 500 or 503 SlowDown,
+// resets the connection mid-body, sends a short body, stalls, or drops the
+// connection. For each fault the operation either completes with exactly the
+// right bytes or fails with kUnavailable naming the object — never a wrong
+// result.
+
+#include <random>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "src/storage/http_client.h"
+#include "src/storage/s3_storage.h"
+#include "src/util/errors.h"
+#include "tests/storage/s3_test_server.h"
+
+namespace wayback::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+class FaultProxy {
+ public:
+  static absl::StatusOr<FaultProxy*> Get(const std::string& upstream) {
+    static FaultProxy* proxy = nullptr;
+    static absl::Status status;
+    static std::once_flag once;
+    std::call_once(once, [&] {
+      if (!OnPath("python3")) {
+        status = absl::UnavailableError("SKIP: python3 is not installed");
+        return;
+      }
+      std::string hostport = upstream.substr(upstream.find("://") + 3);
+      auto p = StartProcess(
+          {"python3", WAYBACK_SOURCE_DIR "/tests/storage/fault_proxy.py",
+           hostport},
+          "LISTENING ");
+      if (!p.ok()) {
+        status = p.status();
+        return;
+      }
+      proxy = new FaultProxy();
+      proxy->pid_ = p->pid;
+      proxy->endpoint_ = "http://127.0.0.1:" + p->rest_of_line;
+      std::atexit([] {
+        StopProcess(proxy->pid_);
+        delete proxy;
+      });
+    });
+    if (!status.ok()) return status;
+    return proxy;
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+
+  void Arm(const std::string& kind, int count, const std::string& method = "",
+           const std::string& path = "", double seconds = 0) {
+    std::string url =
+        absl::StrCat(endpoint_, "/__proxy/fault?kind=", kind, "&count=", count);
+    if (!method.empty()) absl::StrAppend(&url, "&method=", method);
+    if (!path.empty())
+      absl::StrAppend(&url, "&path=", s3::UriEncode(path, true));
+    if (seconds > 0) absl::StrAppend(&url, "&seconds=", seconds);
+    Control(url);
+  }
+  void Clear() { Control(endpoint_ + "/__proxy/clear"); }
+  nlohmann::json Stats() {
+    return nlohmann::json::parse(Control(endpoint_ + "/__proxy/stats"));
+  }
+  int Fired(const std::string& kind) {
+    nlohmann::json s = Stats();
+    return s["fired"].contains(kind) ? s["fired"][kind].get<int>() : 0;
+  }
+
+ private:
+  std::string Control(const std::string& url) {
+    s3::HttpResponse r = http_.Send({.method = "GET", .url = url});
+    EXPECT_TRUE(r.transport.ok()) << r.transport;
+    EXPECT_EQ(r.status, 200);
+    return r.body;
+  }
+  pid_t pid_ = -1;
+  std::string endpoint_;
+  s3::HttpClient http_{s3::HttpOptions{}};
+};
+
+class S3FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = S3TestServer::Get();
+    if (absl::IsUnavailable(server.status())) GTEST_SKIP() << server.status();
+    ASSERT_TRUE(server.ok()) << server.status();
+    auto proxy = FaultProxy::Get((*server)->endpoint());
+    if (absl::IsUnavailable(proxy.status())) GTEST_SKIP() << proxy.status();
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    proxy_ = *proxy;
+    proxy_->Clear();
+    options_ = (*server)->FreshOptions(proxy_->endpoint());
+    options_.stall_timeout_s = 1;
+    auto s = s3::OpenS3Storage(options_);
+    ASSERT_TRUE(s.ok());
+    storage_ = std::move(*s);
+  }
+  void TearDown() override {
+    if (proxy_) proxy_->Clear();
+  }
+  // The object's full name as error messages give it.
+  std::string Described(std::string_view name) {
+    return absl::StrCat("s3://", options_.bucket, "/", options_.prefix,
+                        AV(name));
+  }
+  static absl::string_view AV(std::string_view s) {
+    return {s.data(), s.size()};
+  }
+
+  FaultProxy* proxy_ = nullptr;
+  s3::S3Options options_;
+  std::unique_ptr<Storage> storage_;
+};
+
+// --- Reads ------------------------------------------------------------------
+
+TEST_F(S3FaultTest, Get500ThenSuccess) {
+  const std::string data = Pattern(300000, 1);
+  ASSERT_TRUE(storage_->WriteAll("obj", data).ok());
+  proxy_->Arm("500", 2, "GET");
+  auto back = storage_->ReadAll("obj");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == data);
+  EXPECT_EQ(proxy_->Fired("500"), 2);
+}
+
+TEST_F(S3FaultTest, SlowDown503ThenSuccess) {
+  const std::string data = Pattern(1000, 2);
+  ASSERT_TRUE(storage_->WriteAll("obj", data).ok());
+  proxy_->Arm("503", 3);  // HEAD and GET alike.
+  auto back = storage_->ReadAll("obj");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, data);
+  EXPECT_EQ(proxy_->Fired("503"), 3);
+}
+
+TEST_F(S3FaultTest, ResetMidBodyResumesWithRange) {
+  const std::string data = Pattern(2 << 20, 3);
+  ASSERT_TRUE(storage_->WriteAll("big", data).ok());
+  proxy_->Arm("reset", 2, "GET");
+  auto back = storage_->ReadAll("big");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == data);
+  EXPECT_EQ(proxy_->Fired("reset"), 2);
+  // Each retry asked only for what was missing: the later ranges start
+  // after the first byte (the resumed tail), not at 0 again.
+  nlohmann::json ranges = proxy_->Stats()["ranges"];
+  ASSERT_GE(ranges.size(), 3u);
+  const std::string last = ranges[ranges.size() - 1].get<std::string>();
+  EXPECT_FALSE(absl::StartsWith(last, "bytes=0-")) << last;
+}
+
+TEST_F(S3FaultTest, ShortBodyResumes) {
+  const std::string data = Pattern(500000, 4);
+  ASSERT_TRUE(storage_->WriteAll("obj", data).ok());
+  proxy_->Arm("short", 3, "GET");
+  auto obj = storage_->OpenForRead("obj");
+  ASSERT_TRUE(obj.ok());
+  std::string scratch(200000, '\0');
+  auto got = (*obj)->ReadAt(123456, scratch.size(), scratch.data());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == std::string_view(data).substr(123456, 200000));
+  EXPECT_EQ(proxy_->Fired("short"), 3);
+}
+
+TEST_F(S3FaultTest, StallIsAbortedAndRetried) {
+  const std::string data = Pattern(100000, 5);
+  ASSERT_TRUE(storage_->WriteAll("obj", data).ok());
+  // The proxy would hold the connection for 20 s; the client's 1 s stall
+  // timeout aborts it and retries long before.
+  proxy_->Arm("stall", 1, "GET", "", 20);
+  auto back = storage_->ReadAll("obj");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == data);
+  EXPECT_EQ(proxy_->Fired("stall"), 1);
+}
+
+TEST_F(S3FaultTest, DroppedConnectionIsRetried) {
+  ASSERT_TRUE(storage_->WriteAll("obj", "small").ok());
+  proxy_->Arm("drop", 2);
+  auto back = storage_->ReadAll("obj");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, "small");
+}
+
+TEST_F(S3FaultTest, Persistent500FailsNamingTheObject) {
+  ASSERT_TRUE(storage_->WriteAll("doomed", "bytes").ok());
+  auto obj = storage_->OpenForRead("doomed");
+  ASSERT_TRUE(obj.ok());
+  proxy_->Arm("500", 1000, "GET");
+  char buf[5];
+  auto got = (*obj)->ReadAt(0, 5, buf);
+  EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
+  EXPECT_THAT(std::string(got.status().message()),
+              HasSubstr(Described("doomed")));
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("attempts"));
+  EXPECT_EQ(proxy_->Fired("500"), options_.max_attempts);
+}
+
+TEST_F(S3FaultTest, PersistentResetFailsNamingTheObject) {
+  ASSERT_TRUE(storage_->WriteAll("doomed", Pattern(10000, 6)).ok());
+  proxy_->Arm("drop", 1000);
+  auto back = storage_->ReadAll("doomed");
+  EXPECT_TRUE(absl::IsUnavailable(back.status())) << back.status();
+  EXPECT_THAT(std::string(back.status().message()),
+              HasSubstr(Described("doomed")));
+}
+
+TEST_F(S3FaultTest, EveryFaultOnEveryRangeOfARestoreLikeScan) {
+  // Many ranged reads of one object, each kind of fault sprinkled in: every
+  // read returns the exact bytes.
+  const std::string data = Pattern(1 << 20, 7);
+  ASSERT_TRUE(storage_->WriteAll("seg", data).ok());
+  auto obj = storage_->OpenForRead("seg");
+  ASSERT_TRUE(obj.ok());
+  const char* kinds[] = {"500", "503", "reset", "short", "drop"};
+  std::string scratch(65536, '\0');
+  for (int i = 0; i < 16; ++i) {
+    proxy_->Arm(kinds[i % 5], 1, "GET");
+    const uint64_t off = static_cast<uint64_t>(i) * 65536;
+    auto got = (*obj)->ReadAt(off, scratch.size(), scratch.data());
+    ASSERT_TRUE(got.ok()) << kinds[i % 5] << ": " << got.status();
+    ASSERT_TRUE(*got == std::string_view(data).substr(off, 65536)) << i;
+  }
+}
+
+// --- Writes and listing -----------------------------------------------------
+
+TEST_F(S3FaultTest, PutRetriedAfter500AndAfterLostResponse) {
+  const std::string data = Pattern(4000, 8);
+  proxy_->Arm("500", 1, "PUT");
+  ASSERT_TRUE(storage_->WriteAll("a", data).ok());
+  // The PUT lands, its response is lost: the retry must not report failure
+  // or leave different bytes.
+  proxy_->Arm("reset", 1, "PUT");
+  ASSERT_TRUE(storage_->WriteAll("b", data).ok());
+  for (const char* name : {"a", "b"}) {
+    auto back = storage_->ReadAll(name);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, data);
+  }
+}
+
+TEST_F(S3FaultTest, MultipartUploadSurvivesPartFaults) {
+  const std::string data = Pattern((3 << 20) + 5, 9);  // 4 parts of 1 MiB.
+  proxy_->Arm("503", 1, "PUT", "partNumber=2");
+  proxy_->Arm("reset", 1, "PUT", "partNumber=3");
+  proxy_->Arm("500", 1, "POST", "uploadId");
+  ASSERT_TRUE(storage_->WriteAll("multi", data).ok());
+  auto back = storage_->ReadAll("multi");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == data);
+  EXPECT_EQ(
+      proxy_->Fired("503") + proxy_->Fired("reset") + proxy_->Fired("500"), 3);
+}
+
+TEST_F(S3FaultTest, ListSurvivesFaultsAcrossPages) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i) {
+    names.push_back(absl::StrCat("seg-", i));
+    ASSERT_TRUE(storage_->WriteAll(names.back(), "x").ok());
+  }
+  std::sort(names.begin(), names.end());
+  // Pages of 3: faults on several of the 4 page requests.
+  proxy_->Arm("503", 2, "GET", "list-type");
+  proxy_->Arm("short", 1, "GET", "continuation-token");
+  auto list = storage_->List("seg-");
+  ASSERT_TRUE(list.ok()) << list.status();
+  std::vector<std::string> got;
+  for (const ObjectInfo& o : *list) got.push_back(o.name);
+  EXPECT_EQ(got, names);
+}
+
+TEST_F(S3FaultTest, PersistentListFailureIsAnError) {
+  ASSERT_TRUE(storage_->WriteAll("x", "1").ok());
+  proxy_->Arm("500", 1000, "GET", "list-type");
+  auto list = storage_->List("");
+  EXPECT_TRUE(absl::IsUnavailable(list.status())) << list.status();
+}
+
+}  // namespace
+}  // namespace wayback::testing
