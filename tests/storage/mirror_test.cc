@@ -1,0 +1,197 @@
+// Copyright 2026 The Wayback Authors.
+//
+// MirrorRepository: copies what is missing, verifies, never overwrites,
+// reports, and copies nothing when run again.
+
+#include "wayback/mirror.h"
+
+#include <random>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testutil/fault_injection_storage.h"
+#include "tests/testutil/testutil.h"
+
+namespace wayback::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+std::string Read(Storage* s, const std::string& name) {
+  auto r = s->ReadAll(name);
+  return r.ok() ? *r : "<" + r.status().ToString() + ">";
+}
+
+// A destination that flips one bit of every object written through it.
+class CorruptingStorage : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  absl::StatusOr<std::unique_ptr<ObjectWriter>> Create(
+      std::string_view name) override {
+    auto inner = target()->Create(name);
+    if (!inner.ok()) return inner.status();
+    return std::unique_ptr<ObjectWriter>(new Writer(std::move(*inner)));
+  }
+
+ private:
+  class Writer : public ObjectWriter {
+   public:
+    explicit Writer(std::unique_ptr<ObjectWriter> w) : w_(std::move(w)) {}
+    absl::Status Append(std::string_view data) override {
+      std::string copy(data);
+      if (!copy.empty() && !flipped_) {
+        copy[copy.size() / 2] ^= 0x10;
+        flipped_ = true;
+      }
+      return w_->Append(copy);
+    }
+    absl::Status Close() override { return w_->Close(); }
+
+   private:
+    std::unique_ptr<ObjectWriter> w_;
+    bool flipped_ = false;
+  };
+};
+
+class MirrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 12; ++i) {
+      std::string name = "log/seg-" + std::to_string(100 + i);
+      model_[name] = Pattern(1000 + i * 777, i);
+      ASSERT_TRUE(from_->WriteAll(name, model_[name]).ok());
+    }
+    model_["snap/1"] = Pattern(50000, 99);
+    ASSERT_TRUE(from_->WriteAll("snap/1", model_["snap/1"]).ok());
+  }
+  std::unique_ptr<Storage> from_ = NewMemoryStorage();
+  std::unique_ptr<Storage> to_ = NewMemoryStorage();
+  std::map<std::string, std::string> model_;
+};
+
+TEST_F(MirrorTest, CopiesEverythingThenNothing) {
+  auto r = MirrorRepository(from_.get(), to_.get());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->source_objects, model_.size());
+  EXPECT_EQ(r->copied_objects, model_.size());
+  uint64_t bytes = 0;
+  for (const auto& [name, data] : model_) {
+    EXPECT_EQ(Read(to_.get(), name), data) << name;
+    bytes += data.size();
+  }
+  EXPECT_EQ(r->copied_bytes, bytes);
+  EXPECT_EQ(r->copied.size(), model_.size());
+  EXPECT_TRUE(std::is_sorted(r->copied.begin(), r->copied.end()));
+  auto again = MirrorRepository(from_.get(), to_.get());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->copied_objects, 0u);
+  EXPECT_EQ(again->already_present, model_.size());
+  EXPECT_THAT(again->conflicts, IsEmpty());
+}
+
+TEST_F(MirrorTest, CopiesOnlyWhatIsMissing) {
+  ASSERT_TRUE(to_->WriteAll("log/seg-100", model_["log/seg-100"]).ok());
+  auto r = MirrorRepository(from_.get(), to_.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->already_present, 1u);
+  EXPECT_EQ(r->copied_objects, model_.size() - 1);
+}
+
+TEST_F(MirrorTest, NeverOverwritesAndReportsConflicts) {
+  ASSERT_TRUE(to_->WriteAll("log/seg-101", "different size").ok());
+  std::string same_size = model_["log/seg-102"];
+  same_size[0] ^= 1;
+  ASSERT_TRUE(to_->WriteAll("log/seg-102", same_size).ok());
+  auto r = MirrorRepository(from_.get(), to_.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->conflicts, ElementsAre("log/seg-101"));
+  EXPECT_EQ(Read(to_.get(), "log/seg-101"), "different size");
+  // Same size: found only when checksums of existing objects are compared.
+  MirrorOptions deep;
+  deep.verify_existing = true;
+  auto d = MirrorRepository(from_.get(), to_.get(), deep);
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT(d->conflicts, ElementsAre("log/seg-101", "log/seg-102"));
+  EXPECT_EQ(Read(to_.get(), "log/seg-102"), same_size);
+}
+
+TEST_F(MirrorTest, SkipsTemporariesAndHonoursFilterAndPrefix) {
+  ASSERT_TRUE(from_->WriteAll("log/seg-200.0123.tmp", "partial").ok());
+  MirrorOptions o;
+  o.prefix = "log/";
+  auto r = MirrorRepository(from_.get(), to_.get(), o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->copied_objects, 12u);
+  EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-200.0123.tmp").status()));
+  EXPECT_TRUE(absl::IsNotFound(to_->Stat("snap/1").status()));
+  o.prefix = "";
+  o.filter = [](const ObjectInfo& i) { return i.name == "snap/1"; };
+  auto f = MirrorRepository(from_.get(), to_.get(), o);
+  ASSERT_TRUE(f.ok());
+  EXPECT_THAT(f->copied, ElementsAre("snap/1"));
+  EXPECT_EQ(f->source_objects, 1u);
+}
+
+TEST_F(MirrorTest, DryRunWritesNothing) {
+  MirrorOptions o;
+  o.dry_run = true;
+  auto r = MirrorRepository(from_.get(), to_.get(), o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->copied_objects, model_.size());
+  auto list = to_->List("");
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(*list, IsEmpty());
+}
+
+TEST_F(MirrorTest, VerificationCatchesACorruptCopyAndRemovesIt) {
+  CorruptingStorage bad(to_.get());
+  MirrorOptions o;
+  o.parallelism = 1;
+  auto r = MirrorRepository(from_.get(), &bad, o);
+  EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("log/seg-100"));
+  EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-100").status()));
+}
+
+TEST_F(MirrorTest, FailureStopsAndRerunCompletes) {
+  FaultInjectionStorage faulty(to_.get());
+  faulty.FailNth(FaultOp::kClose, 5, FaultKind::kEio);
+  MirrorOptions o;
+  o.parallelism = 1;
+  auto r = MirrorRepository(from_.get(), &faulty, o);
+  EXPECT_TRUE(absl::IsInternal(r.status())) << r.status();
+  auto again = MirrorRepository(from_.get(), &faulty, o);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->already_present, 4u);
+  for (const auto& [name, data] : model_) {
+    EXPECT_EQ(Read(to_.get(), name), data) << name;
+  }
+}
+
+TEST(MirrorLargeTest, StreamsObjectsLargerThanTheBufferLocalToMemory) {
+  TempDir tmp;
+  auto local = OpenLocalStorage(tmp.path() + "/repo", true);
+  ASSERT_TRUE(local.ok());
+  const std::string big = Pattern((20 << 20) + 3, 5);
+  ASSERT_TRUE((*local)->WriteAll("big", big).ok());
+  auto mem = NewMemoryStorage();
+  auto r = MirrorRepository(local->get(), mem.get());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->copied_bytes, big.size());
+  auto back = mem->ReadAll("big");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(*back == big);
+}
+
+}  // namespace
+}  // namespace wayback::testing
