@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/snapshot/snapshot_block_stream.h"  // The internal bulk path.
+#include "src/snapshot/snapshot_file.h"
 #include "wayback/snapshot.h"
 #include "wayback/storage.h"
 
@@ -192,6 +194,40 @@ void BM_Get(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
+// The bulk-load path the state targets use: blocks read, verified,
+// decompressed and hashed on `threads` workers, delivered in order, every
+// pair visited by the consumer.
+void BM_BlockStream(benchmark::State& state) {
+  const DataSet& d = Data();
+  const Written& w = SnapshotFor(static_cast<size_t>(state.range(0)));
+  auto file = SnapshotFile::Open(w.storage.get(), w.name);
+  if (!file.ok()) {
+    state.SkipWithError(std::string(file.status().message()).c_str());
+    return;
+  }
+  SnapshotBlockStreamOptions o;
+  o.threads = static_cast<int>(state.range(1));
+  for (auto _ : state) {
+    SnapshotBlockStream stream(file->get(), o);
+    size_t n = 0;
+    while (const SnapshotBlock* b = stream.Next()) {
+      auto it = b->pairs();
+      std::string_view k, v;
+      while (it.Next(&k, &v)) {
+        benchmark::DoNotOptimize(k.data());
+        ++n;
+      }
+    }
+    if (!stream.status().ok() || n != kPairs) {
+      state.SkipWithError("stream failed");
+      return;
+    }
+  }
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * d.raw_bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPairs));
+}
+
 void BlockSizes(benchmark::internal::Benchmark* b) {
   for (int64_t kib : {4, 16, 64, 256, 1024}) b->Arg(kib * 1024);
 }
@@ -214,6 +250,11 @@ BENCHMARK(BM_Read)
 BENCHMARK(BM_Verify)
     ->Apply(BlockSizes)
     ->ArgName("block")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_BlockStream)
+    ->ArgsProduct({{64 * 1024, 256 * 1024}, {1, 2}})
+    ->ArgNames({"block", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_Get)
