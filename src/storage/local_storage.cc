@@ -274,7 +274,7 @@ class LocalStorage : public Storage {
   absl::StatusOr<std::unique_ptr<ReadableObject>> OpenForRead(
       std::string_view name) override {
     WAYBACK_ASSIGN_OR_RETURN(std::string path, PathOf(name));
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return IoError("open", path, errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -293,7 +293,7 @@ class LocalStorage : public Storage {
   absl::StatusOr<ObjectInfo> Stat(std::string_view name) override {
     WAYBACK_ASSIGN_OR_RETURN(std::string path, PathOf(name));
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return IoError("stat", path, errno);
+    if (::lstat(path.c_str(), &st) != 0) return IoError("stat", path, errno);
     if (!S_ISREG(st.st_mode)) {
       return absl::NotFoundError(absl::StrCat(path, ": not a regular file"));
     }
@@ -354,11 +354,12 @@ class LocalStorage : public Storage {
     WAYBACK_ASSIGN_OR_RETURN(std::string path, PathOf(name));
     WAYBACK_RETURN_IF_ERROR(MakeDirs(Dirname(path)));
     bool created = true;
-    int fd = ::open(path.c_str(),
-                    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = ::open(
+        path.c_str(),
+        O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0 && errno == EEXIST && !options.must_create) {
       created = false;
-      fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     }
     if (fd < 0) return IoError("open for append", path, errno);
     struct stat st;
@@ -403,7 +404,8 @@ class LocalStorage : public Storage {
       std::string_view name) override {
     WAYBACK_ASSIGN_OR_RETURN(std::string path, PathOf(name));
     WAYBACK_RETURN_IF_ERROR(MakeDirs(Dirname(path)));
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd =
+        ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return IoError("open lock file", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
@@ -429,9 +431,29 @@ class LocalStorage : public Storage {
   }
 
  private:
+  // The path of an object. Besides the name rules, refuses a name whose
+  // path crosses a symbolic link inside the root: a repository holding a
+  // link ("log" -> "/etc") must not make us read or write outside it. (The
+  // final component is opened with O_NOFOLLOW for the same reason.)
   absl::StatusOr<std::string> PathOf(std::string_view name) const {
     WAYBACK_RETURN_IF_ERROR(ValidateObjectName(name));
-    return absl::StrCat(root_, "/", AV(name));
+    std::string path = absl::StrCat(root_, "/", AV(name));
+    for (size_t slash = path.find('/', root_.size() + 1);
+         slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      const std::string dir = path.substr(0, slash);
+      struct stat st;
+      if (::lstat(dir.c_str(), &st) != 0) break;  // Absent: nothing to follow.
+      if (S_ISLNK(st.st_mode)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            dir, ": is a symbolic link; refusing to follow it out of ", root_));
+      }
+    }
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": is a symbolic link; refusing to follow it"));
+    }
+    return path;
   }
 
   // Appends every regular file under root_/rel whose object name starts with

@@ -109,6 +109,32 @@ TEST_F(LocalStorageTest, NothingIsWrittenOutsideTheRoot) {
   EXPECT_EQ(Tree(tmp_.path()), std::set<std::string>{"repo"});
 }
 
+TEST_F(LocalStorageTest, SymlinksInsideTheRepositoryAreNotFollowed) {
+  // A hostile repository: "log" points outside, "secret" is a link to a file
+  // outside.
+  const std::string outside = tmp_.path() + "/outside";
+  fs::create_directories(outside);
+  std::ofstream(outside + "/passwd") << "root:x:0:0";
+  fs::create_directory_symlink(outside, root_ + "/log");
+  fs::create_symlink(outside + "/passwd", root_ + "/secret");
+  EXPECT_TRUE(absl::IsInvalidArgument(storage_->WriteAll("log/x", "evil")));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      storage_->OpenAppendable("log/y", {.must_create = false}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(storage_->Lock("log/LOCK").status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(storage_->OpenForRead("log/passwd").status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(storage_->OpenForRead("secret").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(storage_->Delete("log/passwd")));
+  EXPECT_TRUE(absl::IsInvalidArgument(storage_->Rename("secret", "moved")));
+  EXPECT_EQ(Tree(outside), std::set<std::string>{"passwd"});
+  EXPECT_EQ(ReadFile(outside + "/passwd"), "root:x:0:0");
+  // Links are not listed as objects either.
+  auto list = storage_->List("");
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+}
+
 TEST_F(LocalStorageTest, ListIgnoresPrefixDirectoryTricks) {
   ASSERT_TRUE(storage_->WriteAll("in", "1").ok());
   std::ofstream(tmp_.path() + "/outside") << "secret";
