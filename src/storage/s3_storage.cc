@@ -352,6 +352,26 @@ absl::StatusOr<std::string_view> S3Readable::ReadAt(uint64_t offset, size_t n,
               s3_->Describe(key_), ": GET: bad Content-Range \"", range, "\""));
         }
       }
+      // The object's total size, from Content-Range ("bytes a-b/total") or a
+      // whole-object 200 with a complete body, must still be what it was at
+      // open: otherwise the object was replaced and these bytes belong to
+      // another version.
+      uint64_t total = size_;
+      if (r.status == 206) {
+        std::string range = r.Header("content-range");
+        size_t slash = range.rfind('/');
+        if (slash != std::string::npos && range.substr(slash + 1) != "*" &&
+            !absl::SimpleAtoi(range.substr(slash + 1), &total)) {
+          total = size_ + 1;  // Unparseable: treat as changed.
+        }
+      } else if (r.transport.ok()) {
+        total = r.body.size();
+      }
+      if (total != size_) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            s3_->Describe(key_), ": object changed since it was opened (size ",
+            total, ", was ", size_, ")"));
+      }
       if (body_start > first) {
         return absl::InternalError(
             absl::StrCat(s3_->Describe(key_), ": GET: server sent bytes from ",
