@@ -6,7 +6,10 @@
 # forwards every request unchanged (the Host header included, so signatures
 # still verify), and injects armed faults into matching responses.
 #
-# Usage: fault_proxy.py UPSTREAM_HOST:PORT
+# Usage: fault_proxy.py UPSTREAM_HOST:PORT [SECRET_KEY]
+# With SECRET_KEY (and botocore installed) it also re-verifies the SigV4
+# signature of every request exactly as it arrived on the wire (s3rver does
+# not check V4 signatures), counting good and bad ones in the statistics.
 # Prints "LISTENING <port>" once ready (it binds 127.0.0.1, port chosen by the
 # kernel). Control requests (not forwarded):
 #   GET /__proxy/fault?kind=K&count=N[&method=M][&path=SUBSTRING][&seconds=S]
@@ -22,7 +25,8 @@
 #         drop      reset the connection before any response is sent
 #   GET /__proxy/clear   disarms every fault and zeroes the statistics
 #   GET /__proxy/stats   JSON: {"fired": {kind: n}, "requests": n,
-#                        "ranges": [Range header of each forwarded GET]}
+#                        "ranges": [Range header of each forwarded GET],
+#                        "sig_checked": n, "sig_bad": [descriptions]}
 
 import http.client
 import json
@@ -35,6 +39,8 @@ import time
 import urllib.parse
 
 UPSTREAM = sys.argv[1]
+SECRET = sys.argv[2] if len(sys.argv) > 2 else None
+SIG = {"checked": 0, "bad": []}
 LOCK = threading.Lock()
 FAULTS = []  # dicts: kind, count, method, path, seconds
 FIRED = {}
@@ -57,6 +63,43 @@ def take_fault(method, path):
             f["count"] -= 1
             FIRED[f["kind"]] = FIRED.get(f["kind"], 0) + 1
             return f
+    return None
+
+
+def verify_signature(method, path, headers, body):
+    """Recomputes the SigV4 signature of a request as received; returns an
+    error description or None."""
+    import hashlib
+    import re
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    h = {k.lower(): v for k, v in headers}
+    auth = h.get("authorization", "")
+    m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/"
+                 r"aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$",
+                 auth)
+    if not m:
+        return f"{method} {path}: malformed Authorization {auth!r}"
+    access_key, date, region, signed, signature = m.groups()
+    if h.get("x-amz-content-sha256") != hashlib.sha256(body).hexdigest():
+        return f"{method} {path}: x-amz-content-sha256 is not the body's hash"
+    if not h.get("x-amz-date", "").startswith(date):
+        return f"{method} {path}: x-amz-date does not match the scope date"
+    signed_names = signed.split(";")
+    for required in ("host", "x-amz-date", "x-amz-content-sha256"):
+        if required not in signed_names:
+            return f"{method} {path}: {required} is not signed"
+    request = AWSRequest(method=method, url="http://" + h["host"] + path,
+                         headers={n: h[n] for n in signed_names if n in h},
+                         data=body)
+    request.context["timestamp"] = h["x-amz-date"]
+    signer = S3SigV4Auth(Credentials(access_key, SECRET), "s3", region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical),
+                                request)
+    if expected != signature:
+        return f"{method} {path}: signature mismatch; canonical request:\n{canonical}"
     return None
 
 
@@ -97,10 +140,14 @@ class Handler(socketserver.StreamRequestHandler):
                 FIRED.clear()
                 RANGES.clear()
                 REQUESTS[0] = 0
+                SIG["checked"] = 0
+                SIG["bad"] = []
                 body = b"cleared"
             else:
                 body = json.dumps({"fired": FIRED, "requests": REQUESTS[0],
-                                   "ranges": RANGES}).encode()
+                                   "ranges": RANGES,
+                                   "sig_checked": SIG["checked"],
+                                   "sig_bad": SIG["bad"]}).encode()
         self.send(200, "OK", [("Content-Length", len(body))], body)
 
     def handle(self):
@@ -126,6 +173,15 @@ class Handler(socketserver.StreamRequestHandler):
                 continue
             with LOCK:
                 REQUESTS[0] += 1
+            if SECRET:
+                try:
+                    problem = verify_signature(method, path, headers, body)
+                except ImportError:
+                    problem = None
+                with LOCK:
+                    SIG["checked"] += 1
+                    if problem:
+                        SIG["bad"].append(problem)
             fault = take_fault(method, path)
             kind = fault["kind"] if fault else None
             if kind == "drop":
