@@ -55,11 +55,11 @@ std::vector<TargetKind> AllKinds() {
   // A bound of a few KiB: spills every few transactions, so tombstones over
   // spilled data and several ingestions per restore are exercised.
   RocksDBTargetOptions spilling = staged;
-  spilling.stage_memory_limit = 4096;
+  spilling.stage_memory_limit = 16384;
   spilling.sst_file_size = 2048;
   RocksDBTargetOptions spilling4 = spilling;
   spilling4.partitions = 4;
-  spilling4.stage_memory_limit = 16384;
+  spilling4.stage_memory_limit = 65536;
   return {
       {"Memory1", memory(1, DigestMode::kOnDemand)},
       {"Memory1Incremental", memory(1, DigestMode::kIncremental)},
