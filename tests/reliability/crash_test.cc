@@ -37,16 +37,6 @@ using ::wayback::testing::FaultInjectionStorage;
 using ::wayback::testing::FaultKind;
 using ::wayback::testing::FaultOp;
 
-// A transaction whose first key names who submitted it, so that any record
-// read back can be traced to exactly one submission.
-Transaction Tagged(uint64_t seed, int thread, int seq) {
-  Transaction t = MakeTxn(seed + thread * 7777, seq);
-  t.mutations.insert(t.mutations.begin(),
-                     Mutation{MutationType::kPut,
-                              absl::StrCat("tag/", thread, "/", seq), "v"});
-  return t;
-}
-
 bool ParseTag(const Rec& r, int* thread, int* seq) {
   if (r.mutations.empty()) return false;
   return std::sscanf(r.mutations[0].key.c_str(), "tag/%d/%d", thread, seq) == 2;

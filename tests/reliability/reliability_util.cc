@@ -147,6 +147,14 @@ Transaction MakeTxn(uint64_t seed, uint64_t index) {
   return t;
 }
 
+Transaction Tagged(uint64_t seed, int who, int seq) {
+  Transaction t = MakeTxn(seed + who * 7777, seq);
+  t.mutations.insert(
+      t.mutations.begin(),
+      Mutation{MutationType::kPut, absl::StrCat("tag/", who, "/", seq), "v"});
+  return t;
+}
+
 uint64_t TxnHash(const Transaction& txn) {
   // FNV-1a over an unambiguous encoding.
   uint64_t h = 1469598103934665603ull;

@@ -84,6 +84,9 @@ Rec Own(const LogRecord& r);
 // A deterministic transaction from (seed, index): 0..4 mutations, binary
 // keys, some empty values, some deletes.
 Transaction MakeTxn(uint64_t seed, uint64_t index);
+// MakeTxn with a first key "tag/<who>/<seq>", so that any record read back
+// names the committer and submission it came from (crash tests).
+Transaction Tagged(uint64_t seed, int who, int seq);
 // A short digest of a transaction's content (for acknowledgement logs).
 uint64_t TxnHash(const Transaction& txn);
 
