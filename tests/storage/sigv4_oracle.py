@@ -5,11 +5,12 @@
 # request the way botocore does (its own key encoding, its own query
 # canonicalization) and signs it with botocore's S3SigV4Auth at a fixed time.
 #
-# Input (stdin, JSON): {"method", "endpoint" ("http://host:port"), "bucket",
+# Input (stdin, JSON): a list of requests, each {"method", "endpoint" ("http://host:port"), "bucket",
 #   "key" (raw, unencoded), "path_style", "query": [[k, v], ...] (raw),
 #   "headers": [[name, value], ...], "body_hex", "amz_date",
 #   "access_key", "secret_key", "token", "region"}
-# Output (stdout, JSON): {"url", "authorization", "canonical_request"}
+# Output (stdout, JSON): a list, in order, of
+#   {"url", "authorization", "canonical_request"}
 # Exit status 3 when botocore is not installed (the test then skips).
 
 import json
@@ -24,8 +25,7 @@ except ImportError:
     sys.exit(3)
 
 
-def main():
-    req = json.load(sys.stdin)
+def sign(req):
     scheme, hostport = req["endpoint"].split("://", 1)
     key = percent_encode(req["key"], safe="/~") if req["key"] else ""
     if req["path_style"]:
@@ -49,8 +49,12 @@ def main():
     string_to_sign = auth.string_to_sign(request, canonical)
     signature = auth.signature(string_to_sign, request)
     auth._inject_signature_to_request(request, signature)
-    json.dump({"url": url, "authorization": request.headers["Authorization"],
-               "canonical_request": canonical}, sys.stdout)
+    return {"url": url, "authorization": request.headers["Authorization"],
+            "canonical_request": canonical}
+
+
+def main():
+    json.dump([sign(req) for req in json.load(sys.stdin)], sys.stdout)
 
 
 if __name__ == "__main__":
