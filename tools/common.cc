@@ -1,0 +1,377 @@
+// Copyright 2026 The Wayback Authors.
+
+#include "tools/common.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "wayback/state_target.h"
+#include "wayback/status.h"
+#include "wayback/workload.h"
+
+namespace wayback::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
+
+// The local directory a URI names, or nullopt for other schemes.
+std::optional<std::string> LocalPath(const std::string& uri) {
+  if (absl::StartsWith(uri, "file://")) return uri.substr(7);
+  if (uri.find("://") != std::string::npos || absl::StartsWith(uri, "mem:")) {
+    return std::nullopt;
+  }
+  return uri;
+}
+
+absl::StatusOr<bool> HoldsRepository(Storage* storage) {
+  WAYBACK_ASSIGN_OR_RETURN(auto log, storage->List("log/"));
+  WAYBACK_ASSIGN_OR_RETURN(auto snaps, storage->List("snap/"));
+  return !log.empty() || !snaps.empty();
+}
+
+}  // namespace
+
+void RepoFlags::Add(CLI::App* app, bool required) {
+  auto* o =
+      app->add_option("--repo", repo,
+                      "Repository URI: a directory path, file:///abs/path "
+                      "or s3://bucket/prefix?endpoint=...");
+  if (required) o->required();
+  app->add_flag("--json", json, "Machine-readable JSON output");
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenRepository(
+    const std::string& uri) {
+  if (uri.empty()) return absl::InvalidArgumentError("--repo is empty");
+  if (auto path = LocalPath(uri)) {
+    std::error_code ec;
+    auto st = fs::status(*path, ec);
+    if (!fs::exists(st)) {
+      return absl::NotFoundError(absl::StrCat(
+          "no repository at ", *path, ": the directory does not exist"));
+    }
+    if (!fs::is_directory(st)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          *path, " is not a directory, so not a Wayback repository"));
+    }
+  }
+  WAYBACK_ASSIGN_OR_RETURN(auto storage, OpenStorage(uri, /*create=*/false));
+  WAYBACK_ASSIGN_OR_RETURN(bool holds, HoldsRepository(storage.get()));
+  if (!holds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        uri,
+        " is not a Wayback repository: it holds no log/ or snap/ objects "
+        "(create one with `wayback gen` or `wayback import`)"));
+  }
+  return storage;
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> CreateRepository(
+    const std::string& uri) {
+  if (uri.empty()) return absl::InvalidArgumentError("--repo is empty");
+  if (auto path = LocalPath(uri)) {
+    std::error_code ec;
+    if (fs::exists(*path, ec)) {
+      if (!fs::is_directory(*path, ec)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(*path, " exists and is not a directory"));
+      }
+      for (const auto& entry : fs::directory_iterator(*path, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name != "log" && name != "snap") {
+          return absl::FailedPreconditionError(absl::StrCat(
+              *path, " is not empty and is not a Wayback repository (it holds ",
+              name, "); choose a new or empty directory"));
+        }
+      }
+    }
+  }
+  WAYBACK_ASSIGN_OR_RETURN(auto storage, OpenStorage(uri, /*create=*/true));
+  WAYBACK_ASSIGN_OR_RETURN(bool holds, HoldsRepository(storage.get()));
+  if (holds) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        uri, " already holds a repository; choose a new or empty directory"));
+  }
+  return storage;
+}
+
+void TargetFlags::Add(CLI::App* app) {
+  opts[0] = app->add_option(
+      "--to", to,
+      "Stop at this commit time: RFC 3339 with a mandatory offset and up to 9 "
+      "fractional digits (2026-11-25T10:42:00.000001234Z, "
+      "2026-11-25T11:42:00+01:00) or @<unix-nanoseconds>; transactions "
+      "committed at or before it are applied");
+  opts[1] = app->add_option("--lsn", lsn, "Stop after the record at this LSN");
+  opts[2] = app->add_option("--txid", txid,
+                            "Stop after the transaction with this txid");
+  opts[3] = app->add_option("--restore-point", restore_point,
+                            "Stop at this named restore point");
+  opts[4] = app->add_flag("--latest", latest, "Everything in the log");
+  opts[5] = app->add_flag("--snapshot-only", snapshot_only,
+                          "The newest snapshot alone, without the log");
+  exclusive_opt = app->add_flag(
+      "--exclusive", exclusive,
+      "With --to, --lsn or --txid: stop just before the target instead of "
+      "just after it");
+}
+
+absl::StatusOr<RecoveryTarget> TargetFlags::Resolve() const {
+  std::vector<std::string> given;
+  for (CLI::Option* o : opts) {
+    if (o != nullptr && o->count() > 0) given.push_back(o->get_name());
+  }
+  if (given.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        given.empty() ? "no recovery target given"
+                      : absl::StrCat("two or more recovery targets given (",
+                                     absl::StrJoin(given, ", "), ")"),
+        "; give exactly one of --to TIME, --lsn N, --txid ID, "
+        "--restore-point NAME, --latest, --snapshot-only"));
+  }
+  bool inclusive = !exclusive;
+  if (exclusive && (latest || snapshot_only || opts[3]->count() > 0)) {
+    return absl::InvalidArgumentError(
+        "--exclusive applies only to --to, --lsn and --txid");
+  }
+  if (opts[0]->count() > 0) {
+    WAYBACK_ASSIGN_OR_RETURN(CommitTime t, ParseCommitTime(to));
+    return RecoveryTarget::Time(t, inclusive);
+  }
+  if (opts[1]->count() > 0) {
+    if (lsn == 0) return absl::InvalidArgumentError("--lsn must be at least 1");
+    return RecoveryTarget::AtLsn(lsn, inclusive);
+  }
+  if (opts[2]->count() > 0) return RecoveryTarget::Txid(txid, inclusive);
+  if (opts[3]->count() > 0) {
+    if (restore_point.empty()) {
+      return absl::InvalidArgumentError("--restore-point needs a name");
+    }
+    return RecoveryTarget::RestorePoint(restore_point);
+  }
+  if (latest) return RecoveryTarget::Latest();
+  return RecoveryTarget::SnapshotOnly();
+}
+
+absl::StatusOr<RecoveryTarget> ParseTargetSpec(const std::string& spec_in) {
+  std::string spec = spec_in;
+  bool inclusive = true;
+  if (absl::EndsWith(spec, ",exclusive")) {
+    inclusive = false;
+    spec.resize(spec.size() - 10);
+  }
+  auto number = [&](std::string_view text,
+                    const char* what) -> absl::StatusOr<uint64_t> {
+    uint64_t v;
+    if (!absl::SimpleAtoi(A(text), &v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad ", what, " in target \"", spec_in, "\""));
+    }
+    return v;
+  };
+  if (spec == "latest" || spec == "snapshot" ||
+      absl::StartsWith(spec, "restore-point:")) {
+    if (!inclusive) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\",exclusive\" applies only to time, lsn and txid targets: \"",
+          spec_in, "\""));
+    }
+    if (spec == "latest") return RecoveryTarget::Latest();
+    if (spec == "snapshot") return RecoveryTarget::SnapshotOnly();
+    std::string name = spec.substr(14);
+    if (name.empty())
+      return absl::InvalidArgumentError("restore-point: needs a name");
+    return RecoveryTarget::RestorePoint(name);
+  }
+  if (absl::StartsWith(spec, "lsn:")) {
+    WAYBACK_ASSIGN_OR_RETURN(uint64_t v,
+                             number(std::string_view(spec).substr(4), "LSN"));
+    if (v == 0) return absl::InvalidArgumentError("lsn must be at least 1");
+    return RecoveryTarget::AtLsn(v, inclusive);
+  }
+  if (absl::StartsWith(spec, "txid:")) {
+    WAYBACK_ASSIGN_OR_RETURN(uint64_t v,
+                             number(std::string_view(spec).substr(5), "txid"));
+    return RecoveryTarget::Txid(v, inclusive);
+  }
+  auto t = ParseCommitTime(spec);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad target \"", spec_in, "\": expected ", kTargetSpecHelp,
+                     " (", t.status().message(), ")"));
+  }
+  return RecoveryTarget::Time(*t, inclusive);
+}
+
+int ExitCodeFor(const absl::Status& s) {
+  if (s.ok()) return kExitOk;
+  return s.code() == absl::StatusCode::kDataLoss ? kExitProblem : kExitUsage;
+}
+
+int Fail(Io& io, const std::string& command, const absl::Status& s) {
+  io.err << "wayback " << command << ": error: " << s.message() << "\n";
+  if (s.code() == absl::StatusCode::kDataLoss) {
+    io.err << "  The repository is damaged; run `wayback verify --repo ...` "
+              "to list every problem.\n";
+  }
+  return ExitCodeFor(s);
+}
+
+int Usage(Io& io, const std::string& command, const std::string& message) {
+  io.err << "wayback " << command << ": error: " << message
+         << "\n  Run `wayback " << command
+         << " --help` for the flags and examples.\n";
+  return kExitUsage;
+}
+
+std::string FormatBytes(uint64_t b) {
+  if (b < 1024) return absl::StrCat(b, " B");
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b) / 1024;
+  int u = 0;
+  while (v >= 1024 && u < 3) {
+    v /= 1024;
+    ++u;
+  }
+  return absl::StrFormat("%.1f %s", v, kUnits[u]);
+}
+
+std::string FormatDurationWords(absl::Duration d) {
+  if (d < absl::ZeroDuration()) return FormatDurationWords(-d);
+  if (d < absl::Seconds(1)) {
+    return absl::StrFormat("%.0f ms", absl::ToDoubleMilliseconds(d));
+  }
+  if (d < absl::Minutes(1)) {
+    return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d));
+  }
+  int64_t s = absl::ToInt64Seconds(d);
+  if (s < 3600) return absl::StrFormat("%d min %d s", s / 60, s % 60);
+  if (s < 86400)
+    return absl::StrFormat("%d h %d min", s / 3600, (s % 3600) / 60);
+  return absl::StrFormat("%d d %d h", s / 86400, (s % 86400) / 3600);
+}
+
+std::string FormatCount(uint64_t n) {
+  std::string s = absl::StrCat(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(i, ",");
+  return s;
+}
+
+std::string DescribeCommit(const std::optional<CommitRef>& c) {
+  if (!c) return "none";
+  std::string s = absl::StrCat("LSN ", c->lsn);
+  if (c->txid) absl::StrAppend(&s, " (txid ", *c->txid, ")");
+  absl::StrAppend(&s, " committed ", FormatCommitTime(c->commit_time));
+  return s;
+}
+
+json CommitJson(const std::optional<CommitRef>& c) {
+  if (!c) return nullptr;
+  json j = {{"lsn", c->lsn},
+            {"commit_time", FormatCommitTime(c->commit_time)},
+            {"commit_time_ns", c->commit_time}};
+  j["txid"] = c->txid ? json(*c->txid) : json(nullptr);
+  return j;
+}
+
+json DigestJson(const StateDigest& d) {
+  return {{"digest", d.ToString()}, {"pairs", d.count}};
+}
+
+json PlanJson(const RecoveryPlan& plan) {
+  json j;
+  j["target"] = plan.target.ToString();
+  j["repository"] = plan.repository;
+  j["timeline"] = plan.window.timeline;
+  if (plan.snapshot) {
+    j["snapshot"] = {
+        {"name", plan.snapshot->name},
+        {"lsn", plan.snapshot->lsn},
+        {"commit_time", FormatCommitTime(plan.snapshot->commit_time)},
+        {"pairs", plan.snapshot->pair_count},
+        {"bytes", plan.snapshot->size}};
+  } else {
+    j["snapshot"] = nullptr;
+  }
+  j["first_lsn"] = plan.first_lsn;
+  j["last_lsn"] = plan.last_lsn;
+  j["last_included"] = CommitJson(plan.last_included);
+  j["first_excluded"] = CommitJson(plan.first_excluded);
+  json segs = json::array();
+  for (const SegmentInfo& s : plan.segments) segs.push_back(s.name);
+  j["segments"] = segs;
+  j["bytes_to_read"] = plan.bytes_to_read;
+  j["window"] = {{"earliest_lsn", plan.window.earliest_lsn},
+                 {"earliest_time", FormatCommitTime(plan.window.earliest_time)},
+                 {"latest_lsn", plan.window.latest_lsn},
+                 {"latest_time", FormatCommitTime(plan.window.latest_time)}};
+  return j;
+}
+
+void PutBytesField(json* obj, const std::string& name, std::string_view bytes) {
+  if (IsValidUtf8(bytes)) {
+    (*obj)[name] = std::string(bytes);
+  } else {
+    (*obj)[name + "_b64"] = Base64Encode(bytes);
+  }
+}
+
+std::string Printable(std::string_view bytes, size_t max_len) {
+  bool printable = IsValidUtf8(bytes);
+  for (char c : bytes) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) printable = false;
+  }
+  std::string s = printable ? std::string(bytes)
+                            : absl::StrCat("b64:", Base64Encode(bytes));
+  if (max_len > 0 && s.size() > max_len) {
+    // Cut on a UTF-8 character boundary.
+    size_t cut = max_len;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80)
+      --cut;
+    s = absl::StrCat(s.substr(0, cut), "... (", bytes.size(), " bytes)");
+  }
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(const std::string& into) {
+  if (into == "memory") return NewMemoryTarget();
+  if (!absl::StartsWith(into, "rocksdb:") || into.size() == 8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --into \"", into, "\": expected rocksdb:PATH or memory"));
+  }
+  std::string path = into.substr(8);
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec);
+  if (fs::exists(p, ec) && !fs::is_directory(p, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot restore into ", path, ": it is a file, not a directory"));
+  }
+  fs::path parent = fs::exists(p, ec) ? p : p.parent_path();
+  if (!fs::exists(parent, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot restore into ", path, ": its parent directory ",
+                     parent.string(), " does not exist"));
+  }
+  if (!fs::is_directory(parent, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot restore into ", path,
+                                                   ": ", parent.string(),
+                                                   " is not a directory"));
+  }
+  if (access(parent.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot restore into ", path,
+                                                   ": ", parent.string(),
+                                                   " is not writable"));
+  }
+  return OpenRocksDBTarget(path);
+}
+
+}  // namespace wayback::cli

@@ -1,0 +1,96 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Flags and helpers shared by the subcommands: the repository flags, the
+// recovery target flags, error reporting and human-readable formatting.
+
+#ifndef WAYBACK_TOOLS_COMMON_H_
+#define WAYBACK_TOOLS_COMMON_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "tools/cli.h"
+#include "wayback/recovery.h"
+#include "wayback/storage.h"
+
+namespace wayback::cli {
+
+using nlohmann::json;
+
+// --repo URI and --json, on every subcommand.
+struct RepoFlags {
+  std::string repo;
+  bool json = false;
+  void Add(CLI::App* app, bool required = true);
+};
+
+// Opens an existing repository for reading: kNotFound if the path does not
+// exist, kInvalidArgument if it holds no Wayback objects.
+absl::StatusOr<std::unique_ptr<Storage>> OpenRepository(const std::string& uri);
+// Opens (creating it if needed) a repository to be written: it must not hold
+// a log or snapshots yet.
+absl::StatusOr<std::unique_ptr<Storage>> CreateRepository(
+    const std::string& uri);
+
+// --to TIME | --lsn N | --txid ID | --restore-point NAME | --latest |
+// --snapshot-only, plus --exclusive.
+struct TargetFlags {
+  std::string to;
+  uint64_t lsn = 0;
+  uint64_t txid = 0;
+  std::string restore_point;
+  bool latest = false;
+  bool snapshot_only = false;
+  bool exclusive = false;
+  CLI::Option* opts[6] = {};
+  CLI::Option* exclusive_opt = nullptr;
+
+  void Add(CLI::App* app);
+  // Exactly one target kind must have been given.
+  absl::StatusOr<RecoveryTarget> Resolve() const;
+};
+
+// A target written as one word (diff --from/--until): a TIME, "latest",
+// "snapshot", "lsn:N", "txid:N" or "restore-point:NAME"; a trailing
+// ",exclusive" makes time/lsn/txid targets exclusive.
+absl::StatusOr<RecoveryTarget> ParseTargetSpec(const std::string& spec);
+inline constexpr char kTargetSpecHelp[] =
+    "TIME (RFC 3339 with offset, or @<unix-ns>), lsn:N, txid:N, "
+    "restore-point:NAME, latest or snapshot; append ,exclusive to stop before "
+    "a time, LSN or txid";
+
+// The exit code for a failed status: 1 for damage found (kDataLoss), 2 for
+// everything else (bad usage, unreachable target, I/O).
+int ExitCodeFor(const absl::Status& s);
+// Prints "wayback <command>: error: <message>" (plus a hint for some codes)
+// and returns ExitCodeFor(s).
+int Fail(Io& io, const std::string& command, const absl::Status& s);
+int Usage(Io& io, const std::string& command, const std::string& message);
+
+std::string FormatBytes(uint64_t bytes);
+std::string FormatDurationWords(absl::Duration d);
+std::string FormatCount(uint64_t n);  // 1234567 -> "1,234,567"
+// "LSN 42 (txid 17) committed 2026-11-25T10:42:00.000000000Z"
+std::string DescribeCommit(const std::optional<CommitRef>& c);
+json CommitJson(const std::optional<CommitRef>& c);
+json DigestJson(const StateDigest& d);
+json PlanJson(const RecoveryPlan& plan);
+
+// A key or value as JSON fields: {"key": "..."} if UTF-8, else
+// {"key_b64": "..."}.
+void PutBytesField(json* obj, const std::string& name, std::string_view bytes);
+// For text output: the bytes if printable UTF-8, else "b64:<base64>".
+std::string Printable(std::string_view bytes, size_t max_len = 0);
+
+// Sets up a StateTarget from --into: "memory" or "rocksdb:PATH".
+absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(const std::string& into);
+
+}  // namespace wayback::cli
+
+#endif  // WAYBACK_TOOLS_COMMON_H_
