@@ -1,8 +1,9 @@
 // Copyright 2026 The Wayback Authors.
 //
-// The RocksDB target. The default column family holds exactly the
-// application's pairs; the restore marker lives in the column family
-// "wayback", so `ldb --db=PATH scan` shows the user's data and nothing else.
+// The RocksDB target (layout and write order: rocksdb_target.md). The
+// default column family holds exactly the application's pairs; the restore
+// marker lives in the column family "wayback", so `ldb --db=PATH scan` shows
+// the user's data and nothing else.
 //
 // Two apply paths:
 //  - direct: mutations go into a WriteBatch, written with the WAL disabled
@@ -84,7 +85,9 @@ std::string EncodeMarker(const RestoreMarker& m) {
       {"last_applied_commit_time", m.last_applied_commit_time},
       {"complete", m.complete},
   };
-  return j.dump();
+  // JSON cannot carry bytes that are not UTF-8: replace them rather than
+  // throw (see rocksdb_target.md).
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 absl::StatusOr<RestoreMarker> DecodeMarker(std::string_view bytes,

@@ -256,6 +256,20 @@ TEST(RocksDBTargetErrorTest, DamagedMarkerIsDataLoss) {
   EXPECT_NE(m.status().message().find(path), absl::string_view::npos);
 }
 
+TEST(RocksDBTargetErrorTest, MarkerWithBytesThatAreNotUtf8IsStoredNotThrown) {
+  TempDir dir;
+  auto t = OpenRocksDBTarget(dir.path() + "/db");
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(
+      (*t)->Begin({"file:///r\xff", "restore point \xc3", 1, 0, 0, false})
+          .ok());
+  auto m = (*t)->ReadMarker();
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(m->has_value());
+  EXPECT_EQ((*m)->repository.substr(0, 9), "file:///r");
+  EXPECT_FALSE((*m)->complete);
+}
+
 TEST(RocksDBTargetErrorTest, DatabaseLockedByAnotherOpenIsAnError) {
   TempDir dir;
   auto first = OpenRocksDBTarget(dir.path() + "/db");
