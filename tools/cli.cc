@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "CLI/CLI.hpp"
-#include "tools/bench_command.h"
 
 namespace wayback::cli {
 namespace {
@@ -48,7 +47,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
     for (auto make :
          {NewGenCommand, NewImportCommand, NewInfoCommand, NewPlanCommand,
           NewRestoreCommand, NewExportCommand, NewVerifyCommand, NewLogCommand,
-          NewDiffCommand, NewBenchCommand}) {
+          NewDiffCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));
