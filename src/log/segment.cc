@@ -357,6 +357,10 @@ absl::Status DiagnoseMissingFooter(const ReadableObject& obj,
         uint32_t count = DecodeFixed32(hb.data() + kFtBlockCount);
         uint64_t expect = off + kFooterFixedSize +
                           uint64_t{count} * kIndexEntrySize + kTrailerSize;
+        if (expect == size) {
+          return CorruptionAt(name, size - kTrailerSize, kNoLsn,
+                              "sealed segment's trailer magic is damaged");
+        }
         return CorruptionAt(name, size, kNoLsn,
                             absl::StrCat("sealed segment truncated: expected ",
                                          expect, " bytes, found ", size));
