@@ -83,6 +83,12 @@ using Call = S3Call;
 
 class S3Storage;
 
+// Ranged reads with adaptive read-ahead. Every GET costs a round trip, and
+// readers (segment scans) ask for one small block after another, so a reader
+// that goes forward gets a growing window (256 KiB doubling to 4 MiB) fetched
+// in one GET and served from memory; the first read of an object, and any
+// read that jumps, fetches exactly what was asked, so reading headers and
+// footers of many objects (planning) stays cheap.
 class S3Readable : public ReadableObject {
  public:
   S3Readable(S3Storage* s3, std::string key, uint64_t size)
@@ -92,9 +98,26 @@ class S3Readable : public ReadableObject {
                                           char* scratch) const override;
 
  private:
+  static constexpr uint64_t kMinReadAhead = 256 << 10;
+  static constexpr uint64_t kMaxReadAhead = 4 << 20;
+  static constexpr size_t kMaxWindows = 2;
+  struct Window {
+    uint64_t start = 0;
+    std::string data;
+    uint64_t last_use = 0;
+  };
+
+  // Reads exactly [first, first + len) into out, retrying and resuming.
+  absl::Status FetchRange(uint64_t first, uint64_t len, char* out) const;
+
   S3Storage* const s3_;
   const std::string key_;
   const uint64_t size_;
+  mutable absl::Mutex mu_;
+  mutable std::vector<Window> windows_ ABSL_GUARDED_BY(mu_);
+  mutable uint64_t next_expected_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;
+  mutable uint64_t read_ahead_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable uint64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class S3Writer : public ObjectWriter {
@@ -328,6 +351,53 @@ absl::StatusOr<std::string_view> S3Readable::ReadAt(uint64_t offset, size_t n,
                                                     char* scratch) const {
   if (offset >= size_ || n == 0) return std::string_view(scratch, 0);
   const uint64_t want = std::min<uint64_t>(n, size_ - offset);
+  uint64_t fetch_len = want;
+  {
+    absl::MutexLock lock(&mu_);
+    for (Window& w : windows_) {
+      if (offset >= w.start && offset + want <= w.start + w.data.size()) {
+        std::copy_n(w.data.data() + (offset - w.start), want, scratch);
+        w.last_use = ++clock_;
+        next_expected_ = offset + want;
+        return std::string_view(scratch, want);
+      }
+    }
+    // Forward and near the previous read (parallel readers arrive a little
+    // out of order): grow the read-ahead; otherwise start over.
+    const bool forward = next_expected_ != UINT64_MAX &&
+                         offset + kMaxReadAhead >= next_expected_ &&
+                         offset <= next_expected_ + kMaxReadAhead;
+    read_ahead_ =
+        forward ? std::clamp(read_ahead_ * 2, kMinReadAhead, kMaxReadAhead) : 0;
+    next_expected_ = offset + want;
+    if (want < read_ahead_) {
+      fetch_len = std::min<uint64_t>(read_ahead_, size_ - offset);
+    }
+  }
+  if (fetch_len == want) {
+    WAYBACK_RETURN_IF_ERROR(FetchRange(offset, want, scratch));
+    return std::string_view(scratch, want);
+  }
+  Window w;
+  w.start = offset;
+  w.data.resize(fetch_len);
+  WAYBACK_RETURN_IF_ERROR(FetchRange(offset, fetch_len, w.data.data()));
+  std::copy_n(w.data.data(), want, scratch);
+  absl::MutexLock lock(&mu_);
+  w.last_use = ++clock_;
+  if (windows_.size() < kMaxWindows) {
+    windows_.push_back(std::move(w));
+  } else {
+    *std::min_element(windows_.begin(), windows_.end(),
+                      [](const Window& a, const Window& b) {
+                        return a.last_use < b.last_use;
+                      }) = std::move(w);
+  }
+  return std::string_view(scratch, want);
+}
+
+absl::Status S3Readable::FetchRange(uint64_t offset, uint64_t want,
+                                    char* scratch) const {
   uint64_t done = 0;
   int failures = 0;
   std::string last;
@@ -412,7 +482,7 @@ absl::StatusOr<std::string_view> S3Readable::ReadAt(uint64_t offset, size_t n,
     }
     if (progress == 0) s3_->Backoff(failures - 1);
   }
-  return std::string_view(scratch, want);
+  return absl::OkStatus();
 }
 
 S3Writer::~S3Writer() {

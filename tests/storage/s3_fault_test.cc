@@ -243,6 +243,65 @@ TEST_F(S3FaultTest, EveryFaultOnEveryRangeOfARestoreLikeScan) {
   }
 }
 
+// --- Read-ahead
+// ---------------------------------------------------------------
+
+TEST_F(S3FaultTest, SequentialSmallReadsShareFewRequests) {
+  const std::string data = Pattern(2 << 20, 50);
+  ASSERT_TRUE(storage_->WriteAll("seq", data).ok());
+  auto obj = storage_->OpenForRead("seq");
+  ASSERT_TRUE(obj.ok());
+  proxy_->Clear();
+  std::string scratch(16384, '\0');
+  for (uint64_t off = 0; off < data.size(); off += scratch.size()) {
+    auto got = (*obj)->ReadAt(off, scratch.size(), scratch.data());
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(*got == std::string_view(data).substr(off, scratch.size()));
+  }
+  // 128 reads; read-ahead windows of 256 KiB doubling to 4 MiB need far fewer
+  // GETs (1 + 256K + 512K + 1M + the rest).
+  const size_t gets = proxy_->Stats()["ranges"].size();
+  EXPECT_LE(gets, 8u);
+  EXPECT_GE(gets, 2u);
+}
+
+TEST_F(S3FaultTest, FirstAndJumpingReadsFetchOnlyWhatIsAsked) {
+  // Planning reads a header and a footer of many objects: no read-ahead.
+  const std::string data = Pattern(3 << 20, 51);
+  ASSERT_TRUE(storage_->WriteAll("o", data).ok());
+  auto obj = storage_->OpenForRead("o");
+  ASSERT_TRUE(obj.ok());
+  proxy_->Clear();
+  char buf[64];
+  ASSERT_TRUE((*obj)->ReadAt(0, 64, buf).ok());
+  EXPECT_EQ(std::string_view(buf, 64), std::string_view(data).substr(0, 64));
+  auto tail = (*obj)->ReadAt(data.size() - 64, 64, buf);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(*tail, std::string_view(data).substr(data.size() - 64));
+  nlohmann::json ranges = proxy_->Stats()["ranges"];
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0].get<std::string>(), "bytes=0-63");
+  EXPECT_EQ(ranges[1].get<std::string>(),
+            absl::StrCat("bytes=", data.size() - 64, "-", data.size() - 1));
+}
+
+TEST_F(S3FaultTest, ReadAheadUnderFaultsStillExact) {
+  const std::string data = Pattern(3 << 20, 52);
+  ASSERT_TRUE(storage_->WriteAll("seq", data).ok());
+  auto obj = storage_->OpenForRead("seq");
+  ASSERT_TRUE(obj.ok());
+  proxy_->Arm("reset", 2, "GET");
+  proxy_->Arm("short", 2, "GET");
+  std::string scratch(10000, '\0');
+  for (uint64_t off = 0; off < data.size(); off += scratch.size()) {
+    auto got = (*obj)->ReadAt(off, scratch.size(), scratch.data());
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(*got == std::string_view(data).substr(off, scratch.size()))
+        << off;
+  }
+  EXPECT_EQ(proxy_->Fired("reset") + proxy_->Fired("short"), 4);
+}
+
 // --- Signatures on the wire -------------------------------------------------
 
 // s3rver does not check SigV4 signatures, so the proxy re-verifies each
