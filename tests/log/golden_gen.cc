@@ -55,6 +55,24 @@ int Main(const std::string& dir) {
 }  // namespace wayback::testing
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--example") {
+    // The worked example of segment_format.md: one transaction, sealed.
+    auto mem = wayback::NewMemoryStorage();
+    wayback::ManualClock clock(1'767'225'600'000'000'000);
+    wayback::LogWriterOptions o;
+    o.clock = &clock;
+    o.segment_max_age = absl::InfiniteDuration();
+    auto w = wayback::LogWriter::Open(mem.get(), o);
+    wayback::Transaction t;
+    t.txid = 7;
+    t.Put("k", "v");
+    t.Delete("old");
+    if (!w.ok() || !(*w)->Append(t).ok() || !(*w)->Close().ok()) return 1;
+    auto data = mem->ReadAll(wayback::SegmentObjectName(1, 1, true));
+    if (!data.ok()) return 1;
+    std::ofstream(argv[2], std::ios::binary) << *data;
+    return 0;
+  }
   if (argc != 2) {
     std::fprintf(stderr, "usage: golden_gen <output dir>\n");
     return 64;
