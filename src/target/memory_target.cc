@@ -1,13 +1,8 @@
 // Copyright 2026 The Wayback Authors.
 //
-// The memory target: one hash table per partition. Apply speed is the point
-// (it is the "raw apply ceiling" of issue 7), and a profile of a
-// flat_hash_map<std::string, std::string> showed the time going to cache
-// misses: the slot, then the key's heap buffer (memcmp), then the value's.
-// So each pair is one heap block, [sizes | key | value with spare capacity],
-// and the table is an absl::flat_hash_set of pointers to blocks: a lookup
-// touches the 8-byte slot and one block, and an overwrite rewrites the value
-// in place unless it outgrows the block's capacity.
+// The memory target: one packed hash table (packed_table.h) per partition.
+// The hot path does one probe per mutation; the only allocations are the
+// blocks of new keys (and of values that outgrow their block).
 
 #include "src/target/memory_target.h"
 
@@ -21,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "src/target/packed_table.h"
 #include "src/util/errors.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
@@ -32,71 +27,10 @@ namespace {
 
 using internal::DigestMode;
 
-// One key/value pair in one allocation. Capacity for the value is rounded up
-// so that overwrites with values of similar size reuse the block.
-struct Entry {
-  uint32_t key_size;
-  uint32_t value_size;
-  uint32_t value_capacity;
-
-  char* data() { return reinterpret_cast<char*>(this + 1); }
-  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
-  std::string_view key() const { return {data(), key_size}; }
-  std::string_view value() const { return {data() + key_size, value_size}; }
-
-  static size_t Capacity(size_t value_size) {
-    return (value_size + 31) & ~size_t{31};
-  }
-  static Entry* New(std::string_view key, std::string_view value) {
-    const size_t cap = Capacity(value.size());
-    auto* e =
-        static_cast<Entry*>(std::malloc(sizeof(Entry) + key.size() + cap));
-    if (e == nullptr) throw std::bad_alloc();
-    e->key_size = static_cast<uint32_t>(key.size());
-    e->value_size = static_cast<uint32_t>(value.size());
-    e->value_capacity = static_cast<uint32_t>(cap);
-    std::memcpy(e->data(), key.data(), key.size());
-    if (!value.empty())
-      std::memcpy(e->data() + key.size(), value.data(), value.size());
-    return e;
-  }
-  // Stores a new value; returns the (possibly moved) block.
-  static Entry* Assign(Entry* e, std::string_view value) {
-    if (value.size() > e->value_capacity) {
-      // Grow by at least half, so a value that keeps growing is not
-      // reallocated every time.
-      const size_t cap = Capacity(std::max<size_t>(
-          value.size(), e->value_capacity + e->value_capacity / 2));
-      e = static_cast<Entry*>(
-          std::realloc(e, sizeof(Entry) + e->key_size + cap));
-      if (e == nullptr) throw std::bad_alloc();
-      e->value_capacity = static_cast<uint32_t>(cap);
-    }
-    e->value_size = static_cast<uint32_t>(value.size());
-    if (!value.empty())
-      std::memcpy(e->data() + e->key_size, value.data(), value.size());
-    return e;
-  }
-};
-
-// Transparent hash and equality: look up by key bytes, store Entry*.
-struct EntryHash {
-  using is_transparent = void;
-  size_t operator()(absl::string_view key) const {
-    return absl::Hash<absl::string_view>()(key);
-  }
-  size_t operator()(const Entry* e) const { return (*this)(AV(e->key())); }
-};
-struct EntryEq {
-  using is_transparent = void;
-  static absl::string_view K(absl::string_view k) { return k; }
-  static absl::string_view K(const Entry* e) { return AV(e->key()); }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    return K(a) == K(b);
-  }
-};
-using Table = absl::flat_hash_set<Entry*, EntryHash, EntryEq>;
+using internal::AssignValue;
+using internal::Entry;
+using internal::FreeAll;
+using internal::Table;
 
 // One partition, padded to its own cache lines so that threads applying to
 // neighbouring partitions do not share a line. Owns its entries.
@@ -109,8 +43,7 @@ struct alignas(64) Partition {
   Partition& operator=(const Partition&) = delete;
   ~Partition() { Reset(); }
   void Reset() {
-    for (Entry* e : table) std::free(e);
-    Table().swap(table);
+    FreeAll(&table);
     digest = StateDigest();
   }
 };
@@ -230,16 +163,10 @@ class MemoryTarget final : public StateTarget {
       const std::function<bool(std::string_view, std::string_view)>& fn)
       override {
     // Sorted on demand: pointers to the pairs, sorted by key.
-    std::vector<const Entry*> entries;
-    size_t n = 0;
-    for (int i = 0; i < n_; ++i) n += parts_[i].table.size();
-    entries.reserve(n);
-    for (int i = 0; i < n_; ++i) {
-      for (const Entry* e : parts_[i].table) entries.push_back(e);
-    }
-    std::sort(
-        entries.begin(), entries.end(),
-        [](const Entry* a, const Entry* b) { return a->key() < b->key(); });
+    std::vector<const Table*> tables;
+    for (int i = 0; i < n_; ++i) tables.push_back(&parts_[i].table);
+    std::vector<const Entry*> entries =
+        internal::SortedEntries(tables.data(), tables.size());
     for (const Entry* e : entries) {
       if (!fn(e->key(), e->value())) break;
     }
@@ -282,14 +209,7 @@ class MemoryTarget final : public StateTarget {
     if (!inserted) {
       if (mode_ == DigestMode::kIncremental)
         p.digest.Remove(e->key(), e->value());
-      Entry* moved = Entry::Assign(e, m.value);
-      if (moved != e) {
-        // Same key bytes, so the same hash and slot: replacing the pointer in
-        // place keeps the table's invariants (the slot is not a const
-        // object; the set merely does not offer mutation).
-        const_cast<Entry*&>(*it) = moved;
-        e = moved;
-      }
+      e = AssignValue(it, m.value);
     }
     if (mode_ == DigestMode::kIncremental) p.digest.Add(e->key(), e->value());
   }

@@ -19,20 +19,22 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
+#include "src/target/packed_table.h"
 #include "src/util/errors.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
@@ -46,9 +48,9 @@ constexpr char kMarkerKey[] = "restore_marker";
 // directory so that ingestion can hard-link (move) them. RocksDB ignores
 // names it did not create.
 constexpr char kStagingDir[] = "wayback-staging";
-// Per-entry bookkeeping of a staged pair (map slot, string headers), used
-// only to bound memory.
-constexpr uint64_t kEntryOverhead = 80;
+// Per-entry bookkeeping of a staged pair beyond its block (table slot,
+// control byte, malloc header, load factor), used only to bound memory.
+constexpr uint64_t kEntryOverhead = 32;
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) {
@@ -130,18 +132,23 @@ absl::StatusOr<RestoreMarker> DecodeMarker(std::string_view bytes,
   return m;
 }
 
-// One staged pair. A tombstone (deleted) hides an older value in RocksDB.
-struct Staged {
-  std::string value;
-  bool deleted = false;
-};
+using internal::Entry;
+using internal::Table;
+// Entry::flags of a tombstone: the key is deleted, hiding any older value in
+// RocksDB.
+constexpr uint8_t kTombstone = 1;
 
 struct alignas(64) StagePartition {
-  absl::flat_hash_map<std::string, Staged> map;
+  Table table;  // Owns its entries (packed_table.h).
   uint64_t bytes = 0;
   // False while RocksDB is known to hold no key of this partition (an empty
   // database, nothing spilled or loaded): deletes then simply erase.
   bool base_may_have_keys = true;
+
+  StagePartition() = default;
+  StagePartition(const StagePartition&) = delete;
+  StagePartition& operator=(const StagePartition&) = delete;
+  ~StagePartition() { internal::FreeAll(&table); }
 };
 
 class RocksDBTarget final : public StateTarget {
@@ -151,7 +158,8 @@ class RocksDBTarget final : public StateTarget {
     opts_.transactions_per_batch = std::max(opts_.transactions_per_batch, 1);
     opts_.partitions =
         opts_.stage_in_memory ? std::max(opts_.partitions, 1) : 1;
-    stage_.resize(opts_.partitions);
+    // A deque: partitions are neither copied nor moved once built.
+    for (int i = 0; i < opts_.partitions; ++i) stage_.emplace_back();
     no_wal_.disableWAL = true;
     synced_.sync = true;
   }
@@ -215,7 +223,7 @@ class RocksDBTarget final : public StateTarget {
 
   absl::StatusOr<bool> IsEmpty() override {
     for (const StagePartition& p : stage_) {
-      if (!p.map.empty()) return false;
+      if (!p.table.empty()) return false;
     }
     if (batch_.Count() > 0) return false;
     WAYBACK_ASSIGN_OR_RETURN(bool data_empty, DataEmpty());
@@ -228,7 +236,7 @@ class RocksDBTarget final : public StateTarget {
     batch_.Clear();
     batch_txns_ = 0;
     for (StagePartition& p : stage_) {
-      absl::flat_hash_map<std::string, Staged>().swap(p.map);
+      internal::FreeAll(&p.table);
       p.bytes = 0;
     }
     // Every key is < (last key + "\0"), and "" is the smallest key, so one
@@ -399,10 +407,10 @@ class RocksDBTarget final : public StateTarget {
     if (opts_.stage_in_memory) {
       const StagePartition& p =
           stage_[PartitionOf(key, static_cast<int>(stage_.size()))];
-      auto sit = p.map.find(AV(key));
-      if (sit != p.map.end()) {
-        if (sit->second.deleted) return std::optional<std::string>();
-        return std::optional<std::string>(sit->second.value);
+      auto sit = p.table.find(AV(key));
+      if (sit != p.table.end()) {
+        if ((*sit)->flags & kTombstone) return std::optional<std::string>();
+        return std::optional<std::string>((*sit)->value());
       }
     } else if (batch_.Count() > 0) {
       WAYBACK_RETURN_IF_ERROR(WritePending());
@@ -497,73 +505,59 @@ class RocksDBTarget final : public StateTarget {
   // The staged hot path: one probe per mutation, value storage reused.
   absl::Status Stage(StagePartition& p, const MutationView& m) {
     const absl::string_view key = AV(m.key);
-    if (m.type == MutationType::kDelete) {
-      if (!p.base_may_have_keys) {
-        auto it = p.map.find(key);
-        if (it != p.map.end()) {
-          p.bytes -=
-              it->first.size() + it->second.value.size() + kEntryOverhead;
-          p.map.erase(it);
-        }
-        return absl::OkStatus();
+    if (m.type == MutationType::kDelete && !p.base_may_have_keys) {
+      // Nothing older to hide: forget the key.
+      auto it = p.table.find(key);
+      if (it != p.table.end()) {
+        Entry* e = *it;
+        p.bytes -= EntryBytes(e);
+        p.table.erase(it);
+        std::free(e);
       }
-      bool inserted = false;
-      auto it = p.map.lazy_emplace(key, [&](const auto& ctor) {
-        inserted = true;
-        ctor(std::piecewise_construct, std::forward_as_tuple(m.key),
-             std::forward_as_tuple());
-      });
-      if (inserted) {
-        p.bytes += m.key.size() + kEntryOverhead;
-      } else {
-        p.bytes -= it->second.value.size();
-        it->second.value.clear();
-      }
-      it->second.deleted = true;
-    } else {
-      bool inserted = false;
-      auto it = p.map.lazy_emplace(key, [&](const auto& ctor) {
-        inserted = true;
-        ctor(std::piecewise_construct, std::forward_as_tuple(m.key),
-             std::forward_as_tuple());
-      });
-      if (inserted) {
-        p.bytes += m.key.size() + kEntryOverhead;
-      } else {
-        p.bytes -= it->second.value.size();
-      }
-      it->second.value.assign(m.value.data(), m.value.size());
-      it->second.deleted = false;
-      p.bytes += m.value.size();
+      return absl::OkStatus();
     }
+    const std::string_view value =
+        m.type == MutationType::kDelete ? std::string_view() : m.value;
+    bool inserted = false;
+    auto it = p.table.lazy_emplace(key, [&](const auto& ctor) {
+      inserted = true;
+      ctor(Entry::New(m.key, value));
+    });
+    Entry* e = *it;
+    if (!inserted) {
+      p.bytes -= EntryBytes(e);
+      e = internal::AssignValue(it, value);
+    }
+    e->flags = m.type == MutationType::kDelete ? kTombstone : 0;
+    p.bytes += EntryBytes(e);
     if (p.bytes > opts_.stage_memory_limit / stage_.size()) return Spill(p);
     return absl::OkStatus();
+  }
+
+  static uint64_t EntryBytes(const Entry* e) {
+    return sizeof(Entry) + e->key_size + e->value_capacity + kEntryOverhead;
   }
 
   // Writes one partition's staged state as sorted SST files and ingests
   // them. Partitions hold disjoint keys, so partitions may spill
   // concurrently, in any order.
   absl::Status Spill(StagePartition& p) {
-    if (p.map.empty()) return absl::OkStatus();
-    std::vector<const std::pair<const std::string, Staged>*> entries;
-    entries.reserve(p.map.size());
-    for (const auto& kv : p.map) {
-      // With nothing older in RocksDB a tombstone hides nothing.
-      if (kv.second.deleted && !p.base_may_have_keys) continue;
-      entries.push_back(&kv);
-    }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
+    if (p.table.empty()) return absl::OkStatus();
+    const Table* tables[] = {&p.table};
+    std::vector<const Entry*> entries = internal::SortedEntries(tables, 1);
     SstSeries series(this);
-    for (const auto* kv : entries) {
-      WAYBACK_RETURN_IF_ERROR(kv->second.deleted
-                                  ? series.Delete(kv->first)
-                                  : series.Put(kv->first, kv->second.value));
+    for (const Entry* e : entries) {
+      if (e->flags & kTombstone) {
+        // With nothing older in RocksDB a tombstone hides nothing.
+        if (p.base_may_have_keys) {
+          WAYBACK_RETURN_IF_ERROR(series.Delete(e->key()));
+        }
+      } else {
+        WAYBACK_RETURN_IF_ERROR(series.Put(e->key(), e->value()));
+      }
     }
     WAYBACK_RETURN_IF_ERROR(series.FinishAndIngest());
-    // clear() keeps the table's capacity for the next round: memory stays
-    // within the bound either way.
-    p.map.clear();
+    internal::FreeAll(&p.table);
     p.bytes = 0;
     p.base_may_have_keys = true;
     return absl::OkStatus();
@@ -577,7 +571,18 @@ class RocksDBTarget final : public StateTarget {
       batch_.Clear();
     }
     batch_txns_ = 0;
-    for (StagePartition& p : stage_) WAYBACK_RETURN_IF_ERROR(Spill(p));
+    if (stage_.size() == 1) return Spill(stage_[0]);
+    // Partitions hold disjoint keys: sort and write them in parallel (the
+    // sort and SST encoding are most of Finish()), one thread each.
+    std::vector<absl::Status> results(stage_.size());
+    std::vector<std::thread> threads;
+    threads.reserve(stage_.size());
+    for (size_t i = 0; i < stage_.size(); ++i) {
+      threads.emplace_back(
+          [this, &results, i] { results[i] = Spill(stage_[i]); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (absl::Status& st : results) WAYBACK_RETURN_IF_ERROR(st);
     return absl::OkStatus();
   }
 
@@ -592,7 +597,7 @@ class RocksDBTarget final : public StateTarget {
   rocksdb::WriteOptions synced_;
   rocksdb::WriteBatch batch_;
   int batch_txns_ = 0;
-  std::vector<StagePartition> stage_;
+  std::deque<StagePartition> stage_;
   std::atomic<uint64_t> next_file_{0};
 };
 
