@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "tools/bench_command.h"
 
 namespace wayback::cli {
 namespace {
@@ -47,7 +48,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
     for (auto make :
          {NewGenCommand, NewImportCommand, NewInfoCommand, NewPlanCommand,
           NewRestoreCommand, NewExportCommand, NewVerifyCommand, NewLogCommand,
-          NewDiffCommand}) {
+          NewDiffCommand, NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));

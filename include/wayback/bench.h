@@ -1,0 +1,272 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Benchmarks a user can run on their own machine and repository (the
+// `wayback bench` subcommands are thin wrappers around these functions):
+//
+//  - RunReplayBench(): races Wayback's replay against RocksDB's own WAL
+//    recovery and against the apply and decompression ceilings, on one
+//    generated clinical workload, in one run, with the same RocksDB library
+//    on both sides. Every Wayback restore's digest is checked against the
+//    state RocksDB recovered by itself: a fast wrong answer is an error.
+//  - RunRtoBench(): measures snapshot load and replay rates on an existing
+//    repository (read-only) and computes its worst-case recovery time.
+//  - RunRpoBench(): drives a LogWriter in synced group-commit mode at a given
+//    transaction rate, mirrors every sealed segment to a second repository,
+//    and reports commit latency and archive lag (the RPO of the mirror).
+//
+//   ReplayBenchOptions o;
+//   o.mutations = 1'000'000;
+//   auto figures = RunReplayBench(o);
+//   if (figures.ok()) std::cout << figures->ToJson() << "\n";
+//
+// Rates are per second of wall-clock time. The functions are not
+// thread-safe with respect to each other (they use the whole machine) and
+// write only inside their scratch directories.
+
+#ifndef WAYBACK_BENCH_H_
+#define WAYBACK_BENCH_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "wayback/storage.h"
+#include "wayback/types.h"
+
+namespace wayback {
+
+// ---------------------------------------------------------------------------
+// Replay: Wayback against RocksDB's own recovery.
+
+struct ReplayBenchOptions {
+  // Mutations of the generated clinical workload (whole transactions: the
+  // last one may overshoot a little). Default: 1,000,000.
+  uint64_t mutations = 1'000'000;
+  // Worker threads and apply partitions for the multi-threaded runs. 0:
+  // hardware threads. Default: 0.
+  int threads = 0;
+  // Seed of the workload. Default: 1.
+  uint64_t seed = 1;
+  // Directory for the RocksDB databases (created; each database is removed
+  // after its measurement). Empty: a new directory under $TMPDIR (or /tmp),
+  // removed at the end. Default: empty.
+  std::string scratch_dir;
+  // Run the RocksDB measurements: its WAL recovery, Wayback into RocksDB (both
+  // apply modes) and the snapshot comparison. Without them the expected
+  // digest comes from the raw apply instead of from RocksDB. Default: true.
+  bool rocksdb = true;
+  // Memtable size of the "large memtable" WAL-recovery configuration (the
+  // other one is RocksDB's default). Default: 4 GiB.
+  uint64_t large_memtable_bytes = uint64_t{4} << 30;
+  // Runs of each measurement; the median is reported (every run's digest is
+  // checked). Default: 1.
+  int repetitions = 1;
+  // Called with one line of progress per step (may be null).
+  std::function<void(std::string_view line)> progress;
+};
+
+struct ReplayBenchFigures {
+  // The workload.
+  uint64_t mutations = 0;
+  uint64_t transactions = 0;
+  uint64_t raw_bytes = 0;     // Uncompressed log records.
+  uint64_t stored_bytes = 0;  // Segment objects.
+  uint64_t blocks = 0;
+  uint64_t live_keys = 0;  // Keys in the final state.
+  int threads = 0;
+
+  // Mutations per second (0 when not measured).
+  // (1) RocksDB's own WAL recovery: the faster of the two configurations.
+  double rocksdb_wal_recovery = 0;
+  double rocksdb_wal_recovery_default = 0;
+  double rocksdb_wal_recovery_large_memtable = 0;
+  std::string rocksdb_wal_recovery_config;  // "default" or "large_memtable"
+  // (2) Restore() into a fresh RocksDB target, staged in memory and
+  // partitioned by key (RocksDBTargetOptions::stage_in_memory), `threads`
+  // threads; and, for comparison, the direct WriteBatch path.
+  double wayback_into_rocksdb = 0;
+  double wayback_into_rocksdb_direct = 0;
+  // (3) Restore() into the memory target with 1 worker thread and 1
+  // partition, and with `threads` threads and partitions.
+  double wayback_into_memory_1t = 0;
+  double wayback_into_memory = 0;
+  // (4) The already-decoded records applied to the memory target on one
+  // thread (no I/O, no checksum, no decompression, no pipeline).
+  double raw_apply_ceiling = 0;
+  // (5) CRC32C + zstd decompression of every block on `threads` threads:
+  // decompressed megabytes (1e6 bytes) per second.
+  double decompress_ceiling_mb_per_s = 0;
+
+  // Ratios: wayback_into_rocksdb / rocksdb_wal_recovery and
+  // wayback_into_memory / raw_apply_ceiling.
+  double rocksdb_speedup = 0;
+  double memory_vs_raw_apply = 0;
+
+  // Snapshot of the final state restored into a fresh RocksDB target
+  // (Restore() of a snapshot-only plan), against writing the same sorted
+  // pairs with SstFileWriter and ingesting them; pairs per second, and
+  // snapshot / sst.
+  double snapshot_restore_into_rocksdb = 0;
+  double sst_writer_ingest = 0;
+  double snapshot_vs_sst_ingest = 0;
+
+  // Seconds of each measurement (same order as above).
+  double seconds_rocksdb_wal_recovery = 0;
+  double seconds_wayback_into_rocksdb = 0;
+  double seconds_wayback_into_rocksdb_direct = 0;
+  double seconds_wayback_into_memory_1t = 0;
+  double seconds_wayback_into_memory = 0;
+  double seconds_raw_apply_ceiling = 0;
+  double seconds_decompress_ceiling = 0;
+  double seconds_snapshot_restore_into_rocksdb = 0;
+  double seconds_sst_writer_ingest = 0;
+
+  // The state every restore had to reach: RocksDB's own recovered state
+  // (or the raw apply's, without RocksDB). Every restore matched it, or
+  // RunReplayBench() failed.
+  StateDigest expected_digest;
+  // Digest comparisons made (one per restore and per RocksDB recovery).
+  int digests_checked = 0;
+  // Peak resident set size of the process (getrusage), bytes.
+  uint64_t peak_rss_bytes = 0;
+
+  // One JSON object with every field above (digest as "sum:count").
+  std::string ToJson() const;
+  // A short human-readable table.
+  std::string ToString() const;
+};
+
+// Generates the workload once and runs every measurement. kInvalidArgument
+// for mutations == 0; kDataLoss if any restore's digest differs from the
+// expected one (the message names the measurement and both digests); I/O and
+// RocksDB errors as they come.
+absl::StatusOr<ReplayBenchFigures> RunReplayBench(
+    const ReplayBenchOptions& options);
+
+// ---------------------------------------------------------------------------
+// RTO: how long would a restore of this repository take, at worst?
+
+struct RtoBenchOptions {
+  // Scratch target: "rocksdb" (a database under scratch_dir, staged apply, as
+  // a production restore would use) or "memory". Default: "rocksdb".
+  std::string into = "rocksdb";
+  // Where the scratch database goes. Empty: a new directory under $TMPDIR
+  // (or /tmp). Removed at the end either way. Default: empty.
+  std::string scratch_dir;
+  // Threads (and apply partitions). 0: hardware threads. Default: 0.
+  int threads = 0;
+  // The recovery time objective to check against (none: no verdict).
+  std::optional<absl::Duration> rto;
+  // Upper bound on the raw log bytes replayed to measure the replay rate
+  // (a sample of the longest stretch). Default: 512 MiB.
+  uint64_t max_sample_raw_bytes = uint64_t{512} << 20;
+  std::function<void(std::string_view line)> progress;
+};
+
+struct RtoBenchFigures {
+  std::string repository;
+  uint64_t snapshots = 0;
+  uint64_t segments = 0;
+  // The largest snapshot (by raw bytes), loaded alone into the scratch
+  // target: the snapshot load rate. Absent when the repository has none.
+  std::string largest_snapshot;
+  uint64_t largest_snapshot_raw_bytes = 0;
+  uint64_t largest_snapshot_pairs = 0;
+  double snapshot_load_seconds = 0;
+  double snapshot_load_raw_mb_per_s = 0;  // 0 when no snapshot was loaded.
+  // The longest stretch of log after a snapshot (or after the empty state at
+  // the start of a log that starts at LSN 1) up to the next snapshot or the
+  // end of its window.
+  Lsn longest_stretch_from_lsn = kNoLsn;  // Exclusive (the snapshot's LSN).
+  Lsn longest_stretch_to_lsn = kNoLsn;    // Inclusive.
+  uint64_t longest_stretch_raw_bytes = 0;
+  // The replay rate, measured by replaying (a sample of) that stretch.
+  uint64_t replay_sample_raw_bytes = 0;
+  uint64_t replay_sample_transactions = 0;
+  double replay_seconds = 0;
+  double replay_raw_mb_per_s = 0;
+  double replay_txn_per_s = 0;
+  // Largest snapshot at the load rate + longest stretch at the replay rate:
+  // an upper bound on the restore time of any target in the window.
+  double worst_case_rto_seconds = 0;
+  // Against options.rto: pass when worst_case_rto <= rto; margin =
+  // rto - worst_case_rto (negative when failing).
+  std::optional<double> rto_seconds;
+  bool pass = true;
+  double margin_seconds = 0;
+
+  std::string ToJson() const;
+  std::string ToString() const;
+};
+
+// Measures on `storage` (only read). kFailedPrecondition if the repository
+// has nothing recoverable; the restores' own errors otherwise.
+absl::StatusOr<RtoBenchFigures> RunRtoBench(Storage* storage,
+                                            const RtoBenchOptions& options);
+
+// ---------------------------------------------------------------------------
+// RPO: synced commits and the archive lag of a mirror.
+
+struct RpoBenchOptions {
+  // The primary repository: a local directory (a plain path) that holds no
+  // log yet (created if missing). Required.
+  std::string repo;
+  // The mirror each sealed segment is copied to. Empty: `repo` + "-mirror".
+  std::string mirror;
+  // Offered load, transactions per second, and how long. Defaults: 50,000
+  // and 10 s.
+  double rate = 50'000;
+  absl::Duration duration = absl::Seconds(10);
+  // Bytes of value per transaction (one put). Default: 1024.
+  size_t transaction_bytes = 1024;
+  // Concurrent committers (each waits for its own commit). Default: 64.
+  int clients = 64;
+  // Segment rolling: by age (this bounds the archive lag) and by size.
+  // Defaults: 250 ms and 64 MiB.
+  absl::Duration segment_max_age = absl::Milliseconds(250);
+  uint64_t segment_max_bytes = uint64_t{64} << 20;
+  // The recovery point objective to check the archive lag p99 and max
+  // against (none: no verdict).
+  std::optional<absl::Duration> rpo;
+  std::function<void(std::string_view line)> progress;
+};
+
+struct RpoBenchFigures {
+  double offered_rate = 0;
+  uint64_t transactions = 0;
+  uint64_t bytes = 0;  // Value bytes committed.
+  double seconds = 0;
+  double txn_per_s = 0;  // Sustained: transactions / seconds.
+  // Append() call to acknowledgement (durable), microseconds.
+  double commit_latency_p50_us = 0;
+  double commit_latency_p99_us = 0;
+  double commit_latency_p999_us = 0;
+  double commit_latency_max_us = 0;
+  // Acknowledgement to the sealed segment holding the transaction being
+  // whole in the mirror, milliseconds, over every transaction.
+  double archive_lag_p50_ms = 0;
+  double archive_lag_p99_ms = 0;
+  double archive_lag_max_ms = 0;
+  uint64_t segments_mirrored = 0;
+  uint64_t bytes_mirrored = 0;
+  // Against options.rpo: pass when archive_lag_max <= rpo (the worst
+  // transaction would have been lost within the objective).
+  std::optional<double> rpo_seconds;
+  bool pass = true;
+  double margin_seconds = 0;  // rpo - archive_lag_max.
+
+  std::string ToJson() const;
+  std::string ToString() const;
+};
+
+// Runs the writer and the mirror. kFailedPrecondition if `repo` already holds
+// a log; the writer's and the mirror's errors as they come.
+absl::StatusOr<RpoBenchFigures> RunRpoBench(const RpoBenchOptions& options);
+
+}  // namespace wayback
+
+#endif  // WAYBACK_BENCH_H_

@@ -1,0 +1,738 @@
+// Copyright 2026 The Wayback Authors.
+//
+// RunReplayBench(): one generated workload, every measurement of issue 7 in
+// one run, the same RocksDB library on both sides.
+//
+// Order (the untimed preparation is interleaved so that the process holds as
+// little as possible at once):
+//   1. generate the workload into segments in a memory Storage (LogWriter,
+//      kBuffered, a ManualClock at each commit time);
+//   2. read and decode every block once (kept in memory: the "uncompressed
+//      in-memory buffer" of the raw apply ceiling);
+//   3. raw apply ceiling: ApplyTransaction() of every decoded record into a
+//      one-partition memory target, one thread;
+//   4. RocksDB WAL: the same transactions written to a database with its WAL
+//      on and a memtable big enough that nothing is flushed, closed with
+//      avoid_flush_during_shutdown; copies of that directory are then opened
+//      with the default options and with a large memtable, timing DB::Open
+//      (which replays the WAL). The recovered database's digest is the
+//      expected digest: RocksDB's own answer, independent of Wayback;
+//   5. decompression ceiling: CRC32C + zstd of every block on T threads;
+//   6. Restore() of the log into memory (1 thread, then T threads and T
+//      partitions), into RocksDB staged (T) and direct; every digest checked;
+//   7. a snapshot of the final state is written, then restored into a fresh
+//      RocksDB target, against SstFileWriter + ingestion of the same sorted
+//      pairs.
+// Times are wall clock around the call a user would make (Restore() includes
+// Finish() and the final digest; the WAL baseline is DB::Open alone).
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
+#include "rocksdb/write_batch.h"
+#include "src/bench/bench_util.h"
+#include "src/log/block.h"
+#include "src/log/segment_format.h"
+#include "src/util/compression.h"
+#include "src/util/crc32c.h"
+#include "src/util/errors.h"
+#include "wayback/bench.h"
+#include "wayback/clock.h"
+#include "wayback/log.h"
+#include "wayback/recovery.h"
+#include "wayback/snapshot.h"
+#include "wayback/state_target.h"
+#include "wayback/status.h"
+#include "wayback/workload.h"
+
+namespace wayback {
+namespace {
+
+using bench_internal::NowSeconds;
+using bench_internal::Ratio;
+using bench_internal::Say;
+
+// One block, its stored bytes and its decoded records (which view `d.buffer`).
+struct RawBlock {
+  std::string stored;
+  log_format::DecodedBlock d;
+};
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat("replay bench: rocksdb: ", AV(what), ": ", s.ToString()));
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+absl::StatusOr<StateDigest> DigestOfDb(rocksdb::DB* db) {
+  StateDigest d;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    d.Add(std::string_view(it->key().data(), it->key().size()),
+          std::string_view(it->value().data(), it->value().size()));
+  }
+  WAYBACK_RETURN_IF_ERROR(FromRocks(it->status(), "iterate"));
+  return d;
+}
+
+absl::Status CheckDigest(std::string_view what, const StateDigest& got,
+                         const StateDigest& want, int* checked) {
+  ++*checked;
+  if (got == want) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(
+      "replay bench: ", AV(what), " produced digest ", got.ToString(),
+      " but the expected state is ", want.ToString()));
+}
+
+class Bench {
+ public:
+  explicit Bench(const ReplayBenchOptions& o) : o_(o) {
+    threads_ =
+        o.threads > 0
+            ? o.threads
+            : std::max(1,
+                       static_cast<int>(std::thread::hardware_concurrency()));
+    f_.threads = threads_;
+  }
+
+  absl::StatusOr<ReplayBenchFigures> Run() {
+    if (o_.mutations == 0) {
+      return absl::InvalidArgumentError("replay bench: mutations must be > 0");
+    }
+    WAYBACK_ASSIGN_OR_RETURN(
+        scratch_, bench_internal::ScratchDir::Create(o_.scratch_dir));
+    WAYBACK_RETURN_IF_ERROR(Generate());
+    WAYBACK_RETURN_IF_ERROR(DecodeAll());
+    WAYBACK_RETURN_IF_ERROR(RawApply());
+    if (o_.rocksdb) {
+      WAYBACK_RETURN_IF_ERROR(WriteWalDb());
+    } else {
+      f_.expected_digest = raw_digest_;
+    }
+    // The decoded records are no longer needed: the decompression ceiling
+    // uses only the stored bytes.
+    for (RawBlock& b : blocks_) {
+      std::string().swap(b.d.buffer);
+      std::vector<LogRecord>().swap(b.d.records);
+    }
+    if (o_.rocksdb) {
+      WAYBACK_RETURN_IF_ERROR(WalRecovery());
+    }
+    if (o_.rocksdb) {
+      WAYBACK_RETURN_IF_ERROR(CheckDigest("the raw apply", raw_digest_,
+                                          f_.expected_digest,
+                                          &f_.digests_checked));
+    }
+    f_.live_keys = f_.expected_digest.count;
+    WAYBACK_RETURN_IF_ERROR(DecompressCeiling());
+    blocks_.clear();
+    blocks_.shrink_to_fit();
+
+    WAYBACK_ASSIGN_OR_RETURN(auto catalog, Catalog::Open(storage_.get()));
+    WAYBACK_ASSIGN_OR_RETURN(RecoveryPlan plan,
+                             PlanRecovery(*catalog, RecoveryTarget::Latest()));
+    WAYBACK_ASSIGN_OR_RETURN(
+        f_.seconds_wayback_into_memory_1t,
+        TimedRestore("Wayback into memory (1 thread)", plan, 1, MemoryOf(1)));
+    f_.wayback_into_memory_1t =
+        Ratio(f_.mutations, f_.seconds_wayback_into_memory_1t);
+    WAYBACK_ASSIGN_OR_RETURN(
+        f_.seconds_wayback_into_memory,
+        TimedRestore(
+            absl::StrCat("Wayback into memory (", threads_, " threads)"), plan,
+            threads_, MemoryOf(threads_),
+            // The final state, sorted, for the snapshot comparison.
+            [&](StateTarget* t) {
+              return o_.rocksdb ? CollectPairs(t) : absl::OkStatus();
+            }));
+    f_.wayback_into_memory =
+        Ratio(f_.mutations, f_.seconds_wayback_into_memory);
+    if (o_.rocksdb) {
+      WAYBACK_RETURN_IF_ERROR(IntoRocksDB(plan));
+      WAYBACK_RETURN_IF_ERROR(SnapshotComparison());
+    }
+    f_.rocksdb_speedup =
+        Ratio(f_.wayback_into_rocksdb, f_.rocksdb_wal_recovery);
+    f_.memory_vs_raw_apply =
+        Ratio(f_.wayback_into_memory, f_.raw_apply_ceiling);
+    f_.snapshot_vs_sst_ingest =
+        Ratio(f_.snapshot_restore_into_rocksdb, f_.sst_writer_ingest);
+    f_.peak_rss_bytes = bench_internal::PeakRssBytes();
+    return f_;
+  }
+
+ private:
+  // 1. The workload, written as segments. The generator runs on simulated
+  // time; the rate only spaces the commit times.
+  absl::Status Generate() {
+    Say(o_.progress, absl::StrCat("generating ", o_.mutations,
+                                  " mutations of the clinical workload"));
+    storage_ = NewMemoryStorage();
+    WorkloadOptions w;
+    w.seed = o_.seed;
+    w.rate = 100;
+    w.duration = absl::Hours(24 * 365 * 10);
+    ManualClock clock(w.start_time);
+    LogWriterOptions lw;
+    lw.durability = Durability::kBuffered;
+    lw.clock = &clock;
+    lw.segment_max_age = absl::InfiniteDuration();
+    WAYBACK_ASSIGN_OR_RETURN(auto writer, LogWriter::Open(storage_.get(), lw));
+    WorkloadGenerator gen(w);
+    WorkloadEvent e;
+    while (f_.mutations < o_.mutations && gen.Next(&e)) {
+      clock.Set(e.commit_time);
+      if (e.kind == WorkloadEvent::Kind::kRestorePoint) {
+        WAYBACK_RETURN_IF_ERROR(
+            writer->AppendRestorePoint(e.restore_point, e.commit_time)
+                .status());
+        continue;
+      }
+      WAYBACK_RETURN_IF_ERROR(writer->Append(e.txn).status());
+      ++f_.transactions;
+      f_.mutations += e.txn.mutations.size();
+    }
+    WAYBACK_RETURN_IF_ERROR(writer->Close());
+    return absl::OkStatus();
+  }
+
+  // 2. Every block read and decoded once, kept.
+  absl::Status DecodeAll() {
+    WAYBACK_ASSIGN_OR_RETURN(auto catalog, Catalog::Open(storage_.get()));
+    ZstdDecompressor dec;
+    for (const SegmentInfo& seg : catalog->segments()) {
+      f_.stored_bytes += seg.size;
+      WAYBACK_ASSIGN_OR_RETURN(auto obj, storage_->OpenForRead(seg.name));
+      for (const BlockInfo& b : seg.blocks) {
+        RawBlock& rb = blocks_.emplace_back();
+        rb.stored.resize(b.stored_size);
+        WAYBACK_ASSIGN_OR_RETURN(
+            std::string_view bytes,
+            obj->ReadAt(b.offset, b.stored_size, rb.stored.data()));
+        if (bytes.size() != b.stored_size) {
+          return CorruptionAt(seg.name, b.offset, b.first_lsn,
+                              "block truncated");
+        }
+        if (bytes.data() != rb.stored.data()) {
+          rb.stored.assign(bytes.data(), bytes.size());
+        }
+        log_format::BlockHeader h;
+        WAYBACK_RETURN_IF_ERROR(log_format::DecodeBlockHeader(
+            seg.name, b.offset,
+            std::string_view(rb.stored).substr(0, log_format::kBlockHeaderSize),
+            &h));
+        WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
+            seg.name, b.offset, h,
+            std::string_view(rb.stored).substr(log_format::kBlockHeaderSize),
+            &dec, &rb.d));
+        f_.raw_bytes += h.raw_size;
+      }
+    }
+    f_.blocks = blocks_.size();
+    Say(o_.progress,
+        absl::StrFormat("  %d transactions, %.1f MB raw, %.1f MB stored in "
+                        "%d blocks",
+                        f_.transactions, f_.raw_bytes / 1e6,
+                        f_.stored_bytes / 1e6, f_.blocks));
+    return absl::OkStatus();
+  }
+
+  // 3. The apply ceiling: decoded records straight into the memory target.
+  absl::Status RawApply() {
+    auto run = [&]() -> absl::StatusOr<double> {
+      auto target = NewMemoryTarget(1);
+      const double t0 = NowSeconds();
+      for (const RawBlock& b : blocks_) {
+        for (const LogRecord& r : b.d.records) {
+          if (r.type != RecordType::kTransaction) continue;
+          WAYBACK_RETURN_IF_ERROR(target->ApplyTransaction(r));
+        }
+      }
+      const double secs = NowSeconds() - t0;
+      WAYBACK_ASSIGN_OR_RETURN(raw_digest_, target->Digest());
+      return secs;
+    };
+    WAYBACK_ASSIGN_OR_RETURN(f_.seconds_raw_apply_ceiling, Median(run));
+    f_.raw_apply_ceiling = Ratio(f_.mutations, f_.seconds_raw_apply_ceiling);
+    Say(o_.progress,
+        absl::StrFormat("raw apply ceiling: %.0f mutations/s "
+                        "(%.2f s)",
+                        f_.raw_apply_ceiling, f_.seconds_raw_apply_ceiling));
+    return absl::OkStatus();
+  }
+
+  // 4a. The database RocksDB will recover: every transaction in its WAL, no
+  // SST file.
+  absl::Status WriteWalDb() {
+    Say(o_.progress, "writing the RocksDB WAL database");
+    wal_src_ = scratch_->Sub("wal-source");
+    rocksdb::Options opts;
+    opts.create_if_missing = true;
+    opts.write_buffer_size = std::max<uint64_t>(o_.large_memtable_bytes,
+                                                4 * f_.raw_bytes + (64 << 20));
+    opts.max_write_buffer_number = 2;
+    opts.avoid_flush_during_shutdown = true;
+    rocksdb::DB* raw_db = nullptr;
+    WAYBACK_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::Open(opts, wal_src_, &raw_db), "open"));
+    std::unique_ptr<rocksdb::DB> db(raw_db);
+    rocksdb::WriteOptions wo;  // WAL on, not synced per write.
+    rocksdb::WriteBatch batch;
+    for (const RawBlock& b : blocks_) {
+      for (const LogRecord& r : b.d.records) {
+        if (r.type != RecordType::kTransaction) continue;
+        batch.Clear();
+        auto it = r.mutations();
+        MutationView m;
+        while (it.Next(&m)) {
+          rocksdb::Status s = m.type == MutationType::kDelete
+                                  ? batch.Delete(ToSlice(m.key))
+                                  : batch.Put(ToSlice(m.key), ToSlice(m.value));
+          WAYBACK_RETURN_IF_ERROR(FromRocks(s, "batch"));
+        }
+        WAYBACK_RETURN_IF_ERROR(FromRocks(db->Write(wo, &batch), "write"));
+      }
+    }
+    WAYBACK_RETURN_IF_ERROR(FromRocks(db->FlushWAL(true), "sync WAL"));
+    WAYBACK_RETURN_IF_ERROR(FromRocks(db->Close(), "close"));
+    db.reset();
+    for (const auto& entry : std::filesystem::directory_iterator(wal_src_)) {
+      if (entry.path().extension() == ".sst") {
+        return absl::InternalError(absl::StrCat(
+            "replay bench: RocksDB flushed ", entry.path().string(),
+            " while the WAL database was written; its recovery would not "
+            "replay every mutation"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // 4b. Timed DB::Open of a copy of the WAL database, per configuration.
+  absl::Status WalRecovery() {
+    struct Config {
+      const char* name;
+      uint64_t write_buffer_size;  // 0: RocksDB's default.
+      double* rate;
+    };
+    const Config configs[] = {
+        {"default", 0, &f_.rocksdb_wal_recovery_default},
+        {"large_memtable", o_.large_memtable_bytes,
+         &f_.rocksdb_wal_recovery_large_memtable},
+    };
+    bool have_expected = false;
+    for (const Config& c : configs) {
+      const std::string path = scratch_->Sub(absl::StrCat("wal-", c.name));
+      auto run = [&]() -> absl::StatusOr<double> {
+        bench_internal::RemoveTree(path);
+        std::error_code ec;
+        std::filesystem::copy(wal_src_, path,
+                              std::filesystem::copy_options::recursive, ec);
+        if (ec) return IoError("copy", wal_src_, ec.value());
+        rocksdb::Options opts;
+        opts.create_if_missing = false;
+        if (c.write_buffer_size > 0) {
+          opts.write_buffer_size = c.write_buffer_size;
+          opts.max_write_buffer_number = 2;
+        }
+        rocksdb::DB* raw_db = nullptr;
+        const double t0 = NowSeconds();
+        WAYBACK_RETURN_IF_ERROR(
+            FromRocks(rocksdb::DB::Open(opts, path, &raw_db), "recover"));
+        const double secs = NowSeconds() - t0;
+        std::unique_ptr<rocksdb::DB> db(raw_db);
+        WAYBACK_ASSIGN_OR_RETURN(StateDigest d, DigestOfDb(db.get()));
+        if (!have_expected) {
+          f_.expected_digest = d;
+          have_expected = true;
+        } else {
+          WAYBACK_RETURN_IF_ERROR(
+              CheckDigest(absl::StrCat("RocksDB's recovery (", c.name, ")"), d,
+                          f_.expected_digest, &f_.digests_checked));
+        }
+        WAYBACK_RETURN_IF_ERROR(FromRocks(db->Close(), "close"));
+        db.reset();
+        bench_internal::RemoveTree(path);
+        return secs;
+      };
+      WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
+      *c.rate = Ratio(f_.mutations, secs);
+      Say(o_.progress,
+          absl::StrFormat("RocksDB WAL recovery (%s): %.0f mutations/s "
+                          "(%.2f s)",
+                          c.name, *c.rate, secs));
+      if (*c.rate > f_.rocksdb_wal_recovery) {
+        f_.rocksdb_wal_recovery = *c.rate;
+        f_.rocksdb_wal_recovery_config = c.name;
+        f_.seconds_rocksdb_wal_recovery = secs;
+      }
+    }
+    bench_internal::RemoveTree(wal_src_);
+    return absl::OkStatus();
+  }
+
+  // 5. CRC32C + decompression of every block on T threads, nothing else.
+  absl::Status DecompressCeiling() {
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> pool;
+    const double t0 = NowSeconds();
+    for (int t = 0; t < threads_; ++t) {
+      pool.emplace_back([&] {
+        ZstdDecompressor dec;
+        std::string out;
+        for (size_t i = next.fetch_add(1); i < blocks_.size();
+             i = next.fetch_add(1)) {
+          const std::string_view stored = blocks_[i].stored;
+          const log_format::BlockHeader& h = blocks_[i].d.header;
+          const std::string_view payload =
+              stored.substr(log_format::kBlockHeaderSize);
+          if (crc32c::Unmask(h.payload_crc) != crc32c::Value(payload)) {
+            failed = true;
+            return;
+          }
+          if (h.codec == log_format::Codec::kNone) continue;
+          out.resize(h.raw_size);
+          if (!dec.Decompress(payload, out.data(), h.raw_size).ok()) {
+            failed = true;
+            return;
+          }
+        }
+      });
+    }
+    for (std::thread& t : pool) t.join();
+    f_.seconds_decompress_ceiling = NowSeconds() - t0;
+    if (failed) {
+      return absl::DataLossError(
+          "replay bench: a block failed its checksum or decompression in the "
+          "decompression ceiling");
+    }
+    f_.decompress_ceiling_mb_per_s =
+        Ratio(f_.raw_bytes / 1e6, f_.seconds_decompress_ceiling);
+    Say(o_.progress,
+        absl::StrFormat("decompression ceiling (%d threads): %.0f MB/s",
+                        threads_, f_.decompress_ceiling_mb_per_s));
+    return absl::OkStatus();
+  }
+
+  using TargetFactory =
+      std::function<absl::StatusOr<std::unique_ptr<StateTarget>>()>;
+  using AfterFn = std::function<absl::Status(StateTarget*)>;
+
+  static TargetFactory MemoryOf(int partitions) {
+    return [partitions]() -> absl::StatusOr<std::unique_ptr<StateTarget>> {
+      return NewMemoryTarget(partitions);
+    };
+  }
+  // A fresh database at `path` (removed first) for each repetition.
+  static TargetFactory RocksDBAt(std::string path, RocksDBTargetOptions ro) {
+    return [path, ro]() -> absl::StatusOr<std::unique_ptr<StateTarget>> {
+      bench_internal::RemoveTree(path);
+      return OpenRocksDBTarget(path, ro);
+    };
+  }
+
+  // The median of o_.repetitions runs of `run` (seconds).
+  absl::StatusOr<double> Median(
+      const std::function<absl::StatusOr<double>()>& run) {
+    std::vector<double> secs;
+    for (int i = 0; i < std::max(1, o_.repetitions); ++i) {
+      WAYBACK_ASSIGN_OR_RETURN(double s, run());
+      secs.push_back(s);
+    }
+    return bench_internal::Percentile(&secs, 0.5);
+  }
+
+  // Restore() of `plan` into fresh targets from `make`, timed (the median of
+  // the repetitions), every digest checked; `after` (if set) sees the last
+  // target before it is destroyed.
+  absl::StatusOr<double> TimedRestore(const std::string& what,
+                                      const RecoveryPlan& plan, int threads,
+                                      const TargetFactory& make,
+                                      const AfterFn& after = nullptr) {
+    RestoreOptions ro;
+    ro.threads = threads;
+    uint64_t items = 0;
+    bool pairs = false;
+    int left = std::max(1, o_.repetitions);
+    auto run = [&]() -> absl::StatusOr<double> {
+      WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<StateTarget> target, make());
+      const double t0 = NowSeconds();
+      WAYBACK_ASSIGN_OR_RETURN(RestoreResult r,
+                               Restore(storage_.get(), plan, target.get(), ro));
+      const double secs = NowSeconds() - t0;
+      if (!r.digest) {
+        return absl::InternalError(
+            absl::StrCat("replay bench: ", what, " reported no digest"));
+      }
+      WAYBACK_RETURN_IF_ERROR(CheckDigest(what, *r.digest, f_.expected_digest,
+                                          &f_.digests_checked));
+      pairs = r.mutations_applied == 0;
+      items = pairs ? r.snapshot_pairs : r.mutations_applied;
+      if (--left == 0 && after) WAYBACK_RETURN_IF_ERROR(after(target.get()));
+      return secs;
+    };
+    WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
+    Say(o_.progress,
+        absl::StrFormat("%s: %.0f %s/s (%.2f s)", what, Ratio(items, secs),
+                        pairs ? "pairs" : "mutations", secs));
+    return secs;
+  }
+
+  // 6b. Into RocksDB: staged (the fast path) and direct.
+  absl::Status IntoRocksDB(const RecoveryPlan& plan) {
+    RocksDBTargetOptions staged;
+    staged.stage_in_memory = true;
+    staged.partitions = threads_;
+    const std::string path = scratch_->Sub("wayback-rocksdb");
+    WAYBACK_ASSIGN_OR_RETURN(
+        f_.seconds_wayback_into_rocksdb,
+        TimedRestore(absl::StrCat("Wayback into RocksDB (staged, ", threads_,
+                                  " threads)"),
+                     plan, threads_, RocksDBAt(path, staged)));
+    f_.wayback_into_rocksdb =
+        Ratio(f_.mutations, f_.seconds_wayback_into_rocksdb);
+    WAYBACK_ASSIGN_OR_RETURN(
+        f_.seconds_wayback_into_rocksdb_direct,
+        TimedRestore(absl::StrCat("Wayback into RocksDB (direct, ", threads_,
+                                  " threads)"),
+                     plan, threads_, RocksDBAt(path, RocksDBTargetOptions())));
+    f_.wayback_into_rocksdb_direct =
+        Ratio(f_.mutations, f_.seconds_wayback_into_rocksdb_direct);
+    bench_internal::RemoveTree(path);
+    return absl::OkStatus();
+  }
+
+  // The final state in key order, flat: keys and values in one buffer.
+  absl::Status CollectPairs(StateTarget* target) {
+    pair_bytes_.clear();
+    pair_offsets_.clear();
+    WAYBACK_RETURN_IF_ERROR(
+        target->ForEach([&](std::string_view k, std::string_view v) {
+          pair_offsets_.push_back({pair_bytes_.size(), k.size(), v.size()});
+          pair_bytes_.append(k);
+          pair_bytes_.append(v);
+          return true;
+        }));
+    return absl::OkStatus();
+  }
+  std::string_view PairKey(size_t i) const {
+    return std::string_view(pair_bytes_)
+        .substr(pair_offsets_[i].offset, pair_offsets_[i].key_size);
+  }
+  std::string_view PairValue(size_t i) const {
+    return std::string_view(pair_bytes_)
+        .substr(pair_offsets_[i].offset + pair_offsets_[i].key_size,
+                pair_offsets_[i].value_size);
+  }
+
+  // 7. Snapshot restore into RocksDB against SstFileWriter + ingest.
+  absl::Status SnapshotComparison() {
+    Say(o_.progress, "writing a snapshot of the final state");
+    WAYBACK_ASSIGN_OR_RETURN(auto catalog, Catalog::Open(storage_.get()));
+    const SegmentInfo& last = catalog->segments().back();
+    SnapshotWriterOptions so;
+    so.lsn = last.last_lsn;
+    so.commit_time = last.last_commit_time;
+    size_t i = 0;
+    WAYBACK_ASSIGN_OR_RETURN(
+        SnapshotInfo info,
+        WriteSnapshot(storage_.get(), so,
+                      [&](std::string_view* k, std::string_view* v) {
+                        if (i == pair_offsets_.size()) return false;
+                        *k = PairKey(i);
+                        *v = PairValue(i);
+                        ++i;
+                        return true;
+                      }));
+    const double pairs = static_cast<double>(info.pair_count);
+
+    // SstFileWriter + ingestion, the same sorted pairs, default options.
+    const std::string path = scratch_->Sub("sst-ingest");
+    auto run = [&]() -> absl::StatusOr<double> {
+      bench_internal::RemoveTree(path);
+      rocksdb::Options opts;
+      opts.create_if_missing = true;
+      rocksdb::DB* raw_db = nullptr;
+      WAYBACK_RETURN_IF_ERROR(
+          FromRocks(rocksdb::DB::Open(opts, path, &raw_db), "open"));
+      std::unique_ptr<rocksdb::DB> db(raw_db);
+      const std::string file = scratch_->Sub("pairs.sst");
+      const double t0 = NowSeconds();
+      rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts);
+      WAYBACK_RETURN_IF_ERROR(FromRocks(writer.Open(file), "SST open"));
+      for (size_t p = 0; p < pair_offsets_.size(); ++p) {
+        WAYBACK_RETURN_IF_ERROR(FromRocks(
+            writer.Put(ToSlice(PairKey(p)), ToSlice(PairValue(p))), "SST put"));
+      }
+      WAYBACK_RETURN_IF_ERROR(FromRocks(writer.Finish(), "SST finish"));
+      rocksdb::IngestExternalFileOptions io;
+      io.move_files = true;
+      WAYBACK_RETURN_IF_ERROR(
+          FromRocks(db->IngestExternalFile({file}, io), "ingest"));
+      const double secs = NowSeconds() - t0;
+      WAYBACK_ASSIGN_OR_RETURN(StateDigest d, DigestOfDb(db.get()));
+      WAYBACK_RETURN_IF_ERROR(CheckDigest("SstFileWriter + ingest", d,
+                                          f_.expected_digest,
+                                          &f_.digests_checked));
+      WAYBACK_RETURN_IF_ERROR(FromRocks(db->Close(), "close"));
+      db.reset();
+      bench_internal::RemoveTree(path);
+      return secs;
+    };
+    WAYBACK_ASSIGN_OR_RETURN(f_.seconds_sst_writer_ingest, Median(run));
+    f_.sst_writer_ingest = Ratio(pairs, f_.seconds_sst_writer_ingest);
+    Say(o_.progress,
+        absl::StrFormat("SstFileWriter + ingest: %.0f pairs/s "
+                        "(%.2f s)",
+                        f_.sst_writer_ingest, f_.seconds_sst_writer_ingest));
+    std::string().swap(pair_bytes_);
+    std::vector<PairOffset>().swap(pair_offsets_);
+
+    // Restore() of the snapshot alone into a fresh RocksDB target.
+    {
+      WAYBACK_ASSIGN_OR_RETURN(auto with_snap, Catalog::Open(storage_.get()));
+      WAYBACK_ASSIGN_OR_RETURN(
+          RecoveryPlan plan,
+          PlanRecovery(*with_snap, RecoveryTarget::SnapshotOnly()));
+      RocksDBTargetOptions ro;
+      ro.stage_in_memory = true;
+      ro.partitions = threads_;
+      const std::string path = scratch_->Sub("snapshot-restore");
+      WAYBACK_ASSIGN_OR_RETURN(
+          f_.seconds_snapshot_restore_into_rocksdb,
+          TimedRestore("snapshot restore into RocksDB", plan, threads_,
+                       RocksDBAt(path, ro)));
+      f_.snapshot_restore_into_rocksdb =
+          Ratio(pairs, f_.seconds_snapshot_restore_into_rocksdb);
+      bench_internal::RemoveTree(path);
+    }
+    return absl::OkStatus();
+  }
+
+  struct PairOffset {
+    size_t offset;
+    size_t key_size;
+    size_t value_size;
+  };
+
+  const ReplayBenchOptions& o_;
+  int threads_ = 1;
+  ReplayBenchFigures f_;
+  std::unique_ptr<bench_internal::ScratchDir> scratch_;
+  std::unique_ptr<Storage> storage_;
+  std::deque<RawBlock> blocks_;
+  StateDigest raw_digest_;
+  std::string wal_src_;
+  std::string pair_bytes_;
+  std::vector<PairOffset> pair_offsets_;
+};
+
+}  // namespace
+
+absl::StatusOr<ReplayBenchFigures> RunReplayBench(
+    const ReplayBenchOptions& options) {
+  Bench bench(options);
+  return bench.Run();
+}
+
+std::string ReplayBenchFigures::ToJson() const {
+  nlohmann::ordered_json j;
+  j["mutations"] = mutations;
+  j["transactions"] = transactions;
+  j["threads"] = threads;
+  j["raw_bytes"] = raw_bytes;
+  j["stored_bytes"] = stored_bytes;
+  j["blocks"] = blocks;
+  j["live_keys"] = live_keys;
+  j["rocksdb_wal_recovery"] = rocksdb_wal_recovery;
+  j["rocksdb_wal_recovery_config"] = rocksdb_wal_recovery_config;
+  j["rocksdb_wal_recovery_default"] = rocksdb_wal_recovery_default;
+  j["rocksdb_wal_recovery_large_memtable"] =
+      rocksdb_wal_recovery_large_memtable;
+  j["wayback_into_rocksdb"] = wayback_into_rocksdb;
+  j["wayback_into_rocksdb_direct"] = wayback_into_rocksdb_direct;
+  j["wayback_into_memory_1t"] = wayback_into_memory_1t;
+  j["wayback_into_memory"] = wayback_into_memory;
+  j["raw_apply_ceiling"] = raw_apply_ceiling;
+  j["decompress_ceiling_mb_per_s"] = decompress_ceiling_mb_per_s;
+  j["rocksdb_speedup"] = rocksdb_speedup;
+  j["memory_vs_raw_apply"] = memory_vs_raw_apply;
+  j["snapshot_restore_into_rocksdb"] = snapshot_restore_into_rocksdb;
+  j["sst_writer_ingest"] = sst_writer_ingest;
+  j["snapshot_vs_sst_ingest"] = snapshot_vs_sst_ingest;
+  j["seconds"] = {
+      {"rocksdb_wal_recovery", seconds_rocksdb_wal_recovery},
+      {"wayback_into_rocksdb", seconds_wayback_into_rocksdb},
+      {"wayback_into_rocksdb_direct", seconds_wayback_into_rocksdb_direct},
+      {"wayback_into_memory_1t", seconds_wayback_into_memory_1t},
+      {"wayback_into_memory", seconds_wayback_into_memory},
+      {"raw_apply_ceiling", seconds_raw_apply_ceiling},
+      {"decompress_ceiling", seconds_decompress_ceiling},
+      {"snapshot_restore_into_rocksdb", seconds_snapshot_restore_into_rocksdb},
+      {"sst_writer_ingest", seconds_sst_writer_ingest},
+  };
+  j["expected_digest"] = expected_digest.ToString();
+  j["digests_checked"] = digests_checked;
+  j["peak_rss_bytes"] = peak_rss_bytes;
+  return j.dump(2);
+}
+
+std::string ReplayBenchFigures::ToString() const {
+  std::string s = absl::StrFormat(
+      "replay benchmark: %d mutations in %d transactions (%.1f MB raw, %.1f "
+      "MB stored), %d live keys, %d threads\n",
+      mutations, transactions, raw_bytes / 1e6, stored_bytes / 1e6, live_keys,
+      threads);
+  auto row = [&](const char* name, double rate, double secs, const char* unit) {
+    absl::StrAppend(&s, absl::StrFormat("  %-34s %12.0f %s/s  %8.2f s\n", name,
+                                        rate, unit, secs));
+  };
+  row("(1) RocksDB WAL recovery", rocksdb_wal_recovery,
+      seconds_rocksdb_wal_recovery, "mutations");
+  row("(2) Wayback into RocksDB", wayback_into_rocksdb,
+      seconds_wayback_into_rocksdb, "mutations");
+  row("    ... direct WriteBatch path", wayback_into_rocksdb_direct,
+      seconds_wayback_into_rocksdb_direct, "mutations");
+  row("(3) Wayback into memory, 1 thread", wayback_into_memory_1t,
+      seconds_wayback_into_memory_1t, "mutations");
+  row("    ... all threads", wayback_into_memory, seconds_wayback_into_memory,
+      "mutations");
+  row("(4) raw apply ceiling", raw_apply_ceiling, seconds_raw_apply_ceiling,
+      "mutations");
+  row("(5) decompression ceiling (MB)", decompress_ceiling_mb_per_s,
+      seconds_decompress_ceiling, "MB");
+  row("snapshot restore into RocksDB", snapshot_restore_into_rocksdb,
+      seconds_snapshot_restore_into_rocksdb, "pairs");
+  row("SstFileWriter + ingest", sst_writer_ingest, seconds_sst_writer_ingest,
+      "pairs");
+  absl::StrAppend(
+      &s,
+      absl::StrFormat("  rocksdb_speedup %.2f (target >= 5.0), "
+                      "memory_vs_raw_apply %.2f (target >= 1.0), "
+                      "snapshot_vs_sst_ingest %.2f (target >= 0.8)\n",
+                      rocksdb_speedup, memory_vs_raw_apply,
+                      snapshot_vs_sst_ingest),
+      absl::StrFormat("  every digest equal (%d checked): %s; peak RSS %.0f "
+                      "MB\n",
+                      digests_checked, expected_digest.ToString(),
+                      peak_rss_bytes / 1e6));
+  return s;
+}
+
+}  // namespace wayback

@@ -1,0 +1,147 @@
+// Copyright 2026 The Wayback Authors.
+//
+// RunReplayBench() on small workloads: the expected digest equals an
+// independent model of the same generated workload, every field is filled,
+// and the ratios are the quotients of the fields they name.
+
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/testutil/testutil.h"
+#include "wayback/bench.h"
+#include "wayback/workload.h"
+
+namespace wayback {
+namespace {
+
+struct Model {
+  StateDigest digest;
+  uint64_t transactions = 0;
+  uint64_t mutations = 0;
+};
+
+// The workload the harness generates (same seed, whole transactions until
+// at least `mutations`), applied to a std::map.
+Model ModelOf(uint64_t seed, uint64_t mutations) {
+  WorkloadOptions w;
+  w.seed = seed;
+  w.rate = 100;
+  w.duration = absl::Hours(24 * 365 * 10);
+  WorkloadGenerator gen(w);
+  WorkloadEvent e;
+  std::map<std::string, std::string> state;
+  Model m;
+  while (m.mutations < mutations && gen.Next(&e)) {
+    if (e.kind != WorkloadEvent::Kind::kTransaction) continue;
+    ++m.transactions;
+    for (const Mutation& mu : e.txn.mutations) {
+      ++m.mutations;
+      if (mu.type == MutationType::kDelete) {
+        state.erase(mu.key);
+      } else {
+        state[mu.key] = mu.value;
+      }
+    }
+  }
+  for (const auto& [k, v] : state) m.digest.Add(k, v);
+  return m;
+}
+
+TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
+  wayback::testing::TempDir dir;
+  ReplayBenchOptions o;
+  o.mutations = 3000;
+  o.threads = 2;
+  o.seed = 5;
+  o.rocksdb = false;
+  o.scratch_dir = dir.path();
+  auto f = RunReplayBench(o);
+  ASSERT_TRUE(f.ok()) << f.status();
+  const Model m = ModelOf(5, 3000);
+  EXPECT_EQ(f->mutations, m.mutations);
+  EXPECT_EQ(f->transactions, m.transactions);
+  EXPECT_EQ(f->expected_digest, m.digest);
+  EXPECT_EQ(f->live_keys, m.digest.count);
+  EXPECT_EQ(f->threads, 2);
+  EXPECT_EQ(f->digests_checked, 2);  // Memory with 1 and with 2 threads.
+  EXPECT_GT(f->raw_bytes, 0u);
+  EXPECT_GT(f->stored_bytes, 0u);
+  EXPECT_GT(f->blocks, 0u);
+  EXPECT_GT(f->raw_apply_ceiling, 0);
+  EXPECT_GT(f->wayback_into_memory_1t, 0);
+  EXPECT_GT(f->wayback_into_memory, 0);
+  EXPECT_GT(f->decompress_ceiling_mb_per_s, 0);
+  EXPECT_EQ(f->rocksdb_wal_recovery, 0);
+  EXPECT_EQ(f->wayback_into_rocksdb, 0);
+  EXPECT_EQ(f->rocksdb_speedup, 0);
+  EXPECT_DOUBLE_EQ(f->memory_vs_raw_apply,
+                   f->wayback_into_memory / f->raw_apply_ceiling);
+  EXPECT_DOUBLE_EQ(f->wayback_into_memory,
+                   f->mutations / f->seconds_wayback_into_memory);
+  EXPECT_GT(f->peak_rss_bytes, 0u);
+  // The scratch directory is removed.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
+  wayback::testing::TempDir dir;
+  ReplayBenchOptions o;
+  o.mutations = 4000;
+  o.threads = 2;
+  o.seed = 9;
+  o.scratch_dir = dir.path();
+  o.large_memtable_bytes = 64 << 20;
+  auto f = RunReplayBench(o);
+  ASSERT_TRUE(f.ok()) << f.status();
+  const Model m = ModelOf(9, 4000);
+  // RocksDB's own recovery is the expected state, and it equals the model.
+  EXPECT_EQ(f->expected_digest, m.digest);
+  // raw apply, RocksDB's second configuration, memory x2, RocksDB staged and
+  // direct, SstFileWriter + ingest, snapshot restore.
+  EXPECT_EQ(f->digests_checked, 8);
+  for (double v :
+       {f->rocksdb_wal_recovery_default, f->rocksdb_wal_recovery_large_memtable,
+        f->wayback_into_rocksdb, f->wayback_into_rocksdb_direct,
+        f->snapshot_restore_into_rocksdb, f->sst_writer_ingest}) {
+    EXPECT_GT(v, 0);
+  }
+  EXPECT_EQ(f->rocksdb_wal_recovery,
+            std::max(f->rocksdb_wal_recovery_default,
+                     f->rocksdb_wal_recovery_large_memtable));
+  EXPECT_EQ(f->rocksdb_wal_recovery_config,
+            f->rocksdb_wal_recovery == f->rocksdb_wal_recovery_default
+                ? "default"
+                : "large_memtable");
+  EXPECT_DOUBLE_EQ(f->rocksdb_speedup,
+                   f->wayback_into_rocksdb / f->rocksdb_wal_recovery);
+  EXPECT_DOUBLE_EQ(f->snapshot_vs_sst_ingest,
+                   f->snapshot_restore_into_rocksdb / f->sst_writer_ingest);
+  EXPECT_DOUBLE_EQ(f->snapshot_restore_into_rocksdb,
+                   m.digest.count / f->seconds_snapshot_restore_into_rocksdb);
+
+  nlohmann::json j = nlohmann::json::parse(f->ToJson());
+  for (const char* k :
+       {"rocksdb_wal_recovery", "wayback_into_rocksdb",
+        "wayback_into_memory_1t", "wayback_into_memory", "raw_apply_ceiling",
+        "decompress_ceiling_mb_per_s", "threads", "mutations",
+        "rocksdb_speedup", "memory_vs_raw_apply", "snapshot_vs_sst_ingest",
+        "peak_rss_bytes"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["mutations"].get<uint64_t>(), f->mutations);
+  EXPECT_DOUBLE_EQ(j["rocksdb_speedup"].get<double>(), f->rocksdb_speedup);
+  EXPECT_EQ(j["expected_digest"].get<std::string>(), m.digest.ToString());
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(ReplayBenchTest, ZeroMutationsIsInvalid) {
+  ReplayBenchOptions o;
+  o.mutations = 0;
+  auto f = RunReplayBench(o);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace wayback

@@ -1,0 +1,222 @@
+// Copyright 2026 The Wayback Authors.
+//
+// wayback bench replay | rto | rpo. Progress lines go to standard error when
+// it is a terminal or with --verbose; results go to standard output (one JSON
+// object with --json). The verdicts of rto and rpo set the exit code: 0 pass
+// (or no objective given), 1 fail.
+
+#include "tools/bench_command.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "tools/common.h"
+#include "wayback/bench.h"
+
+namespace wayback::cli {
+namespace {
+
+// Parses an objective such as "4h", "90s", "500ms". kInvalidArgument
+// otherwise.
+absl::StatusOr<std::optional<absl::Duration>> ParseObjective(
+    const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::optional<absl::Duration>();
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad ", flag, " \"", text,
+                     "\": expected a positive duration such as 4h, 15m, 90s "
+                     "or 500ms"));
+  }
+  return std::optional<absl::Duration>(d);
+}
+
+class BenchCommand : public Command {
+ public:
+  CLI::App* Register(CLI::App* parent) override {
+    CLI::App* app = parent->add_subcommand(
+        "bench",
+        "Measure replay speed against RocksDB, and your own RTO and RPO");
+    app->require_subcommand(1);
+
+    replay_ = app->add_subcommand(
+        "replay",
+        "Race Wayback's replay against RocksDB's own WAL recovery on a "
+        "generated workload");
+    replay_
+        ->add_option("--mutations", replay_opts_.mutations,
+                     "Mutations of the generated clinical workload")
+        ->capture_default_str()
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+    replay_
+        ->add_option("--threads", replay_opts_.threads,
+                     "Threads and apply partitions (0: all cores)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1024));
+    replay_->add_option("--seed", replay_opts_.seed, "Workload seed")
+        ->capture_default_str();
+    replay_
+        ->add_option("--repetitions", replay_opts_.repetitions,
+                     "Runs of each measurement (the median is reported)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 99));
+    replay_->add_option("--scratch", replay_opts_.scratch_dir,
+                        "Directory for the temporary RocksDB databases "
+                        "(default: $TMPDIR or /tmp)");
+    replay_->add_flag("--no-rocksdb", no_rocksdb_,
+                      "Skip the RocksDB measurements (memory only)");
+    replay_->add_flag("--json", json_, "Print one JSON object");
+    replay_->add_flag("--verbose", verbose_, "Print progress to stderr");
+    replay_->footer(
+        "Measures, on one workload and in one run: RocksDB recovering its "
+        "own WAL\n(DB::Open), Wayback restoring into RocksDB and into memory, "
+        "the raw apply\nceiling and the decompression ceiling. Every restored "
+        "state is checked\nagainst the state RocksDB recovered.\n\n"
+        "Examples:\n"
+        "  wayback bench replay\n"
+        "  wayback bench replay --mutations 5000000 --threads 2 --json");
+
+    rto_ = app->add_subcommand(
+        "rto", "Worst-case restore time of a repository (read-only)");
+    rto_->add_option("--repo", repo_, "The repository (URI)")->required();
+    rto_->add_option("--rto", rto_text_,
+                     "Recovery time objective to check (e.g. 4h)");
+    rto_->add_option("--into", rto_opts_.into,
+                     "Scratch target: rocksdb (as a real restore) or memory")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"rocksdb", "memory"}));
+    rto_->add_option("--threads", rto_opts_.threads,
+                     "Threads and apply partitions (0: all cores)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1024));
+    rto_->add_option("--scratch", rto_opts_.scratch_dir,
+                     "Directory for the scratch database (default: $TMPDIR "
+                     "or /tmp)");
+    rto_->add_flag("--json", json_, "Print one JSON object");
+    rto_->add_flag("--verbose", verbose_, "Print progress to stderr");
+    rto_->footer(
+        "Loads the largest snapshot and replays the longest stretch of log "
+        "after a\nsnapshot into a scratch target (the repository is only "
+        "read), then\nestimates the worst-case RTO as largest snapshot + "
+        "longest stretch.\nExit status 1 if it exceeds --rto.\n\n"
+        "Examples:\n"
+        "  wayback bench rto --repo ./demo-repo --rto 4h\n"
+        "  wayback bench rto --repo ./demo-repo --into memory --json");
+
+    rpo_ = app->add_subcommand(
+        "rpo",
+        "Synced commit rate and archive lag to a mirror, on a scratch "
+        "repository");
+    rpo_->add_option("--repo", rpo_opts_.repo,
+                     "A local directory to write the test log into (must not "
+                     "hold a log)")
+        ->required();
+    rpo_->add_option("--mirror", rpo_opts_.mirror,
+                     "The mirror directory (default: REPO-mirror)");
+    rpo_->add_option("--rate", rpo_opts_.rate,
+                     "Offered transactions per second")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e7));
+    rpo_->add_option("--duration", duration_s_, "Seconds to run")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 86400.0));
+    rpo_->add_option("--size", rpo_opts_.transaction_bytes,
+                     "Value bytes per transaction")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+    rpo_->add_option("--clients", rpo_opts_.clients, "Concurrent committers")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    rpo_->add_option("--segment-age", segment_age_,
+                     "Seal segments at this age (bounds the archive lag)")
+        ->capture_default_str();
+    rpo_->add_option("--rpo", rpo_text_,
+                     "Recovery point objective to check (e.g. 5m, 1s)");
+    rpo_->add_flag("--json", json_, "Print one JSON object");
+    rpo_->add_flag("--verbose", verbose_, "Print progress to stderr");
+    rpo_->footer(
+        "Drives a LogWriter in synced (group-commit) mode at --rate, rolls "
+        "segments\nby age, copies each sealed segment to the mirror, and "
+        "reports the commit\nlatency and the archive lag (acknowledged commit "
+        "to whole in the mirror).\nExit status 1 if the worst lag exceeds "
+        "--rpo.\n\n"
+        "Examples:\n"
+        "  wayback bench rpo --repo /tmp/rpo-test --rate 50000 --duration 10 "
+        "--rpo 1s\n"
+        "  wayback bench rpo --repo /data/rpo-test --mirror /mnt/nfs/rpo "
+        "--json");
+    return app;
+  }
+
+  int Run(Io& io) override {
+    const bool show = verbose_ || (io.tty && !json_);
+    auto progress = [&io, show](std::string_view line) {
+      if (show) io.err << "  " << line << "\n" << std::flush;
+    };
+    if (replay_->parsed()) {
+      replay_opts_.rocksdb = !no_rocksdb_;
+      replay_opts_.progress = progress;
+      auto f = RunReplayBench(replay_opts_);
+      if (!f.ok()) return Fail(io, "bench replay", f.status());
+      io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
+      return kExitOk;
+    }
+    if (rto_->parsed()) {
+      auto rto = ParseObjective("--rto", rto_text_);
+      if (!rto.ok()) {
+        return Usage(io, "bench rto", std::string(rto.status().message()));
+      }
+      rto_opts_.rto = *rto;
+      rto_opts_.progress = progress;
+      auto storage = OpenRepository(repo_);
+      if (!storage.ok()) return Fail(io, "bench rto", storage.status());
+      auto f = RunRtoBench(storage->get(), rto_opts_);
+      if (!f.ok()) return Fail(io, "bench rto", f.status());
+      io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
+      return f->pass ? kExitOk : kExitProblem;
+    }
+    auto rpo = ParseObjective("--rpo", rpo_text_);
+    if (!rpo.ok()) {
+      return Usage(io, "bench rpo", std::string(rpo.status().message()));
+    }
+    if (!absl::ParseDuration(segment_age_, &rpo_opts_.segment_max_age) ||
+        rpo_opts_.segment_max_age <= absl::ZeroDuration()) {
+      return Usage(io, "bench rpo",
+                   absl::StrCat("bad --segment-age \"", segment_age_,
+                                "\": expected a duration such as 250ms"));
+    }
+    rpo_opts_.rpo = *rpo;
+    rpo_opts_.duration = absl::Seconds(duration_s_);
+    rpo_opts_.progress = progress;
+    auto f = RunRpoBench(rpo_opts_);
+    if (!f.ok()) return Fail(io, "bench rpo", f.status());
+    io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
+    return f->pass ? kExitOk : kExitProblem;
+  }
+
+ private:
+  CLI::App* replay_ = nullptr;
+  CLI::App* rto_ = nullptr;
+  CLI::App* rpo_ = nullptr;
+  bool json_ = false;
+  bool verbose_ = false;
+  ReplayBenchOptions replay_opts_;
+  bool no_rocksdb_ = false;
+  std::string repo_;
+  RtoBenchOptions rto_opts_;
+  std::string rto_text_;
+  RpoBenchOptions rpo_opts_;
+  std::string rpo_text_;
+  double duration_s_ = 10;
+  std::string segment_age_ = "250ms";
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewBenchCommand() {
+  return std::make_unique<BenchCommand>();
+}
+
+}  // namespace wayback::cli
