@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The test suite under sanitizers (clang):
+#   asan  build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, every
+#         test (ctest; ASAN_TEST_FILTER / ASAN_TEST_EXCLUDE narrow it).
+#   tsan  build-tsan: ThreadSanitizer, the concurrent writer and replay tests
+#         (ctest -R "$TSAN_TEST_FILTER").
+# Usage: scripts/ci-sanitize.sh [asan|tsan|all] (default all). JOBS (default
+# 2) sets build and ctest parallelism. RocksDB, Abseil and GoogleTest are the
+# Debian builds, not instrumented: ASan runs with detect_container_overflow=0,
+# and TSan can only see races in our own code.
+# Prints the time of each phase.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+JOBS="${JOBS:-2}"
+WHAT="${1:-all}"
+TSAN_TEST_FILTER="${TSAN_TEST_FILTER:-log_writer|log_reader|log_concurrent|replay|restore|crash_test|kill9}"
+
+configure() {  # dir sanitize
+  cmake -S "$ROOT" -B "$1" -G Ninja \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYBACK_SANITIZE="$2" \
+    -DWAYBACK_WERROR=OFF -DWAYBACK_BUILD_BENCHMARKS=OFF >/dev/null
+}
+
+run_asan() {
+  local t0 t1 t2
+  t0=$(date +%s)
+  configure "$ROOT/build-asan" address,undefined
+  ninja -C "$ROOT/build-asan" -j"$JOBS"
+  t1=$(date +%s)
+  echo "ci-sanitize: asan build $((t1 - t0)) s"
+  (cd "$ROOT/build-asan" &&
+   ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
+   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+   ctest --output-on-failure -j"$JOBS" --timeout 1500 \
+     ${ASAN_TEST_FILTER:+-R "$ASAN_TEST_FILTER"} \
+     ${ASAN_TEST_EXCLUDE:+-E "$ASAN_TEST_EXCLUDE"})
+  t2=$(date +%s)
+  echo "ci-sanitize: asan tests $((t2 - t1)) s (total $((t2 - t0)) s)"
+}
+
+run_tsan() {
+  local t0 t1 t2
+  t0=$(date +%s)
+  configure "$ROOT/build-tsan" thread
+  # Only the test binaries the filter selects (and what they need).
+  local targets
+  targets=$(ninja -C "$ROOT/build-tsan" -t targets all | sed -n 's/^\([^:]*\): .*/\1/p' |
+            grep -E '^tests/.*/[^/.]+$' | grep -E "$TSAN_TEST_FILTER" || true)
+  if [ -z "$targets" ]; then
+    echo "ci-sanitize: no test matches $TSAN_TEST_FILTER"
+    return 1
+  fi
+  # shellcheck disable=SC2086
+  ninja -C "$ROOT/build-tsan" -j"$JOBS" $targets wayback_reliability_crash_child
+  t1=$(date +%s)
+  echo "ci-sanitize: tsan build $((t1 - t0)) s"
+  (cd "$ROOT/build-tsan" &&
+   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+   WAYBACK_KILL9_TRIALS="${WAYBACK_KILL9_TRIALS:-20}" \
+   WAYBACK_POWER_LOSS_TRIALS="${WAYBACK_POWER_LOSS_TRIALS:-300}" \
+   ctest --output-on-failure -j"$JOBS" --timeout 1500 -R "$TSAN_TEST_FILTER")
+  t2=$(date +%s)
+  echo "ci-sanitize: tsan tests $((t2 - t1)) s (total $((t2 - t0)) s)"
+}
+
+case "$WHAT" in
+  asan) run_asan ;;
+  tsan) run_tsan ;;
+  all) run_asan; run_tsan ;;
+  *) echo "usage: $0 [asan|tsan|all]"; exit 2 ;;
+esac

@@ -1,0 +1,109 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/seed-*)
+// from small reference objects built with the real writers, so the fuzzers
+// start from valid inputs. Usage: wayback_make_fuzz_seeds <fuzz/corpus>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "src/log/segment_format.h"
+#include "src/util/coding.h"
+#include "tests/reliability/reliability_util.h"
+
+namespace wayback::reliability {
+namespace {
+
+void Put(const std::string& dir, const std::string& name,
+         const std::string& data) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/" + name, std::ios::binary) << data;
+}
+
+int Main(const std::string& root) {
+  ReferenceOptions o;
+  o.transactions = 25;
+  o.segment_max_bytes = 1200;
+  o.block_size = 250;
+  auto log = BuildReferenceLog(o);
+  if (!log.ok()) return 1;
+  const std::string seg = root + "/fuzz_segment";
+  int n = 0;
+  for (const std::string& name : log->sealed) {
+    Put(seg, "seed-sealed-" + std::to_string(n++),
+        std::string(1, '\0') + log->image.at(name));
+  }
+  Put(seg, "seed-live", std::string(1, '\1') + log->image.at(log->live));
+  Put(seg, "seed-live-strict", std::string(1, '\2') + log->image.at(log->live));
+  // Mode 3 splits the body in two halves: a sealed segment of first LSN 1
+  // and a live one of first LSN 2.
+  Put(seg, "seed-empty", std::string(1, '\1'));
+  // Record codec: each block's decoded records with its header fields.
+  const std::string rec = root + "/fuzz_record_codec";
+  n = 0;
+  for (const std::string& name : {log->sealed[0], log->live}) {
+    auto parts = SplitSegment(log->image, name);
+    if (!parts.ok()) return 2;
+    for (const std::string& b : parts->blocks) {
+      BlockEdit e = DecodeBlockForEdit(b);
+      std::string in;
+      PutFixed32(&in, e.record_count);
+      PutFixed64(&in, e.first_lsn - 1);
+      PutFixed64(&in, static_cast<uint64_t>(e.first_time) << 2);
+      PutFixed64(&in, static_cast<uint64_t>(e.last_time) << 2);
+      Put(rec, "seed-block-" + std::to_string(n++), in + e.raw);
+    }
+  }
+  auto snap = BuildReferenceSnapshot(11, 40, 300);
+  if (!snap.ok()) return 3;
+  Put(root + "/fuzz_snapshot", "seed-small", snap->image.at(snap->name));
+  auto empty = BuildReferenceSnapshot(12, 0, 300);
+  if (!empty.ok()) return 4;
+  Put(root + "/fuzz_snapshot", "seed-empty", empty->image.at(empty->name));
+  const std::string imp = root + "/fuzz_import_line";
+  const std::vector<std::string> lines = {
+      R"({"txid": 17, "time": "2026-11-25T10:42:00.000001234Z", "ops": [{"op": "put", "key": "patient/42", "value": "{\"a\":1}"}, {"op": "delete", "key": "patient/43"}]})",
+      R"({"time": "@1000", "ops": []})",
+      R"({"restore_point": "before-batch", "time": "2026-11-25T11:42:01+01:00"})",
+      R"({"time": "@5", "ops": [{"op": "put", "key_b64": "AP8=", "value_b64": ""}, {"op": "delete", "key_b64": "gA=="}]})",
+      R"({"time": "@5", "ops": [)",
+      "",
+  };
+  n = 0;
+  for (const std::string& l : lines) Put(imp, "seed-" + std::to_string(n++), l);
+  const std::string ct = root + "/fuzz_commit_time";
+  const std::vector<std::string> times = {"2026-11-25T10:42:00Z",
+                                          "2026-11-25T10:42:00.000001234Z",
+                                          "2026-11-25T11:42:00+01:00",
+                                          "1969-12-31T23:59:59.999999999-00:30",
+                                          "@0",
+                                          "@-1",
+                                          "@9223372036854775807",
+                                          "2026-11-25T10:42:00",
+                                          "2026-02-30T00:00:00Z",
+                                          "9999-12-31T23:59:59.999999999Z"};
+  n = 0;
+  for (const std::string& t : times) Put(ct, "seed-" + std::to_string(n++), t);
+  const std::string s3 = root + "/fuzz_s3_list";
+  Put(s3, "seed-page",
+      R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>p/log/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken><Contents><Key>p/log/00000001-0000000000000001.seg</Key><LastModified>2026-11-25T10:00:00.000Z</LastModified><ETag>&quot;abc&quot;</ETag><Size>1234</Size><StorageClass>STANDARD</StorageClass></Contents><Contents><Key>p/log/a&amp;b&#x41;&#66;</Key><Size>0</Size></Contents></ListBucketResult>)");
+  Put(s3, "seed-empty",
+      R"(<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>)");
+  std::printf("seeds written under %s\n", root.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace wayback::reliability
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <fuzz/corpus>\n", argv[0]);
+    return 1;
+  }
+  return wayback::reliability::Main(argv[1]);
+}
