@@ -65,7 +65,11 @@ struct CommitRef {
   std::optional<uint64_t> txid;
 };
 
-// A contiguous stretch of recoverable history on one timeline.
+// A contiguous stretch of recoverable history on one timeline: every state
+// from earliest_lsn to latest_lsn can be rebuilt exactly. It starts at a
+// snapshot or at the empty state (timeline 1, log from LSN 1) and extends as
+// far as the log runs without a hole; a snapshot after a hole starts a new
+// window.
 struct RecoverableWindow {
   TimelineId timeline = kFirstTimeline;
   // The earliest state reachable: a snapshot's LSN, or 0 (the empty state)
@@ -76,8 +80,13 @@ struct RecoverableWindow {
   CommitTime latest_time = 0;
 };
 
-// Something the catalog noticed: a hole between segments, an overlap, a
-// stray temporary object, an unreadable object.
+// Something the catalog noticed. Codes: kFailedPrecondition a hole between
+// segments (or a live segment followed by another); kDataLoss an unreadable
+// or damaged object, an overlap, or a header contradicting its name;
+// kAborted a stray temporary (".tmp"); kAlreadyExists a live segment left
+// next to its sealed copy; kOutOfRange a torn tail cut from a live segment
+// (tolerated: the replay ends at the last complete block); kInvalidArgument a
+// malformed object name.
 struct CatalogProblem {
   std::string object;
   std::string message;
@@ -122,11 +131,45 @@ struct RecoveryPlan {
   std::string ToString() const;
 };
 
-// Resolves `target` against the catalog using headers and indexes only.
-// kFailedPrecondition if the target cannot be reached (beyond the end of the
-// log, before the first snapshot, across a hole), kNotFound for an absent
-// restore point or txid; each message states the earliest and latest
-// reachable instants.
+// Resolves `target` against the catalog and returns the plan, or refuses the
+// target before anything is applied.
+//
+// Resolution (the plan's last_lsn, "the stop"):
+//   time T    the last record with commit_time <= T (< T if exclusive); since
+//             commit times never decrease, the admitted records are a prefix
+//             of the log, however many commits share one timestamp.
+//   lsn N     N (N - 1 if exclusive). "lsn 0" is the empty state.
+//   txid X    the first transaction (in LSN order) with txid X (the record
+//             before it if exclusive).
+//   restore point NAME   the first restore point so named (always inclusive).
+//   latest    the last record of the timeline.
+//   snapshot  the newest snapshot of the timeline, no log.
+// The plan loads the newest snapshot at or before the stop that the log
+// connects to it (or the empty state), and names last_included /
+// first_excluded: the transactions either side of the stop.
+//
+// What is read: time and LSN targets use the segment and block indexes, then
+// read the one block in which the boundary falls (and, only when the stop is
+// at a block edge or next to restore points, the neighbouring block) to name
+// the exact commits. Txid and restore point targets are not indexed: they read
+// the blocks of the timeline's log in order until the record is found, the
+// one case in which planning reads record data in bulk.
+//
+// Refusals (each message states the earliest and latest reachable instants
+// and every window of the timeline):
+//   kFailedPrecondition  the stop is beyond the end of the log, before the
+//                        earliest reachable state, or in (or after) a hole
+//                        with no snapshot past it; a time target that would
+//                        admit commits later than the window's last known
+//                        commit (T > latest_time, or exclusive T >
+//                        latest_time + 1) is "beyond the end" too, since later
+//                        commits may exist but are not archived.
+//   kNotFound            no such txid or restore point in the readable log,
+//                        or no snapshot for a snapshot-only target.
+//   kInvalidArgument     "lsn 0 exclusive", an exclusive restore point, or
+//                        timeline 0.
+//   Errors reading the blocks it needs (kDataLoss, kUnavailable, ...) are
+//   returned as such.
 absl::StatusOr<RecoveryPlan> PlanRecovery(const Catalog& catalog,
                                           const RecoveryTarget& target);
 
@@ -165,6 +208,16 @@ struct RestoreResult {
 // and stops exactly. kFailedPrecondition if the target is not empty and
 // !options.force. Corruption stops the restore with an error naming the
 // object, offset and LSN; the target is then left marked incomplete.
+//
+// The roll-forward is a pipeline: one thread reads blocks ahead of need
+// (ranged reads; at most 2 * threads + 2 + partitions blocks and about 64 MiB
+// in flight), options.threads workers verify and decompress them, and the
+// calling thread checks LSN continuity, stops at plan.last_lsn and applies
+// whole transactions in LSN order, or, if target->partitions() > 1, hands the
+// mutations of each key to the apply thread of PartitionOf(key) (exact, as
+// the order per key is kept; only whole transactions up to the stop are ever
+// handed out). When the plan ends at its snapshot, the restored digest is
+// also compared with the snapshot's (kDataLoss if they differ).
 absl::StatusOr<RestoreResult> Restore(Storage* storage,
                                       const RecoveryPlan& plan,
                                       StateTarget* target,

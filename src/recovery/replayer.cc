@@ -513,7 +513,7 @@ absl::StatusOr<RestoreResult> Restore(Storage* storage,
   marker.repository = plan.repository;
   marker.target = plan.target.ToString();
   marker.timeline = plan.target.timeline;
-  marker.last_applied_lsn = plan.last_lsn;
+  marker.last_applied_lsn = kNoLsn;  // Nothing applied yet.
   marker.complete = false;
   WAYBACK_RETURN_IF_ERROR(target->Begin(marker));
 
@@ -558,6 +558,7 @@ absl::StatusOr<RestoreResult> Restore(Storage* storage,
   result.first_not_applied = plan.last_lsn + 1;
 
   marker.complete = true;
+  marker.last_applied_lsn = plan.last_lsn;
   if (result.last_applied) {
     marker.last_applied_commit_time = result.last_applied->commit_time;
   }

@@ -132,8 +132,8 @@ std::string FormatCommitTime(CommitTime t) {
     sod += kSecondsPerDay;
     --days;
   }
-  int64_t year;
-  int month, day;
+  int64_t year = 0;
+  int month = 0, day = 0;
   CivilFromDays(days, &year, &month, &day);
   return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%09dZ", year, month,
                          day, sod / 3600, (sod / 60) % 60, sod % 60, nanos);
@@ -144,7 +144,7 @@ absl::StatusOr<CommitTime> ParseCommitTime(std::string_view text) {
   if (text[0] == '@') return ParseUnixNanos(text);
 
   size_t pos = 0;
-  int64_t year, month, day, hour, minute, second;
+  int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
       !Digits(text, &pos, 2, &month) || !Expect(text, &pos, '-') ||
       !Digits(text, &pos, 2, &day)) {
