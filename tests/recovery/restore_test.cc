@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "src/log/segment_format.h"
 #include "tests/recovery/history.h"
+#include "tests/testutil/fault_injection_storage.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/recovery.h"
 #include "wayback/state_target.h"
@@ -237,6 +238,47 @@ TEST_F(RestoreTest, MalformedPlanIsRefusedBeforeAnythingIsApplied) {
   auto r = Restore(storage_.get(), plan, target.get());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(*target->IsEmpty());
+}
+
+TEST_F(RestoreTest, ReadErrorIsReturnedAsSuchNotAsTheEndOfTheLog) {
+  FaultInjectionStorage fs(storage_.get());
+  auto c = Catalog::Open(&fs);
+  ASSERT_TRUE(c.ok());
+  auto plan = PlanRecovery(**c, RecoveryTarget::AtLsn(700));
+  ASSERT_TRUE(plan.ok());
+  for (FaultKind kind : {FaultKind::kUnavailable, FaultKind::kEio}) {
+    // The 6th block read of the log fails.
+    fs.FailNthOn(FaultOp::kRead, "log/", 6, kind);
+    auto target = NewMemoryTarget();
+    auto r = Restore(&fs, *plan, target.get());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), kind == FaultKind::kUnavailable
+                                     ? absl::StatusCode::kUnavailable
+                                     : absl::StatusCode::kInternal)
+        << r.status();
+    EXPECT_FALSE((*target->ReadMarker())->complete);
+    fs.ClearFaults();
+  }
+}
+
+TEST_F(RestoreTest, ListingErrorFailsCatalogOpen) {
+  FaultInjectionStorage fs(storage_.get());
+  fs.FailNth(FaultOp::kList, 1, FaultKind::kUnavailable);
+  auto c = Catalog::Open(&fs);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RestoreTest, ReadErrorWhileVerifyingIsAnErrorNotAProblem) {
+  FaultInjectionStorage fs(storage_.get());
+  auto c = Catalog::Open(&fs);
+  ASSERT_TRUE(c.ok());
+  // Let the catalog's reads pass, then fail one block read.
+  const int64_t reads = fs.count(FaultOp::kRead);
+  fs.FailNthOn(FaultOp::kRead, "log/", reads + 3, FaultKind::kEio);
+  VerifyOptions vo;
+  vo.threads = 1;
+  auto report = VerifyRepository(&fs, vo);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInternal);
 }
 
 class VerifyTest : public RestoreTest {};
