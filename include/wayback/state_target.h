@@ -103,9 +103,11 @@ struct RocksDBTargetOptions {
   // the same database. Get() sees staged state; Digest() and ForEach() first
   // spill it. Default: false (one WriteBatch per transactions_per_batch).
   bool stage_in_memory = false;
-  // Staged bytes (keys + values + a per-entry overhead estimate, summed over
-  // partitions) after which a partition spills to an SST file. Bounds the
-  // target's memory. Default: 1 GiB.
+  // Bound on staged bytes (keys + value capacity + a per-entry overhead
+  // estimate): each partition spills its state to SST files when it exceeds
+  // its share, stage_memory_limit / partitions. Spilling often is slower
+  // (each spill is an ingestion that compaction must merge), but a state
+  // larger than memory still restores. Default: 1 GiB.
   uint64_t stage_memory_limit = uint64_t{1} << 30;
   // Partitions for key-partitioned parallel apply (stage_in_memory only;
   // ignored otherwise). Default: 1.
