@@ -32,21 +32,22 @@ SnapshotBlockStream::SnapshotBlockStream(
 
 SnapshotBlockStream::~SnapshotBlockStream() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
+  workers_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
 void SnapshotBlockStream::Work() {
-  auto can_claim = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || next_claim_ >= count_ || next_claim_ < consumed_ + window_;
-  };
   while (true) {
     size_t i;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(&can_claim));
+      std::unique_lock<std::mutex> lock(mu_);
+      workers_cv_.wait(lock, [this] {
+        return stop_ || next_claim_ >= count_ ||
+               next_claim_ < consumed_ + window_;
+      });
       if (stop_ || next_claim_ >= count_) return;
       i = next_claim_++;
     }
@@ -58,18 +59,24 @@ void SnapshotBlockStream::Work() {
       std::string_view k, v;
       while (it.Next(&k, &v)) slot.digest.Add(k, v);
     }
-    absl::MutexLock lock(&mu_);
-    slot.ready = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      slot.ready = true;
+    }
+    consumer_cv_.notify_one();
   }
 }
 
 const SnapshotBlock* SnapshotBlockStream::Next() {
   if (done_) return nullptr;
   if (holding_) {
-    absl::MutexLock lock(&mu_);
-    slots_[(next_ - 1) % window_]->ready = false;
-    ++consumed_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      slots_[(next_ - 1) % window_]->ready = false;
+      ++consumed_;
+    }
     holding_ = false;
+    workers_cv_.notify_one();
   }
   if (next_ == count_) {
     done_ = true;
@@ -78,12 +85,14 @@ const SnapshotBlock* SnapshotBlockStream::Next() {
   }
   Slot& slot = *slots_[next_ % window_];
   {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&slot.ready));
+    std::unique_lock<std::mutex> lock(mu_);
+    consumer_cv_.wait(lock, [&slot] { return slot.ready; });
     if (!slot.status.ok()) {
       status_ = slot.status;
       done_ = true;
       stop_ = true;  // Read no further: the consumer will not take it.
+      lock.unlock();
+      workers_cv_.notify_all();
       return nullptr;
     }
   }

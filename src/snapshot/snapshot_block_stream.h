@@ -29,14 +29,14 @@
 #ifndef WAYBACK_SRC_SNAPSHOT_SNAPSHOT_BLOCK_STREAM_H_
 #define WAYBACK_SRC_SNAPSHOT_SNAPSHOT_BLOCK_STREAM_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "src/snapshot/snapshot_file.h"
 #include "wayback/types.h"
 
@@ -71,7 +71,7 @@ class SnapshotBlockStream {
     SnapshotBlock block;
     StateDigest digest;  // Of this block's pairs.
     absl::Status status;
-    bool ready = false;
+    bool ready = false;  // Guarded by mu_.
   };
   void Work();
 
@@ -82,10 +82,15 @@ class SnapshotBlockStream {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<std::thread> workers_;
 
-  absl::Mutex mu_;
-  size_t next_claim_ ABSL_GUARDED_BY(mu_) = 0;  // Next block a worker takes.
-  size_t consumed_ ABSL_GUARDED_BY(mu_) = 0;    // Blocks released by Next().
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex rather than absl::Mutex: the system Abseil is not built for
+  // ThreadSanitizer, which then cannot see its synchronization.
+  std::mutex mu_;
+  std::condition_variable workers_cv_;   // next_claim_, consumed_, stop_.
+  std::condition_variable consumer_cv_;  // A slot became ready.
+  // Guarded by mu_ (and each Slot's `ready`):
+  size_t next_claim_ = 0;  // Next block a worker takes.
+  size_t consumed_ = 0;    // Blocks released by Next().
+  bool stop_ = false;
 
   // Consumer side only.
   size_t next_ = 0;

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -154,9 +155,10 @@ class SnapshotFile final : public SnapshotReader {
   SnapshotInfo info_;
   std::string index_bytes_;
   std::vector<snapshot_format::IndexEntry> index_;
-  mutable absl::Mutex pool_mu_;
-  mutable std::vector<std::unique_ptr<SnapshotBlock>> pool_
-      ABSL_GUARDED_BY(pool_mu_);
+  // std::mutex rather than absl::Mutex: the system Abseil is not built for
+  // ThreadSanitizer, which then cannot see its synchronization.
+  mutable std::mutex pool_mu_;
+  mutable std::vector<std::unique_ptr<SnapshotBlock>> pool_;  // pool_mu_
 };
 
 // The SnapshotFile behind a reader SnapshotReader::Open() returned, or null

@@ -460,7 +460,7 @@ absl::StatusOr<std::optional<std::string>> SnapshotFile::Get(
 }
 
 std::unique_ptr<SnapshotBlock> SnapshotFile::TakeBlock() const {
-  absl::MutexLock lock(&pool_mu_);
+  std::lock_guard<std::mutex> lock(pool_mu_);
   if (pool_.empty()) return std::make_unique<SnapshotBlock>();
   std::unique_ptr<SnapshotBlock> b = std::move(pool_.back());
   pool_.pop_back();
@@ -473,7 +473,7 @@ void SnapshotFile::ReturnBlock(std::unique_ptr<SnapshotBlock> block) const {
   constexpr size_t kMaxPooled = 8;
   constexpr size_t kMaxPooledBytes = 8 << 20;
   if (block->buffered_bytes() > kMaxPooledBytes) return;
-  absl::MutexLock lock(&pool_mu_);
+  std::lock_guard<std::mutex> lock(pool_mu_);
   if (pool_.size() < kMaxPooled) pool_.push_back(std::move(block));
 }
 
