@@ -6,7 +6,10 @@
 // reopens intact, bulk snapshot loads and spills leave no scratch files, and
 // RocksDB errors are converted at the edge.
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -211,6 +214,80 @@ TEST_P(RocksDBTargetTest, ClearKeepsOtherColumnFamiliesWorking) {
   std::vector<std::string> families;
   ReadRaw(db_path(), &raw, &families);
   EXPECT_TRUE(raw.empty());
+}
+
+// A real crash: the restore runs in a child process (gtest's "threadsafe"
+// death-test style re-executes this binary) that calls _exit() without
+// closing RocksDB, so nothing is flushed on the way out. The child re-runs
+// the test body, so the database path is handed down in the environment.
+std::string CrashDbPath(const TempDir& dir) {
+  const char* inherited = std::getenv("WAYBACK_TARGET_CRASH_DB");
+  std::string path = inherited ? inherited : dir.path() + "/db";
+  setenv("WAYBACK_TARGET_CRASH_DB", path.c_str(), 1);
+  return path;
+}
+
+TEST_P(RocksDBTargetTest, ProcessExitBeforeFinishLeavesMarkerIncomplete) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string path = CrashDbPath(dir_);
+  RocksDBTargetOptions o = options();
+  EXPECT_EXIT(
+      {
+        auto t = OpenRocksDBTarget(path, o);
+        if (!t.ok()) _exit(2);
+        if (!(*t)->Begin({"file:///r", "lsn 300", 1, 0, 0, false}).ok()) {
+          _exit(3);
+        }
+        for (const OwnedRecord& r : RandomHistory(9, 300)) {
+          if (!(*t)->ApplyTransaction(r.record()).ok()) _exit(4);
+        }
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  unsetenv("WAYBACK_TARGET_CRASH_DB");
+  auto t = OpenRocksDBTarget(path, o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto m = (*t)->ReadMarker();
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(m->has_value());
+  EXPECT_FALSE((*m)->complete);
+  EXPECT_EQ((*m)->target, "lsn 300");
+}
+
+TEST_P(RocksDBTargetTest, ProcessExitAfterFinishKeepsEverything) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string path = CrashDbPath(dir_);
+  RocksDBTargetOptions o = options();
+  EXPECT_EXIT(
+      {
+        auto t = OpenRocksDBTarget(path, o);
+        if (!t.ok()) _exit(2);
+        if (!(*t)->Begin({"file:///r", "lsn 300", 1, 0, 0, false}).ok()) {
+          _exit(3);
+        }
+        for (const OwnedRecord& r : RandomHistory(9, 300)) {
+          if (!(*t)->ApplyTransaction(r.record()).ok()) _exit(4);
+        }
+        if (!(*t)->Finish({"file:///r", "lsn 300", 1, 300, 300000, true})
+                 .ok()) {
+          _exit(5);
+        }
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  unsetenv("WAYBACK_TARGET_CRASH_DB");
+  Model model;
+  for (const OwnedRecord& r : RandomHistory(9, 300)) ApplyToModel(r, &model);
+  auto t = OpenRocksDBTarget(path, o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto m = (*t)->ReadMarker();
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(m->has_value());
+  EXPECT_TRUE((*m)->complete);
+  EXPECT_EQ((*m)->last_applied_lsn, 300u);
+  auto d = (*t)->Digest();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, ModelDigest(model));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RocksDBTargetTest, ::testing::Bool(),
