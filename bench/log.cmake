@@ -1,1 +1,3 @@
-# log benchmarks: wayback_add_bench(log_bench log_bench.cc) once it exists.
+# log benchmarks: write/read throughput per zstd level, the zstd ceiling, and
+# synced append latency with concurrent committers.
+wayback_add_bench(log_bench log_bench.cc)
