@@ -24,8 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   h.record_count = DecodeFixed32(p) % 4096;
   h.first_lsn = DecodeFixed64(p + 4) % (uint64_t{1} << 40) + 1;
   h.last_lsn = h.first_lsn + (h.record_count == 0 ? 0 : h.record_count - 1);
-  h.first_commit_time = static_cast<CommitTime>(DecodeFixed64(p + 12) >> 2);
-  h.last_commit_time = static_cast<CommitTime>(DecodeFixed64(p + 20) >> 2);
+  h.first_commit_time = static_cast<CommitTime>(DecodeFixed64(p + 12));
+  h.last_commit_time = static_cast<CommitTime>(DecodeFixed64(p + 20));
+  // DecodeBlockHeader guarantees this before DecodeRecords runs.
+  if (h.last_commit_time < h.first_commit_time) return 0;
   std::string_view raw(p + 28, size - 28);
   h.raw_size = static_cast<uint32_t>(raw.size());
   lf::DecodedBlock out;
@@ -37,7 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < out.records.size(); ++i) {
     const LogRecord& r = out.records[i];
     const Lsn dl = i == 0 ? 0 : r.lsn - prev_lsn;
-    const CommitTime dt = r.commit_time - prev_time;
+    const CommitTime dt =
+        static_cast<CommitTime>(static_cast<uint64_t>(r.commit_time) -
+                                static_cast<uint64_t>(prev_time));
     if (r.type == RecordType::kTransaction) {
       Transaction t = r.ToTransaction();
       if (t.mutations.size() != r.mutation_count) __builtin_trap();

@@ -214,10 +214,13 @@ absl::Status DecodeRecords(std::string_view object, uint64_t offset,
       return bad("truncated record prefix");
     }
     if (lsn_delta != (i == 0 ? 0u : 1u)) return bad("LSN is not dense");
-    if (time_delta > static_cast<uint64_t>(h.last_commit_time - time)) {
+    // Unsigned arithmetic: the block's time span may exceed INT64_MAX
+    // (found by fuzz_record_codec; signed overflow is undefined).
+    if (time_delta > static_cast<uint64_t>(h.last_commit_time) -
+                         static_cast<uint64_t>(time)) {
       return bad("commit time outside the block's range");
     }
-    time += static_cast<CommitTime>(time_delta);
+    time = static_cast<CommitTime>(static_cast<uint64_t>(time) + time_delta);
     LogRecord rec;
     rec.lsn = lsn;
     rec.commit_time = time;

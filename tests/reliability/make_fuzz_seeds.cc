@@ -52,8 +52,8 @@ int Main(const std::string& root) {
       std::string in;
       PutFixed32(&in, e.record_count);
       PutFixed64(&in, e.first_lsn - 1);
-      PutFixed64(&in, static_cast<uint64_t>(e.first_time) << 2);
-      PutFixed64(&in, static_cast<uint64_t>(e.last_time) << 2);
+      PutFixed64(&in, static_cast<uint64_t>(e.first_time));
+      PutFixed64(&in, static_cast<uint64_t>(e.last_time));
       Put(rec, "seed-block-" + std::to_string(n++), in + e.raw);
     }
   }
