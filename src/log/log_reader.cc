@@ -160,27 +160,16 @@ absl::Status LogReaderImpl::Init() {
 absl::Status LogReaderImpl::ReadBlock() {
   const SegmentInfo& info = cur_.info;
   const BlockInfo& b = info.blocks[block_];
-  WAYBACK_ASSIGN_OR_RETURN(
-      std::string_view bytes,
-      log_format::ReadExact(*cur_.object, info.name, b.offset, b.stored_size,
-                            &read_buf_));
   log_format::BlockHeader h;
-  WAYBACK_RETURN_IF_ERROR(
-      log_format::DecodeBlockHeader(info.name, b.offset, bytes, &h));
-  if (h.first_lsn != b.first_lsn || h.last_lsn != b.last_lsn ||
-      h.stored_size + log_format::kBlockHeaderSize != b.stored_size ||
-      h.raw_size != b.raw_size || h.first_commit_time != b.first_commit_time ||
-      h.last_commit_time != b.last_commit_time) {
-    return CorruptionAt(info.name, b.offset, h.first_lsn,
-                        "block header disagrees with the segment index");
-  }
+  std::string_view payload;
+  WAYBACK_RETURN_IF_ERROR(log_format::ReadBlockAt(*cur_.object, info.name, b,
+                                                  &read_buf_, &h, &payload));
   if (have_prev_) {
     WAYBACK_RETURN_IF_ERROR(log_format::CheckBlockFollows(
         info.name, b.offset, h, prev_lsn_, prev_time_));
   }
   WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
-      info.name, b.offset, h, bytes.substr(log_format::kBlockHeaderSize), &dec_,
-      &block_data_));
+      info.name, b.offset, h, payload, &dec_, &block_data_));
   ++block_;
   rec_ = 0;
   return absl::OkStatus();

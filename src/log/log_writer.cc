@@ -394,16 +394,12 @@ absl::Status LogWriterImpl::RecoverLive(log_format::LoadedSegment& seg) {
   log_format::DecodedBlock block;
   std::string buf;
   for (const BlockInfo& b : info.blocks) {
-    WAYBACK_ASSIGN_OR_RETURN(
-        std::string_view bytes,
-        log_format::ReadExact(*seg.object, info.name, b.offset, b.stored_size,
-                              &buf));
     log_format::BlockHeader h;
+    std::string_view payload;
     WAYBACK_RETURN_IF_ERROR(
-        log_format::DecodeBlockHeader(info.name, b.offset, bytes, &h));
-    WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
-        info.name, b.offset, h, bytes.substr(log_format::kBlockHeaderSize),
-        &dec, &block));
+        log_format::ReadBlockAt(*seg.object, info.name, b, &buf, &h, &payload));
+    WAYBACK_RETURN_IF_ERROR(
+        log_format::UnpackBlock(info.name, b.offset, h, payload, &dec, &block));
     info.transaction_count += block.transaction_count;
     info.mutation_count += block.mutation_count;
   }

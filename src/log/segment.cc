@@ -89,6 +89,29 @@ absl::StatusOr<std::string_view> ReadExact(const ReadableObject& obj,
   return *r;
 }
 
+absl::Status ReadBlockAt(const ReadableObject& object, std::string_view name,
+                         const BlockInfo& b, std::string* buf, BlockHeader* h,
+                         std::string_view* payload) {
+  if (b.stored_size < kBlockHeaderSize) {
+    return CorruptionAt(name, b.offset, b.first_lsn,
+                        "block shorter than a header");
+  }
+  WAYBACK_ASSIGN_OR_RETURN(
+      std::string_view bytes,
+      ReadExact(object, name, b.offset, b.stored_size, buf));
+  WAYBACK_RETURN_IF_ERROR(DecodeBlockHeader(name, b.offset, bytes, h));
+  if (h->first_lsn != b.first_lsn || h->last_lsn != b.last_lsn ||
+      h->stored_size + kBlockHeaderSize != b.stored_size ||
+      h->raw_size != b.raw_size ||
+      h->first_commit_time != b.first_commit_time ||
+      h->last_commit_time != b.last_commit_time) {
+    return CorruptionAt(name, b.offset, h->first_lsn,
+                        "block header disagrees with the segment index");
+  }
+  *payload = bytes.substr(kBlockHeaderSize);
+  return absl::OkStatus();
+}
+
 void EncodeFooter(const SegmentInfo& info, std::string* dst) {
   const size_t start = dst->size();
   const size_t len = kFooterFixedSize + kIndexEntrySize * info.blocks.size();

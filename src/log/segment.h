@@ -57,6 +57,15 @@ absl::StatusOr<std::string_view> ReadExact(const ReadableObject& obj,
                                            uint64_t offset, size_t n,
                                            std::string* scratch);
 
+// Step 1 of reading a block (see block.h) for a replay pipeline's read-ahead:
+// one ranged read of block `b` (as an index or a live walk describes it)
+// into *buf, its header decoded and checked against `b`. On success
+// *payload views the stored payload inside *buf; hand header + payload to
+// UnpackBlock() on any thread. kDataLoss naming object, offset and LSN.
+absl::Status ReadBlockAt(const ReadableObject& object, std::string_view name,
+                         const BlockInfo& b, std::string* buf,
+                         BlockHeader* header, std::string_view* payload);
+
 }  // namespace wayback::log_format
 
 #endif  // WAYBACK_SRC_LOG_SEGMENT_H_
