@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,10 @@ absl::StatusOr<StartedProcess> StartProcess(
   pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    // Die with the test binary, even when it is killed (SIGPIPE, SIGKILL)
+    // before its atexit handler can stop us.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() == 1) ::_exit(1);
     ::dup2(out[1], 1);
     ::close(out[0]);
     ::close(out[1]);
