@@ -4,7 +4,9 @@
 // pipeline:
 //
 //   reader thread        ranged reads of the plan's blocks, in order, ahead
-//                        of need (bounded: kMaxSlots blocks / kMaxBytes bytes)
+//                        of need, adjacent blocks coalesced into reads of up
+//                        to 1 MiB (bounded: a fixed number of slots and
+//                        kMaxBytesInFlight bytes)
 //        │ work queue
 //   worker pool          block header check, CRC32C, zstd decompression and
 //   (options.threads)    record validation (log_format::UnpackBlock)
@@ -63,12 +65,22 @@ struct Task {
   BlockInfo block;
 };
 
+// Bytes of consecutive blocks of one segment fetched by one ranged read.
+// Object stores charge per request, so the reader asks for up to kChunkBytes
+// at a time rather than one block at a time; slots share the chunk.
+constexpr uint64_t kChunkBytes = 1ull << 20;
+struct Chunk {
+  std::string buffer;
+  std::string_view bytes;  // Into buffer, or into memory the object owns.
+  uint64_t offset = 0;     // Of bytes[0] in the object.
+};
+
 struct Slot {
   uint64_t seq = 0;
   const Task* task = nullptr;
   uint64_t cost = 0;
-  std::string stored;
-  std::string_view bytes;
+  std::shared_ptr<const Chunk> chunk;
+  std::string_view bytes;  // The block (header + payload), inside chunk.
   log_format::DecodedBlock decoded;
   absl::Status status;
   bool ready = false;
@@ -97,6 +109,10 @@ class Pipeline {
 
  private:
   void ReaderLoop();
+  // Reads tasks_[seq] and the adjacent blocks after it in one ranged read;
+  // *end becomes one past the last task read.
+  absl::Status ReadChunk(uint64_t seq, std::shared_ptr<const Chunk>* out,
+                         uint64_t* end);
   absl::Status Unpack(Slot* s, ZstdDecompressor* decompressor);
   void WorkerLoop();
   void PartitionLoop(int p);
@@ -163,13 +179,55 @@ void Pipeline::Stop() {
 }
 
 void Pipeline::Release(Slot* s) {
+  s->chunk.reset();
+  s->bytes = {};
   std::lock_guard<std::mutex> l(mu_);
   bytes_in_flight_ -= s->cost;
   free_.push_back(s);
   free_cv_.notify_one();
 }
 
+absl::Status Pipeline::ReadChunk(uint64_t seq,
+                                 std::shared_ptr<const Chunk>* out,
+                                 uint64_t* end) {
+  const Task& first = tasks_[seq];
+  const SegmentInfo& seg = plan_.segments[first.segment];
+  // Extend over the following blocks of the same segment while they are
+  // adjacent and the chunk stays within kChunkBytes.
+  uint64_t length = first.block.stored_size;
+  uint64_t next = seq + 1;
+  while (next < tasks_.size() && tasks_[next].segment == first.segment &&
+         tasks_[next].block.offset == first.block.offset + length &&
+         length + tasks_[next].block.stored_size <= kChunkBytes) {
+    length += tasks_[next].block.stored_size;
+    ++next;
+  }
+  auto& object = objects_[first.segment];
+  if (object == nullptr) {
+    absl::StatusOr<std::unique_ptr<ReadableObject>> o =
+        storage_->OpenForRead(seg.name);
+    if (!o.ok()) {
+      if (o.status().code() != absl::StatusCode::kNotFound) return o.status();
+      return absl::DataLossError(absl::StrCat(
+          "segment ", seg.name, " (lsn ", seg.first_lsn, "..", seg.last_lsn,
+          ") disappeared during the restore: ", o.status().message()));
+    }
+    object = std::move(*o);
+  }
+  auto chunk = std::make_shared<Chunk>();
+  chunk->offset = first.block.offset;
+  chunk->buffer.resize(length);
+  WAYBACK_ASSIGN_OR_RETURN(
+      chunk->bytes,
+      object->ReadAt(first.block.offset, length, chunk->buffer.data()));
+  *out = std::move(chunk);
+  *end = next;
+  return absl::OkStatus();
+}
+
 void Pipeline::ReaderLoop() {
+  std::shared_ptr<const Chunk> chunk;
+  uint64_t chunk_end = 0;  // Tasks [.., chunk_end) are in `chunk`.
   for (uint64_t seq = 0; seq < tasks_.size(); ++seq) {
     const Task& task = tasks_[seq];
     const uint64_t cost =
@@ -194,35 +252,24 @@ void Pipeline::ReaderLoop() {
     s->ready = false;
     s->status = absl::OkStatus();
     const SegmentInfo& seg = plan_.segments[task.segment];
-    auto& object = objects_[task.segment];
-    if (object == nullptr) {
-      absl::StatusOr<std::unique_ptr<ReadableObject>> o =
-          storage_->OpenForRead(seg.name);
-      if (o.ok()) {
-        object = std::move(*o);
-      } else {
-        s->status =
-            o.status().code() == absl::StatusCode::kNotFound
-                ? absl::DataLossError(absl::StrCat(
-                      "segment ", seg.name, " (lsn ", seg.first_lsn, "..",
-                      seg.last_lsn, ") disappeared during the restore: ",
-                      o.status().message()))
-                : o.status();
-      }
+    if (seq >= chunk_end) {
+      chunk.reset();
+      chunk_end = seq + 1;
+      absl::Status st = ReadChunk(seq, &chunk, &chunk_end);
+      if (!st.ok()) s->status = std::move(st);
     }
     if (s->status.ok()) {
-      s->stored.resize(task.block.stored_size);
-      absl::StatusOr<std::string_view> bytes = object->ReadAt(
-          task.block.offset, task.block.stored_size, s->stored.data());
-      if (!bytes.ok()) {
-        s->status = bytes.status();
-      } else if (bytes->size() != task.block.stored_size) {
+      const uint64_t at = task.block.offset - chunk->offset;
+      if (at + task.block.stored_size > chunk->bytes.size()) {
         s->status = CorruptionAt(
             seg.name, task.block.offset, task.block.first_lsn,
-            absl::StrCat("block truncated: ", bytes->size(), " of ",
-                         task.block.stored_size, " bytes present"));
+            absl::StrCat(
+                "block truncated: the object ends ",
+                chunk->bytes.size() > at ? chunk->bytes.size() - at : 0,
+                " bytes into its ", task.block.stored_size, " bytes"));
       } else {
-        s->bytes = *bytes;
+        s->chunk = chunk;
+        s->bytes = chunk->bytes.substr(at, task.block.stored_size);
       }
     }
     std::lock_guard<std::mutex> l(mu_);
