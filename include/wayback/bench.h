@@ -31,6 +31,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -125,11 +127,17 @@ struct ReplayBenchFigures {
   double seconds_snapshot_restore_into_rocksdb = 0;
   double seconds_sst_writer_ingest = 0;
 
+  // CPU seconds (user + system, every thread of the process) of each
+  // measurement, by name ("raw_apply_ceiling", "wayback_into_memory", ...):
+  // the work done, whatever else the machine was running.
+  std::vector<std::pair<std::string, double>> cpu_seconds;
+
   // The state every restore had to reach: RocksDB's own recovered state
   // (or the raw apply's, without RocksDB). Every restore matched it, or
   // RunReplayBench() failed.
   StateDigest expected_digest;
-  // Digest comparisons made (one per restore and per RocksDB recovery).
+  // Digest comparisons made: each restore by Digest() and by reading the
+  // state back with ForEach(), each RocksDB recovery, the raw apply.
   int digests_checked = 0;
   // Peak resident set size of the process (getrusage), bytes.
   uint64_t peak_rss_bytes = 0;

@@ -23,6 +23,13 @@ double NowSeconds() {
       .count();
 }
 
+double ProcessCpuSeconds() {
+  struct rusage u;
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 uint64_t PeakRssBytes() {
   struct rusage u;
   if (getrusage(RUSAGE_SELF, &u) != 0) return 0;

@@ -20,6 +20,9 @@ namespace wayback::bench_internal {
 // Seconds of the monotonic clock.
 double NowSeconds();
 
+// CPU seconds (user + system) used by this process so far, all threads.
+double ProcessCpuSeconds();
+
 // Peak resident set size of this process so far, in bytes.
 uint64_t PeakRssBytes();
 

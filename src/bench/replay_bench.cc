@@ -149,14 +149,15 @@ class Bench {
                              PlanRecovery(*catalog, RecoveryTarget::Latest()));
     WAYBACK_ASSIGN_OR_RETURN(
         f_.seconds_wayback_into_memory_1t,
-        TimedRestore("Wayback into memory (1 thread)", plan, 1, MemoryOf(1)));
+        TimedRestore("Wayback into memory (1 thread)", plan, 1, MemoryOf(1),
+                     "wayback_into_memory_1t"));
     f_.wayback_into_memory_1t =
         Ratio(f_.mutations, f_.seconds_wayback_into_memory_1t);
     WAYBACK_ASSIGN_OR_RETURN(
         f_.seconds_wayback_into_memory,
         TimedRestore(
             absl::StrCat("Wayback into memory (", threads_, " threads)"), plan,
-            threads_, MemoryOf(threads_),
+            threads_, MemoryOf(threads_), "wayback_into_memory",
             // The final state, sorted, for the snapshot comparison.
             [&](StateTarget* t) {
               return o_.rocksdb ? CollectPairs(t) : absl::OkStatus();
@@ -258,6 +259,7 @@ class Bench {
     auto run = [&]() -> absl::StatusOr<double> {
       auto target = NewMemoryTarget(1);
       const double t0 = NowSeconds();
+      const double c0 = bench_internal::ProcessCpuSeconds();
       for (const RawBlock& b : blocks_) {
         for (const LogRecord& r : b.d.records) {
           if (r.type != RecordType::kTransaction) continue;
@@ -265,10 +267,12 @@ class Bench {
         }
       }
       const double secs = NowSeconds() - t0;
+      last_cpu_ = bench_internal::ProcessCpuSeconds() - c0;
       WAYBACK_ASSIGN_OR_RETURN(raw_digest_, target->Digest());
       return secs;
     };
     WAYBACK_ASSIGN_OR_RETURN(f_.seconds_raw_apply_ceiling, Median(run));
+    f_.cpu_seconds.emplace_back("raw_apply_ceiling", median_cpu_);
     f_.raw_apply_ceiling = Ratio(f_.mutations, f_.seconds_raw_apply_ceiling);
     Say(o_.progress,
         absl::StrFormat("raw apply ceiling: %.0f mutations/s "
@@ -352,9 +356,11 @@ class Bench {
         }
         rocksdb::DB* raw_db = nullptr;
         const double t0 = NowSeconds();
+        const double c0 = bench_internal::ProcessCpuSeconds();
         WAYBACK_RETURN_IF_ERROR(
             FromRocks(rocksdb::DB::Open(opts, path, &raw_db), "recover"));
         const double secs = NowSeconds() - t0;
+        last_cpu_ = bench_internal::ProcessCpuSeconds() - c0;
         std::unique_ptr<rocksdb::DB> db(raw_db);
         WAYBACK_ASSIGN_OR_RETURN(StateDigest d, DigestOfDb(db.get()));
         if (!have_expected) {
@@ -371,6 +377,8 @@ class Bench {
         return secs;
       };
       WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
+      f_.cpu_seconds.emplace_back(absl::StrCat("rocksdb_wal_recovery_", c.name),
+                                  median_cpu_);
       *c.rate = Ratio(f_.mutations, secs);
       Say(o_.progress,
           absl::StrFormat("RocksDB WAL recovery (%s): %.0f mutations/s "
@@ -392,6 +400,7 @@ class Bench {
     std::atomic<bool> failed{false};
     std::vector<std::thread> pool;
     const double t0 = NowSeconds();
+    const double c0 = bench_internal::ProcessCpuSeconds();
     for (int t = 0; t < threads_; ++t) {
       pool.emplace_back([&] {
         ZstdDecompressor dec;
@@ -417,6 +426,8 @@ class Bench {
     }
     for (std::thread& t : pool) t.join();
     f_.seconds_decompress_ceiling = NowSeconds() - t0;
+    last_cpu_ = bench_internal::ProcessCpuSeconds() - c0;
+    f_.cpu_seconds.emplace_back("decompress_ceiling", last_cpu_);
     if (failed) {
       return absl::DataLossError(
           "replay bench: a block failed its checksum or decompression in the "
@@ -450,12 +461,15 @@ class Bench {
   // The median of o_.repetitions runs of `run` (seconds).
   absl::StatusOr<double> Median(
       const std::function<absl::StatusOr<double>()>& run) {
-    std::vector<double> secs;
+    std::vector<std::pair<double, double>> runs;  // (seconds, CPU seconds)
     for (int i = 0; i < std::max(1, o_.repetitions); ++i) {
       WAYBACK_ASSIGN_OR_RETURN(double s, run());
-      secs.push_back(s);
+      runs.emplace_back(s, last_cpu_);
     }
-    return bench_internal::Percentile(&secs, 0.5);
+    std::sort(runs.begin(), runs.end());
+    const auto& median = runs[(runs.size() - 1) / 2];
+    median_cpu_ = median.second;
+    return median.first;
   }
 
   // Restore() of `plan` into fresh targets from `make`, timed (the median of
@@ -464,6 +478,7 @@ class Bench {
   absl::StatusOr<double> TimedRestore(const std::string& what,
                                       const RecoveryPlan& plan, int threads,
                                       const TargetFactory& make,
+                                      const std::string& key,
                                       const AfterFn& after = nullptr) {
     RestoreOptions ro;
     ro.threads = threads;
@@ -473,14 +488,27 @@ class Bench {
     auto run = [&]() -> absl::StatusOr<double> {
       WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<StateTarget> target, make());
       const double t0 = NowSeconds();
+      const double c0 = bench_internal::ProcessCpuSeconds();
       WAYBACK_ASSIGN_OR_RETURN(RestoreResult r,
                                Restore(storage_.get(), plan, target.get(), ro));
       const double secs = NowSeconds() - t0;
+      last_cpu_ = bench_internal::ProcessCpuSeconds() - c0;
       if (!r.digest) {
         return absl::InternalError(
             absl::StrCat("replay bench: ", what, " reported no digest"));
       }
       WAYBACK_RETURN_IF_ERROR(CheckDigest(what, *r.digest, f_.expected_digest,
+                                          &f_.digests_checked));
+      // Also read the state back through ForEach(), outside the timed part:
+      // a target that tracks its digest must still hold exactly that state.
+      StateDigest scanned;
+      WAYBACK_RETURN_IF_ERROR(
+          target->ForEach([&](std::string_view k, std::string_view v) {
+            scanned.Add(k, v);
+            return true;
+          }));
+      WAYBACK_RETURN_IF_ERROR(CheckDigest(absl::StrCat(what, ", read back"),
+                                          scanned, f_.expected_digest,
                                           &f_.digests_checked));
       pairs = r.mutations_applied == 0;
       items = pairs ? r.snapshot_pairs : r.mutations_applied;
@@ -488,6 +516,7 @@ class Bench {
       return secs;
     };
     WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
+    f_.cpu_seconds.emplace_back(key, median_cpu_);
     Say(o_.progress,
         absl::StrFormat("%s: %.0f %s/s (%.2f s)", what, Ratio(items, secs),
                         pairs ? "pairs" : "mutations", secs));
@@ -504,14 +533,16 @@ class Bench {
         f_.seconds_wayback_into_rocksdb,
         TimedRestore(absl::StrCat("Wayback into RocksDB (staged, ", threads_,
                                   " threads)"),
-                     plan, threads_, RocksDBAt(path, staged)));
+                     plan, threads_, RocksDBAt(path, staged),
+                     "wayback_into_rocksdb"));
     f_.wayback_into_rocksdb =
         Ratio(f_.mutations, f_.seconds_wayback_into_rocksdb);
     WAYBACK_ASSIGN_OR_RETURN(
         f_.seconds_wayback_into_rocksdb_direct,
         TimedRestore(absl::StrCat("Wayback into RocksDB (direct, ", threads_,
                                   " threads)"),
-                     plan, threads_, RocksDBAt(path, RocksDBTargetOptions())));
+                     plan, threads_, RocksDBAt(path, RocksDBTargetOptions()),
+                     "wayback_into_rocksdb_direct"));
     f_.wayback_into_rocksdb_direct =
         Ratio(f_.mutations, f_.seconds_wayback_into_rocksdb_direct);
     bench_internal::RemoveTree(path);
@@ -574,6 +605,7 @@ class Bench {
       std::unique_ptr<rocksdb::DB> db(raw_db);
       const std::string file = scratch_->Sub("pairs.sst");
       const double t0 = NowSeconds();
+      const double c0 = bench_internal::ProcessCpuSeconds();
       rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts);
       WAYBACK_RETURN_IF_ERROR(FromRocks(writer.Open(file), "SST open"));
       for (size_t p = 0; p < pair_offsets_.size(); ++p) {
@@ -586,6 +618,7 @@ class Bench {
       WAYBACK_RETURN_IF_ERROR(
           FromRocks(db->IngestExternalFile({file}, io), "ingest"));
       const double secs = NowSeconds() - t0;
+      last_cpu_ = bench_internal::ProcessCpuSeconds() - c0;
       WAYBACK_ASSIGN_OR_RETURN(StateDigest d, DigestOfDb(db.get()));
       WAYBACK_RETURN_IF_ERROR(CheckDigest("SstFileWriter + ingest", d,
                                           f_.expected_digest,
@@ -596,6 +629,7 @@ class Bench {
       return secs;
     };
     WAYBACK_ASSIGN_OR_RETURN(f_.seconds_sst_writer_ingest, Median(run));
+    f_.cpu_seconds.emplace_back("sst_writer_ingest", median_cpu_);
     f_.sst_writer_ingest = Ratio(pairs, f_.seconds_sst_writer_ingest);
     Say(o_.progress,
         absl::StrFormat("SstFileWriter + ingest: %.0f pairs/s "
@@ -617,7 +651,7 @@ class Bench {
       WAYBACK_ASSIGN_OR_RETURN(
           f_.seconds_snapshot_restore_into_rocksdb,
           TimedRestore("snapshot restore into RocksDB", plan, threads_,
-                       RocksDBAt(path, ro)));
+                       RocksDBAt(path, ro), "snapshot_restore_into_rocksdb"));
       f_.snapshot_restore_into_rocksdb =
           Ratio(pairs, f_.seconds_snapshot_restore_into_rocksdb);
       bench_internal::RemoveTree(path);
@@ -638,6 +672,8 @@ class Bench {
   std::unique_ptr<Storage> storage_;
   std::deque<RawBlock> blocks_;
   StateDigest raw_digest_;
+  double last_cpu_ = 0;    // CPU seconds of the last timed section.
+  double median_cpu_ = 0;  // ... of the run Median() picked.
   std::string wal_src_;
   std::string pair_bytes_;
   std::vector<PairOffset> pair_offsets_;
@@ -687,6 +723,8 @@ std::string ReplayBenchFigures::ToJson() const {
       {"snapshot_restore_into_rocksdb", seconds_snapshot_restore_into_rocksdb},
       {"sst_writer_ingest", seconds_sst_writer_ingest},
   };
+  j["cpu_seconds"] = nlohmann::ordered_json::object();
+  for (const auto& [name, secs] : cpu_seconds) j["cpu_seconds"][name] = secs;
   j["expected_digest"] = expected_digest.ToString();
   j["digests_checked"] = digests_checked;
   j["peak_rss_bytes"] = peak_rss_bytes;

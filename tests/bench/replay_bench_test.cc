@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -65,7 +66,8 @@ TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
   EXPECT_EQ(f->expected_digest, m.digest);
   EXPECT_EQ(f->live_keys, m.digest.count);
   EXPECT_EQ(f->threads, 2);
-  EXPECT_EQ(f->digests_checked, 2);  // Memory with 1 and with 2 threads.
+  // Memory with 1 and with 2 threads, each by Digest() and read back.
+  EXPECT_EQ(f->digests_checked, 4);
   EXPECT_GT(f->raw_bytes, 0u);
   EXPECT_GT(f->stored_bytes, 0u);
   EXPECT_GT(f->blocks, 0u);
@@ -81,6 +83,14 @@ TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
   EXPECT_DOUBLE_EQ(f->wayback_into_memory,
                    f->mutations / f->seconds_wayback_into_memory);
   EXPECT_GT(f->peak_rss_bytes, 0u);
+  std::vector<std::string> names;
+  for (const auto& [name, secs] : f->cpu_seconds) {
+    names.push_back(name);
+    EXPECT_GE(secs, 0) << name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "raw_apply_ceiling", "decompress_ceiling",
+                       "wayback_into_memory_1t", "wayback_into_memory"}));
   // The scratch directory is removed.
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
@@ -98,9 +108,10 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
   const Model m = ModelOf(9, 4000);
   // RocksDB's own recovery is the expected state, and it equals the model.
   EXPECT_EQ(f->expected_digest, m.digest);
-  // raw apply, RocksDB's second configuration, memory x2, RocksDB staged and
-  // direct, SstFileWriter + ingest, snapshot restore.
-  EXPECT_EQ(f->digests_checked, 8);
+  // raw apply, RocksDB's second configuration, SstFileWriter + ingest, and
+  // by Digest() and read back: memory x2, RocksDB staged and direct,
+  // snapshot restore.
+  EXPECT_EQ(f->digests_checked, 13);
   for (double v :
        {f->rocksdb_wal_recovery_default, f->rocksdb_wal_recovery_large_memtable,
         f->wayback_into_rocksdb, f->wayback_into_rocksdb_direct,
