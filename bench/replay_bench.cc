@@ -47,12 +47,16 @@ void BM_ReplayAgainstRocksDB(benchmark::State& state) {
   state.counters["memory_vs_raw_apply"] = f.memory_vs_raw_apply;
   state.counters["snapshot_vs_sst_ingest"] = f.snapshot_vs_sst_ingest;
   state.counters["threads"] = f.threads;
+  for (const auto& [name, secs] : f.cpu_seconds) {
+    state.counters["cpu_s_" + name] = secs;
+  }
   state.SetItemsProcessed(static_cast<int64_t>(f.mutations));
   state.SetBytesProcessed(static_cast<int64_t>(f.raw_bytes));
 }
 BENCHMARK(BM_ReplayAgainstRocksDB)
     ->Arg(100'000)
     ->Arg(1'000'000)
+    ->ArgName("mutations")
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
