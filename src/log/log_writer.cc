@@ -191,7 +191,13 @@ absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
     time = *commit_time;
   } else {
     time = clock_->NowNanos();
-    if (have_time_ && time <= last_time_) time = last_time_ + 1;
+    if (have_time_ && time <= last_time_) {
+      if (last_time_ == INT64_MAX) {
+        return absl::InvalidArgumentError(
+            "no commit time can follow the previous record's (INT64_MAX)");
+      }
+      time = last_time_ + 1;
+    }
   }
   const int64_t mono = clock_->MonotonicNanos();
   if (seg_start_mono_ && mono - *seg_start_mono_ >=
