@@ -33,9 +33,10 @@ namespace wayback {
 // Where replay stops. Exactly one kind per request.
 struct RecoveryTarget {
   enum class Kind {
-    kTime,          // every transaction with commit_time <= time (< if exclusive)
-    kLsn,           // every record with lsn <= lsn (< if exclusive)
-    kTxid,          // up to and including the transaction with txid (before it if exclusive)
+    kTime,  // every transaction with commit_time <= time (< if exclusive)
+    kLsn,   // every record with lsn <= lsn (< if exclusive)
+    kTxid,  // up to and including the transaction with txid (before it if
+            // exclusive)
     kRestorePoint,  // up to and including the named restore point
     kLatest,        // everything in the log
     kSnapshotOnly,  // the newest snapshot alone, no log
@@ -242,8 +243,8 @@ struct VerifyReport {
 // Checks every block and snapshot checksum, LSN continuity, and each
 // snapshot's digest. Returns a report listing every problem; an error status
 // only when the check itself could not run.
-absl::StatusOr<VerifyReport> VerifyRepository(Storage* storage,
-                                              const VerifyOptions& options = {});
+absl::StatusOr<VerifyReport> VerifyRepository(
+    Storage* storage, const VerifyOptions& options = {});
 
 // Formats a commit time as RFC 3339 UTC with nanoseconds:
 // "2026-11-25T10:42:00.000001234Z".
