@@ -126,11 +126,18 @@ struct ReplayBenchFigures {
   double seconds_decompress_ceiling = 0;
   double seconds_snapshot_restore_into_rocksdb = 0;
   double seconds_sst_writer_ingest = 0;
+  // The same pairs and path without block compression (RocksDB's default
+  // is Snappy): what compression costs the SST path.
+  double seconds_sst_writer_ingest_uncompressed = 0;
 
   // CPU seconds (user + system, every thread of the process) of each
   // measurement, by name ("raw_apply_ceiling", "wayback_into_memory", ...):
   // the work done, whatever else the machine was running.
   std::vector<std::pair<std::string, double>> cpu_seconds;
+  // Seconds of reading each restored state back with ForEach() (untimed
+  // check, the last repetition), by the names above: about what a digest by
+  // full scan adds to a restore.
+  std::vector<std::pair<std::string, double>> read_back_seconds;
 
   // The state every restore had to reach: RocksDB's own recovered state
   // (or the raw apply's, without RocksDB). Every restore matched it, or

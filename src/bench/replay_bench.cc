@@ -485,6 +485,7 @@ class Bench {
     uint64_t items = 0;
     bool pairs = false;
     int left = std::max(1, o_.repetitions);
+    double read_back = 0;
     auto run = [&]() -> absl::StatusOr<double> {
       WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<StateTarget> target, make());
       const double t0 = NowSeconds();
@@ -502,11 +503,13 @@ class Bench {
       // Also read the state back through ForEach(), outside the timed part:
       // a target that tracks its digest must still hold exactly that state.
       StateDigest scanned;
+      const double r0 = NowSeconds();
       WAYBACK_RETURN_IF_ERROR(
           target->ForEach([&](std::string_view k, std::string_view v) {
             scanned.Add(k, v);
             return true;
           }));
+      read_back = NowSeconds() - r0;
       WAYBACK_RETURN_IF_ERROR(CheckDigest(absl::StrCat(what, ", read back"),
                                           scanned, f_.expected_digest,
                                           &f_.digests_checked));
@@ -517,6 +520,7 @@ class Bench {
     };
     WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
     f_.cpu_seconds.emplace_back(key, median_cpu_);
+    f_.read_back_seconds.emplace_back(key, read_back);
     Say(o_.progress,
         absl::StrFormat("%s: %.0f %s/s (%.2f s)", what, Ratio(items, secs),
                         pairs ? "pairs" : "mutations", secs));
@@ -595,10 +599,12 @@ class Bench {
 
     // SstFileWriter + ingestion, the same sorted pairs, default options.
     const std::string path = scratch_->Sub("sst-ingest");
+    bool compress = true;
     auto run = [&]() -> absl::StatusOr<double> {
       bench_internal::RemoveTree(path);
       rocksdb::Options opts;
       opts.create_if_missing = true;
+      if (!compress) opts.compression = rocksdb::kNoCompression;
       rocksdb::DB* raw_db = nullptr;
       WAYBACK_RETURN_IF_ERROR(
           FromRocks(rocksdb::DB::Open(opts, path, &raw_db), "open"));
@@ -635,6 +641,12 @@ class Bench {
         absl::StrFormat("SstFileWriter + ingest: %.0f pairs/s "
                         "(%.2f s)",
                         f_.sst_writer_ingest, f_.seconds_sst_writer_ingest));
+    // The same without block compression (RocksDB's default is Snappy):
+    // what compression costs the SST path, for the profile.
+    compress = false;
+    WAYBACK_ASSIGN_OR_RETURN(f_.seconds_sst_writer_ingest_uncompressed,
+                             Median(run));
+    f_.cpu_seconds.emplace_back("sst_writer_ingest_uncompressed", median_cpu_);
     std::string().swap(pair_bytes_);
     std::vector<PairOffset>().swap(pair_offsets_);
 
@@ -722,7 +734,13 @@ std::string ReplayBenchFigures::ToJson() const {
       {"decompress_ceiling", seconds_decompress_ceiling},
       {"snapshot_restore_into_rocksdb", seconds_snapshot_restore_into_rocksdb},
       {"sst_writer_ingest", seconds_sst_writer_ingest},
+      {"sst_writer_ingest_uncompressed",
+       seconds_sst_writer_ingest_uncompressed},
   };
+  j["read_back_seconds"] = nlohmann::ordered_json::object();
+  for (const auto& [name, secs] : read_back_seconds) {
+    j["read_back_seconds"][name] = secs;
+  }
   j["cpu_seconds"] = nlohmann::ordered_json::object();
   for (const auto& [name, secs] : cpu_seconds) j["cpu_seconds"][name] = secs;
   j["expected_digest"] = expected_digest.ToString();

@@ -108,10 +108,10 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
   const Model m = ModelOf(9, 4000);
   // RocksDB's own recovery is the expected state, and it equals the model.
   EXPECT_EQ(f->expected_digest, m.digest);
-  // raw apply, RocksDB's second configuration, SstFileWriter + ingest, and
-  // by Digest() and read back: memory x2, RocksDB staged and direct,
-  // snapshot restore.
-  EXPECT_EQ(f->digests_checked, 13);
+  // raw apply, RocksDB's second configuration, SstFileWriter + ingest
+  // (compressed and not), and by Digest() and read back: memory x2, RocksDB
+  // staged and direct, snapshot restore.
+  EXPECT_EQ(f->digests_checked, 14);
   for (double v :
        {f->rocksdb_wal_recovery_default, f->rocksdb_wal_recovery_large_memtable,
         f->wayback_into_rocksdb, f->wayback_into_rocksdb_direct,
@@ -129,6 +129,8 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
                    f->wayback_into_rocksdb / f->rocksdb_wal_recovery);
   EXPECT_DOUBLE_EQ(f->snapshot_vs_sst_ingest,
                    f->snapshot_restore_into_rocksdb / f->sst_writer_ingest);
+  EXPECT_GT(f->seconds_sst_writer_ingest_uncompressed, 0);
+  EXPECT_EQ(f->read_back_seconds.size(), 5u);  // One per restore measured.
   EXPECT_DOUBLE_EQ(f->snapshot_restore_into_rocksdb,
                    m.digest.count / f->seconds_snapshot_restore_into_rocksdb);
 
