@@ -56,7 +56,7 @@ run_tsan() {
   t1=$(date +%s)
   echo "ci-sanitize: tsan build $((t1 - t0)) s"
   (cd "$ROOT/build-tsan" &&
-   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
    WAYBACK_POWER_LOSS_TRIALS="${WAYBACK_POWER_LOSS_TRIALS:-300}" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \
      -R "^($(echo $TSAN_TESTS | tr ' ' '|'))\$")
