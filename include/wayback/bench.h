@@ -238,8 +238,9 @@ struct RpoBenchOptions {
   absl::Duration duration = absl::Seconds(10);
   // Bytes of value per transaction (one put). Default: 1024.
   size_t transaction_bytes = 1024;
-  // Concurrent committers (each waits for its own commit). Default: 64.
-  int clients = 64;
+  // Concurrent committers (each waits for its own commit; a synced commit
+  // takes milliseconds, so the rate needs hundreds in flight). Default: 256.
+  int clients = 256;
   // Segment rolling: by age (this bounds the archive lag) and by size.
   // Defaults: 250 ms and 64 MiB.
   absl::Duration segment_max_age = absl::Milliseconds(250);
