@@ -2,12 +2,15 @@
 
 #include "src/log/block.h"
 
+#include <zstd.h>
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "src/util/coding.h"
 #include "src/util/crc32c.h"
 #include "src/util/errors.h"
+#include "wayback/status.h"
 
 namespace wayback::log_format {
 namespace {
@@ -16,6 +19,47 @@ namespace {
 // (type, LSN delta, time delta, name length, name). Bounds record_count
 // before anything is allocated for it.
 constexpr size_t kMinRecordSize = 5;
+
+// zstd's largest block output (ZSTD_BLOCKSIZE_MAX) and the fewest stored
+// bytes that can produce any output: a 3-byte block header plus at least one
+// byte (an RLE block). So a frame of n bytes never decodes to more than
+// n / 4 * 128 KiB, whatever its header declares.
+constexpr uint64_t kZstdMaxBlockOutput = uint64_t{1} << 17;
+constexpr uint64_t kZstdMinBytesPerBlock = 4;
+
+// Checks, without decoding, that the stored zstd frame can decode to exactly
+// header.raw_size bytes: its declared content size, if recorded, must equal
+// raw_size (the format always records it), and raw_size must not exceed what
+// the frame's bytes could physically produce. Only then is raw_size worth
+// allocating.
+absl::Status CheckFrameFits(std::string_view object, uint64_t offset,
+                            const BlockHeader& header,
+                            std::string_view payload) {
+  // (A frame declaring 2^64-2 bytes reads as ZSTD_CONTENTSIZE_ERROR too.)
+  const unsigned long long declared =
+      ZSTD_getFrameContentSize(payload.data(), payload.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) {
+    return CorruptionAt(object, offset, header.first_lsn,
+                        "block payload does not start with a valid zstd "
+                        "frame header");
+  }
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != header.raw_size) {
+    return CorruptionAt(
+        object, offset, header.first_lsn,
+        absl::StrCat("zstd frame declares ", declared,
+                     " bytes, block header says ", header.raw_size));
+  }
+  const uint64_t most =
+      payload.size() / kZstdMinBytesPerBlock * kZstdMaxBlockOutput;
+  if (header.raw_size > most) {
+    return CorruptionAt(
+        object, offset, header.first_lsn,
+        absl::StrCat("a zstd frame of ", payload.size(),
+                     " bytes cannot decode to the ", header.raw_size,
+                     " bytes the block header says (at most ", most, ")"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -168,6 +212,10 @@ absl::Status UnpackBlock(std::string_view object, uint64_t offset,
   if (header.codec == Codec::kNone) {
     out->raw = payload;
   } else {
+    // Look at the frame before allocating for it: resize() touches every
+    // page, so a tiny frame under a header claiming the format's largest
+    // raw size would otherwise cost that much memory before being refused.
+    WAYBACK_RETURN_IF_ERROR(CheckFrameFits(object, offset, header, payload));
     // The buffer is exactly raw_size bytes: decompression cannot exceed the
     // recorded size, whatever the frame claims.
     out->buffer.resize(header.raw_size);

@@ -23,15 +23,29 @@
 // have commit times >= its latest time, so T must not admit latest_time + 1
 // (otherwise later commits, in a hole or not yet archived, could be
 // admitted), and it must admit the commit at the window's starting snapshot.
+//
+// Damaged objects. The catalog drops a segment it cannot read (and records a
+// problem), so the log it describes simply ends, or has a hole, where that
+// segment was. A hole splits the windows and targets across it are refused;
+// but a damaged *newest* segment leaves no hole, and "latest" would silently
+// end before it. So the planner looks at the dropped segments itself: one
+// holding LSNs that no readable segment covers, at or after the plan's first
+// LSN, makes "latest" (and a time target ending at the window's last commit,
+// which could admit more commits of the same instant) an error naming it.
+// A target that stops before such a segment's LSNs does not need it and is
+// planned as usual. Refusals name the damaged objects of the timeline.
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "src/log/block.h"
 #include "src/recovery/internal.h"
@@ -56,6 +70,15 @@ struct RecordSummary {
   std::string restore_point;
 };
 
+// An object of the target's timeline that the catalog dropped (damaged or
+// unreadable): a segment or a snapshot, placed by the LSN in its name.
+struct DamagedObject {
+  std::string name;
+  Lsn lsn = kNoLsn;  // Segment: first LSN; snapshot: its LSN.
+  bool segment = true;
+  std::string problem;  // The catalog's message (object, offset, LSN).
+};
+
 class Planner {
  public:
   Planner(const Catalog& catalog, const RecoveryTarget& target)
@@ -65,6 +88,7 @@ class Planner {
     for (const RecoverableWindow& w : catalog.windows()) {
       if (w.timeline == target.timeline) windows_.push_back(w);
     }
+    FindDamaged();
   }
 
   absl::StatusOr<RecoveryPlan> Plan();
@@ -75,6 +99,12 @@ class Planner {
     return target_.inclusive ? t <= target_.time : t < target_.time;
   }
   absl::Status Refuse(absl::StatusCode code, std::string_view why) const;
+  void FindDamaged();
+  // The first LSN of the damaged segment `d` that no readable segment holds,
+  // or nullopt if readable segments hold all of it.
+  std::optional<Lsn> FirstUncovered(const DamagedObject& d) const;
+  // kDataLoss naming the object if `plan` needs a damaged object.
+  absl::Status CheckDamaged(const RecoveryPlan& plan) const;
   // The window holding `stop`, or null.
   const RecoverableWindow* WindowOf(Lsn stop) const;
   // The run holding `lsn` on the target's timeline, or null.
@@ -95,6 +125,7 @@ class Planner {
   const RecoveryTarget& target_;
   const std::vector<LogRun> runs_;
   std::vector<RecoverableWindow> windows_;
+  std::vector<DamagedObject> damaged_;
   std::map<std::string, std::unique_ptr<ReadableObject>> objects_;
   std::map<std::pair<size_t, size_t>, std::vector<RecordSummary>> cache_;
   ZstdDecompressor decompressor_;
@@ -121,9 +152,123 @@ absl::Status Planner::Refuse(absl::StatusCode code,
                                   : FormatCommitTime(last.latest_time),
         "; windows: ", FormatWindows(windows_, target_.timeline));
   }
+  if (!damaged_.empty()) {
+    absl::StrAppend(&reach, "; damaged or unreadable, not used: ");
+    for (size_t i = 0; i < damaged_.size(); ++i) {
+      if (i == 3) {
+        absl::StrAppend(&reach, "; and ", damaged_.size() - 3, " more");
+        break;
+      }
+      absl::StrAppend(&reach, i == 0 ? "" : "; ", damaged_[i].problem);
+    }
+  }
   return absl::Status(
       code, absl::StrCat("recovery target ", target_.ToString(),
                          " is unreachable: ", AV(why), " (", reach, ")"));
+}
+
+void Planner::FindDamaged() {
+  std::set<std::string_view> used;
+  for (const SegmentInfo& s : catalog_.segments()) used.insert(s.name);
+  for (const SnapshotInfo& s : catalog_.snapshots()) used.insert(s.name);
+  std::set<std::string_view> seen;
+  for (const CatalogProblem& p : catalog_.problems()) {
+    // A live segment left beside its sealed copy holds nothing more.
+    if (p.code == absl::StatusCode::kAlreadyExists) continue;
+    if (used.count(p.object) || !seen.insert(p.object).second) continue;
+    DamagedObject d;
+    TimelineId timeline;
+    bool sealed;
+    if (ParseSegmentObjectName(p.object, &timeline, &d.lsn, &sealed)) {
+      d.segment = true;
+      // A damaged live copy beside its sealed one (an interrupted seal)
+      // holds nothing the sealed one does not.
+      const bool superseded =
+          !sealed &&
+          std::any_of(catalog_.segments().begin(), catalog_.segments().end(),
+                      [&](const SegmentInfo& s) {
+                        return s.sealed && s.timeline == timeline &&
+                               s.first_lsn == d.lsn;
+                      });
+      if (superseded) continue;
+    } else if (ParseSnapshotObjectName(p.object, &timeline, &d.lsn)) {
+      d.segment = false;
+    } else {
+      continue;  // Temporaries, malformed names: not part of any history.
+    }
+    if (timeline != target_.timeline) continue;
+    d.name = p.object;
+    // The catalog's messages come from the readers and usually start with
+    // the object's name already.
+    d.problem = absl::StartsWith(AV(p.message), AV(p.object))
+                    ? p.message
+                    : absl::StrCat(AV(p.object), ": ", AV(p.message));
+    damaged_.push_back(std::move(d));
+  }
+}
+
+std::optional<Lsn> Planner::FirstUncovered(const DamagedObject& d) const {
+  // How far the damaged segment reaches: read again if it can be (a segment
+  // dropped for overlapping another is readable), else up to the next
+  // readable segment (segments of one timeline never overlap), else without
+  // bound.
+  Lsn last = std::numeric_limits<Lsn>::max();
+  absl::StatusOr<SegmentInfo> info =
+      ReadSegmentInfo(catalog_.storage(), d.name);
+  if (info.ok()) {
+    last = info->last_lsn;
+  } else {
+    for (const SegmentInfo& s : catalog_.segments()) {
+      if (s.timeline == target_.timeline && s.first_lsn > d.lsn) {
+        last = std::min(last, s.first_lsn - 1);
+      }
+    }
+  }
+  Lsn lsn = d.lsn;
+  while (lsn <= last) {
+    const LogRun* run = RunOf(lsn);
+    if (run == nullptr) return lsn;
+    if (run->last_lsn == std::numeric_limits<Lsn>::max()) break;
+    lsn = run->last_lsn + 1;
+  }
+  return std::nullopt;
+}
+
+absl::Status Planner::CheckDamaged(const RecoveryPlan& plan) const {
+  using Kind = RecoveryTarget::Kind;
+  for (const DamagedObject& d : damaged_) {
+    if (!d.segment) {
+      // Only "the newest snapshot" depends on which snapshots exist; other
+      // targets are exact from any snapshot the log connects.
+      if (target_.kind == Kind::kSnapshotOnly && plan.snapshot &&
+          d.lsn > plan.snapshot->lsn) {
+        return absl::DataLossError(absl::StrCat(
+            "recovery target ", target_.ToString(),
+            " cannot be restored exactly: the newest snapshot is damaged or "
+            "unreadable (",
+            d.problem, "); the newest readable one is ", plan.snapshot->name,
+            " at lsn ", plan.snapshot->lsn));
+      }
+      continue;
+    }
+    if (target_.kind == Kind::kSnapshotOnly) continue;
+    std::optional<Lsn> lost = FirstUncovered(d);
+    if (!lost || *lost < plan.first_lsn) continue;
+    bool needed = *lost <= plan.last_lsn;
+    if (target_.kind == Kind::kLatest) needed = true;
+    if (target_.kind == Kind::kTime && *lost == plan.last_lsn + 1 &&
+        plan.last_lsn == plan.window.latest_lsn) {
+      needed = true;  // Its first commits may share the target's instant.
+    }
+    if (!needed) continue;
+    return absl::DataLossError(absl::StrCat(
+        "recovery target ", target_.ToString(),
+        " cannot be restored exactly: lsn ", *lost, " onwards should be in ",
+        d.name, ", which is damaged or unreadable (", d.problem,
+        "); the readable log ends at lsn ", std::min(*lost - 1, plan.last_lsn),
+        " (restore to that lsn explicitly to accept the loss)"));
+  }
+  return absl::OkStatus();
 }
 
 const RecoverableWindow* Planner::WindowOf(Lsn stop) const {
@@ -330,7 +475,7 @@ absl::Status Planner::Fill(Lsn stop, const RecoverableWindow& w,
   }
   WAYBACK_ASSIGN_OR_RETURN(plan->last_included, LastCommitAtOrBefore(stop));
   WAYBACK_ASSIGN_OR_RETURN(plan->first_excluded, FirstCommitAfter(stop));
-  return absl::OkStatus();
+  return CheckDamaged(*plan);
 }
 
 absl::StatusOr<RecoveryPlan> Planner::Plan() {
