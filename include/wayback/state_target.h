@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -79,6 +80,24 @@ class StateTarget {
   virtual absl::Status ApplyMutation(int partition, const MutationView& m) {
     return absl::UnimplementedError("partitioned apply");
   }
+
+  // Batched apply: what the replayer calls, one virtual call per block of
+  // the log rather than one per transaction or mutation. Same contracts as
+  // ApplyTransaction() and ApplyMutation(); override them to keep the
+  // per-item work inline. The calls for one partition never overlap, but
+  // successive calls may come from different threads (the replayer hands a
+  // partition from thread to thread under a lock, which orders the calls).
+  //
+  // Applies `records` in LSN order: each record of type kTransaction whole,
+  // records of other types (restore points) skipped. On error, the records
+  // before the failing one stay applied. Default: ApplyTransaction() per
+  // transaction, the error prefixed with "lsn N: ".
+  virtual absl::Status ApplyTransactionBatch(
+      std::span<const LogRecord> records);
+  // Applies `mutations`, all of partition `partition`, in order. Default:
+  // ApplyMutation() per mutation.
+  virtual absl::Status ApplyMutationBatch(
+      int partition, std::span<const MutationView> mutations);
 };
 
 // A stable partition function for key-partitioned apply.
@@ -98,23 +117,29 @@ struct RocksDBTargetOptions {
   // of log overwrites the same keys many times (5 M mutations may leave 0.5 M
   // live keys), so instead of inserting every mutation into RocksDB's memtable
   // the target can accumulate the replayed state in memory (a hash map per
-  // partition, deletes kept as tombstones) and write it as sorted SST files,
-  // ingested, when the bound below is reached and at Finish(). The result is
-  // the same database. Get() sees staged state; Digest() and ForEach() first
-  // spill it. Default: false (one WriteBatch per transactions_per_batch).
+  // partition, deletes kept as tombstones) and, at Finish() (or before any
+  // read of the database), write it as sorted, non-overlapping SST files
+  // without compression, ingested together. The result is the same
+  // database; the state digest is computed while the files are written.
+  // Get() sees staged state. Default: false (one WriteBatch per
+  // transactions_per_batch).
   bool stage_in_memory = false;
   // Bound on staged bytes (keys + value capacity + a per-entry overhead
-  // estimate): each partition spills its state to SST files when it exceeds
-  // its share, stage_memory_limit / partitions. Spilling often is slower
-  // (each spill is an ingestion that compaction must merge), but a state
-  // larger than memory still restores. Default: 1 GiB.
+  // estimate): each partition writes its state to a sorted scratch file (a
+  // "run", in PATH/wayback-staging/) when it exceeds its share,
+  // stage_memory_limit / partitions; the runs are merged when the SST files
+  // are written. A state larger than memory therefore still restores, more
+  // slowly. Default: 1 GiB.
   uint64_t stage_memory_limit = uint64_t{1} << 30;
   // Partitions for key-partitioned parallel apply (stage_in_memory only;
   // ignored otherwise). Default: 1.
   int partitions = 1;
-  // Target size of each SST file written by LoadSnapshot() and by spills.
-  // Default: 256 MiB.
+  // Target size of each SST file written by LoadSnapshot() and by staged
+  // writes. Default: 256 MiB.
   uint64_t sst_file_size = uint64_t{256} << 20;
+  // Threads writing SST files (staged state at Finish(), snapshot loads),
+  // each its own key range. 0: the hardware's thread count.
+  int write_threads = 0;
 };
 // A RocksDB database at `path`. The application's pairs live in the default
 // column family and nothing else; the restore marker lives in the column

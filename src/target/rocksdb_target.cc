@@ -9,18 +9,37 @@
 //  - direct: mutations go into a WriteBatch, written with the WAL disabled
 //    every transactions_per_batch transactions. Simple, but every
 //    intermediate write pays RocksDB's memtable insert.
-//  - staged (stage_in_memory): the replayed state accumulates in a hash map
-//    per partition (tombstones for deletes when older data may exist) and is
-//    written as sorted SST files and ingested, at Finish() or when the memory
-//    bound is reached. Only the final value of each key reaches RocksDB.
+//  - staged (stage_in_memory): only the final value of each key reaches
+//    RocksDB. The replayed state accumulates in a hash map per key partition
+//    (one apply thread each; tombstones for deletes only when something
+//    older may hold the key). A partition that outgrows its share of
+//    stage_memory_limit is sorted and written to a scratch "run" file. At
+//    Finish() (or before any read of the database) every partition is
+//    sorted in parallel, the key space is cut into write_threads ranges, and
+//    each range is written by its own thread as uncompressed SST files from
+//    a merge of the partitions' sorted entries and runs. The ranges do not
+//    overlap, so one IngestExternalFile call moves every file in. The state
+//    digest is folded from those sorted streams as they are written, so
+//    Restore()'s Digest() costs nothing instead of a full scan.
+// Snapshot loads write SST files straight from the snapshot's blocks (the
+// pairs are sorted already), one thread per contiguous range of blocks,
+// hashing as they go; the digest is checked against the footer before the
+// one ingestion.
 // Either way Finish() flushes the memtables before it records the marker
 // complete=true with a synced write, so a crash at any point leaves a marker
 // that says "incomplete" or a database that is complete.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,8 +52,12 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "src/snapshot/snapshot_file.h"
 #include "src/target/packed_table.h"
+#include "src/target/rocksdb_sst.h"
+#include "src/util/coding.h"
 #include "src/util/errors.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
@@ -134,21 +157,320 @@ absl::StatusOr<RestoreMarker> DecodeMarker(std::string_view bytes,
 
 using internal::Entry;
 using internal::Table;
-// Entry::flags of a tombstone: the key is deleted, hiding any older value in
-// RocksDB.
+// Entry::flags of a tombstone: the key is deleted, hiding any older value (in
+// an older run or in RocksDB).
 constexpr uint8_t kTombstone = 1;
+
+// ---------------------------------------------------------------------------
+// Sorted runs: a partition's staged state, spilled to a scratch file when it
+// outgrows its share of stage_memory_limit. Each entry is
+//   flags (1 byte) | key size (fixed32) | value size (fixed32) | key | value
+// in key order. A sparse in-memory index (one key per kRunIndexEvery bytes)
+// lets each range writer start reading a run near its first key.
+constexpr size_t kRunHeader = 9;
+constexpr uint64_t kRunIndexEvery = 256 << 10;
+constexpr size_t kRunBuffer = 1 << 20;
+
+struct RunIndexEntry {
+  std::string key;
+  uint64_t offset;
+};
+struct Run {
+  std::string path;
+  uint64_t size = 0;
+  uint64_t entries = 0;
+  std::vector<RunIndexEntry> index;
+};
+
+class RunWriter {
+ public:
+  ~RunWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  absl::Status Open(std::string path) {
+    run_.path = std::move(path);
+    fd_ = ::open(run_.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                 0600);
+    if (fd_ < 0) return IoError("create run", run_.path, errno);
+    buf_.reserve(kRunBuffer + kRunHeader);
+    return absl::OkStatus();
+  }
+  absl::Status Add(uint8_t flags, std::string_view key,
+                   std::string_view value) {
+    if (run_.size >= next_index_at_) {
+      run_.index.push_back({std::string(key), run_.size});
+      next_index_at_ = run_.size + kRunIndexEvery;
+    }
+    char h[kRunHeader];
+    h[0] = static_cast<char>(flags);
+    EncodeFixed32(h + 1, static_cast<uint32_t>(key.size()));
+    EncodeFixed32(h + 5, static_cast<uint32_t>(value.size()));
+    buf_.append(h, kRunHeader);
+    buf_.append(key);
+    buf_.append(value);
+    run_.size += kRunHeader + key.size() + value.size();
+    ++run_.entries;
+    if (buf_.size() >= kRunBuffer) return Flush();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<Run> Close() {
+    WAYBACK_RETURN_IF_ERROR(Flush());
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return IoError("close run", run_.path, errno);
+    return std::move(run_);
+  }
+
+ private:
+  absl::Status Flush() {
+    size_t done = 0;
+    while (done < buf_.size()) {
+      ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoError("write run", run_.path, errno);
+      done += static_cast<size_t>(n);
+    }
+    buf_.clear();
+    return absl::OkStatus();
+  }
+
+  int fd_ = -1;
+  Run run_;
+  std::string buf_;
+  uint64_t next_index_at_ = 0;
+};
+
+class RunReader {
+ public:
+  explicit RunReader(const Run* run) : run_(run) {}
+  ~RunReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Positions the reader so that Next() returns the first entry whose key
+  // is >= start.
+  absl::Status SeekTo(std::string_view start) {
+    fd_ = ::open(run_->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return IoError("open run", run_->path, errno);
+    auto it = std::upper_bound(
+        run_->index.begin(), run_->index.end(), start,
+        [](std::string_view k, const RunIndexEntry& e) { return k < e.key; });
+    file_off_ = it == run_->index.begin() ? 0 : std::prev(it)->offset;
+    pos_ = end_ = 0;
+    bool has = false;
+    for (;;) {
+      WAYBACK_RETURN_IF_ERROR(Read(&has));
+      if (!has || key_ >= start) break;
+    }
+    pending_ = has;
+    at_end_ = !has;
+    return absl::OkStatus();
+  }
+  absl::Status Next(bool* has) {
+    if (pending_) {
+      pending_ = false;
+      *has = true;
+      return absl::OkStatus();
+    }
+    if (at_end_) {
+      *has = false;
+      return absl::OkStatus();
+    }
+    WAYBACK_RETURN_IF_ERROR(Read(has));
+    at_end_ = !*has;
+    return absl::OkStatus();
+  }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  uint8_t flags() const { return flags_; }
+
+ private:
+  absl::Status Read(bool* has) {
+    bool eof = false;
+    WAYBACK_RETURN_IF_ERROR(Fill(kRunHeader, &eof));
+    if (eof && end_ == pos_) {
+      *has = false;
+      return absl::OkStatus();
+    }
+    if (eof) return Damaged("entry header cut short");
+    const char* h = buf_.data() + pos_;
+    const uint8_t flags = static_cast<uint8_t>(h[0]);
+    const uint32_t ks = DecodeFixed32(h + 1), vs = DecodeFixed32(h + 5);
+    const uint64_t need = kRunHeader + uint64_t{ks} + vs;
+    if ((flags & ~kTombstone) != 0 || file_off_ + pos_ + need > run_->size) {
+      return Damaged("malformed entry header");
+    }
+    WAYBACK_RETURN_IF_ERROR(Fill(need, &eof));
+    if (eof) return Damaged("entry cut short");
+    const char* p = buf_.data() + pos_ + kRunHeader;
+    std::string_view key(p, ks);
+    if (have_prev_ && !(prev_key_ < key)) return Damaged("keys out of order");
+    flags_ = flags;
+    key_ = key;
+    value_ = std::string_view(p + ks, vs);
+    prev_key_.assign(key_.data(), key_.size());
+    have_prev_ = true;
+    pos_ += need;
+    *has = true;
+    return absl::OkStatus();
+  }
+  // Makes `need` bytes available at pos_ (moving the unread tail to the
+  // front, which invalidates key_/value_), or sets *eof.
+  absl::Status Fill(uint64_t need, bool* eof) {
+    *eof = false;
+    if (end_ - pos_ >= need) return absl::OkStatus();
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    file_off_ += pos_;
+    end_ -= pos_;
+    pos_ = 0;
+    if (buf_.size() < std::max<uint64_t>(need, kRunBuffer)) {
+      buf_.resize(std::max<uint64_t>(need, kRunBuffer));
+    }
+    while (end_ < need) {
+      ssize_t n = ::pread(fd_, buf_.data() + end_, buf_.size() - end_,
+                          static_cast<off_t>(file_off_ + end_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoError("read run", run_->path, errno);
+      if (n == 0) {
+        *eof = true;
+        return absl::OkStatus();
+      }
+      end_ += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Damaged(std::string_view why) const {
+    return absl::DataLossError(absl::StrCat("rocksdb target: scratch run ",
+                                            run_->path, " at byte ",
+                                            file_off_ + pos_, ": ", AV(why)));
+  }
+
+  const Run* run_;
+  int fd_ = -1;
+  std::string buf_;
+  uint64_t file_off_ = 0;  // File offset of buf_[0].
+  size_t pos_ = 0, end_ = 0;
+  std::string_view key_, value_;
+  uint8_t flags_ = 0;
+  std::string prev_key_;
+  bool have_prev_ = false;
+  bool pending_ = false;
+  bool at_end_ = false;
+};
+
+// One input of a range merge: a slice of a partition's sorted entries, or a
+// run read from its start key up to (not including) the range's end.
+class MergeSource {
+ public:
+  MergeSource(const Entry* const* begin, const Entry* const* end)
+      : it_(begin), end_(end) {}
+  MergeSource(std::unique_ptr<RunReader> run, std::optional<std::string> limit)
+      : run_(std::move(run)), limit_(std::move(limit)) {}
+
+  absl::Status Advance() {
+    if (run_ == nullptr) {
+      valid_ = it_ != end_;
+      if (valid_) {
+        const Entry* e = *it_++;
+        key_ = e->key();
+        value_ = e->value();
+        flags_ = e->flags;
+      }
+      return absl::OkStatus();
+    }
+    bool has = false;
+    WAYBACK_RETURN_IF_ERROR(run_->Next(&has));
+    valid_ = has && (!limit_ || run_->key() < *limit_);
+    if (valid_) {
+      key_ = run_->key();
+      value_ = run_->value();
+      flags_ = run_->flags();
+    }
+    return absl::OkStatus();
+  }
+  bool valid() const { return valid_; }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  uint8_t flags() const { return flags_; }
+
+ private:
+  const Entry* const* it_ = nullptr;
+  const Entry* const* end_ = nullptr;
+  std::unique_ptr<RunReader> run_;
+  std::optional<std::string> limit_;
+  bool valid_ = false;
+  std::string_view key_, value_;
+  uint8_t flags_ = 0;
+};
 
 struct alignas(64) StagePartition {
   Table table;  // Owns its entries (packed_table.h).
   uint64_t bytes = 0;
-  // False while RocksDB is known to hold no key of this partition (an empty
-  // database, nothing spilled or loaded): deletes then simply erase.
-  bool base_may_have_keys = true;
+  std::vector<Run> runs;  // Spilled sorted runs, oldest first.
 
   StagePartition() = default;
   StagePartition(const StagePartition&) = delete;
   StagePartition& operator=(const StagePartition&) = delete;
-  ~StagePartition() { internal::FreeAll(&table); }
+  ~StagePartition() { Reset(); }
+  void Reset() {
+    internal::FreeAll(&table);
+    bytes = 0;
+    for (const Run& r : runs) std::remove(r.path.c_str());
+    runs.clear();
+  }
+  bool empty() const { return table.empty() && runs.empty(); }
+};
+
+// Runs fn(0..n-1), each on its own thread (the caller's for one), and
+// returns the first error.
+absl::Status ParallelFor(size_t n,
+                         const std::function<absl::Status(size_t)>& fn) {
+  if (n == 1) return fn(0);
+  std::vector<absl::Status> results(n);
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] { results[i] = fn(i); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (absl::Status& s : results) WAYBACK_RETURN_IF_ERROR(s);
+  return absl::OkStatus();
+}
+
+// Finds the values RocksDB holds for increasing keys (the old value of each
+// key a range writer replaces, for the digest): one iterator that walks
+// forward a few steps and seeks when the next key is further away.
+class BaseCursor {
+ public:
+  explicit BaseCursor(rocksdb::Iterator* it) : it_(it) {}
+  absl::StatusOr<std::optional<std::string_view>> Find(std::string_view key) {
+    const rocksdb::Slice k = ToSlice(key);
+    if (!started_) {
+      it_->Seek(k);
+      started_ = true;
+    } else {
+      int steps = 0;
+      while (it_->Valid() && it_->key().compare(k) < 0) {
+        if (++steps > 8) {
+          it_->Seek(k);
+          break;
+        }
+        it_->Next();
+      }
+    }
+    if (!it_->status().ok()) {
+      return absl::InternalError(
+          absl::StrCat("rocksdb target: reading the existing state: ",
+                       it_->status().ToString()));
+    }
+    if (it_->Valid() && it_->key() == k) {
+      return std::optional<std::string_view>(ToView(it_->value()));
+    }
+    return std::optional<std::string_view>();
+  }
+
+ private:
+  rocksdb::Iterator* it_;
+  bool started_ = false;
 };
 
 class RocksDBTarget final : public StateTarget {
@@ -158,6 +480,11 @@ class RocksDBTarget final : public StateTarget {
     opts_.transactions_per_batch = std::max(opts_.transactions_per_batch, 1);
     opts_.partitions =
         opts_.stage_in_memory ? std::max(opts_.partitions, 1) : 1;
+    write_threads_ =
+        opts_.write_threads > 0
+            ? opts_.write_threads
+            : std::max(1,
+                       static_cast<int>(std::thread::hardware_concurrency()));
     // A deque: partitions are neither copied nor moved once built.
     for (int i = 0; i < opts_.partitions; ++i) stage_.emplace_back();
     no_wal_.disableWAL = true;
@@ -167,6 +494,7 @@ class RocksDBTarget final : public StateTarget {
   ~RocksDBTarget() override {
     // Without Finish() the staged state and the pending batch are dropped;
     // the marker still says incomplete.
+    stage_.clear();
     if (db_ != nullptr) {
       for (rocksdb::ColumnFamilyHandle* h : handles_) {
         db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -188,13 +516,14 @@ class RocksDBTarget final : public StateTarget {
     options_.max_write_buffer_number = 4;
     options_.target_file_size_base = 128 << 20;
     options_.max_bytes_for_level_base = 1024 << 20;
+    sst_options_ = internal::SstWriterOptions(options_);
     if (!opts_.create_if_missing &&
         !std::filesystem::exists(std::filesystem::path(path_) / "CURRENT")) {
       return absl::NotFoundError(absl::StrCat("rocksdb target: no database at ",
                                               path_,
                                               " (create_if_missing is false)"));
     }
-    // SST files of a spill that a crash interrupted are garbage.
+    // SST files and runs of a restore that a crash interrupted are garbage.
     std::error_code ec;
     std::filesystem::remove_all(StagingDir(), ec);
     std::vector<std::string> names;
@@ -216,14 +545,16 @@ class RocksDBTarget final : public StateTarget {
       if (names[i] == rocksdb::kDefaultColumnFamilyName) data_cf_ = handles_[i];
       if (names[i] == kMarkerColumnFamily) marker_cf_ = handles_[i];
     }
-    WAYBACK_ASSIGN_OR_RETURN(bool data_empty, DataEmpty());
-    for (StagePartition& p : stage_) p.base_may_have_keys = !data_empty;
+    WAYBACK_ASSIGN_OR_RETURN(base_empty_, DataEmpty());
+    // The digest of an empty database is known; of anything else, only a
+    // scan tells.
+    if (base_empty_) digest_ = StateDigest();
     return absl::OkStatus();
   }
 
   absl::StatusOr<bool> IsEmpty() override {
     for (const StagePartition& p : stage_) {
-      if (!p.table.empty()) return false;
+      if (!p.empty()) return false;
     }
     if (batch_.Count() > 0) return false;
     WAYBACK_ASSIGN_OR_RETURN(bool data_empty, DataEmpty());
@@ -235,10 +566,7 @@ class RocksDBTarget final : public StateTarget {
   absl::Status Clear() override {
     batch_.Clear();
     batch_txns_ = 0;
-    for (StagePartition& p : stage_) {
-      internal::FreeAll(&p.table);
-      p.bytes = 0;
-    }
+    for (StagePartition& p : stage_) p.Reset();
     // Every key is < (last key + "\0"), and "" is the smallest key, so one
     // range deletion covers the whole column family whatever its bytes.
     std::unique_ptr<rocksdb::Iterator> it(
@@ -262,7 +590,8 @@ class RocksDBTarget final : public StateTarget {
     }
     WAYBACK_RETURN_IF_ERROR(FromRocks(
         db_->Delete(synced_, marker_cf_, kMarkerKey), Where("clear marker")));
-    for (StagePartition& p : stage_) p.base_may_have_keys = false;
+    base_empty_ = true;
+    digest_ = StateDigest();
     return absl::OkStatus();
   }
 
@@ -301,36 +630,24 @@ class RocksDBTarget final : public StateTarget {
   }
 
   absl::Status LoadSnapshot(SnapshotReader* snapshot) override {
-    // Flush anything applied before, so the ingested files (newer sequence
+    // Write anything applied before, so the ingested files (newer sequence
     // numbers) and older data cannot be confused.
     WAYBACK_RETURN_IF_ERROR(WritePending());
-    std::unique_ptr<SnapshotIterator> it = snapshot->NewIterator();
-    const std::string& name = snapshot->info().name;
-    // The pairs arrive sorted: straight into SST files, checked against the
-    // snapshot's digest before anything is ingested.
-    StateDigest digest;
-    SstSeries series(this);
-    std::string_view key, value;
-    while (it->Next(&key, &value)) {
-      digest.Add(key, value);
-      absl::Status s = series.Put(key, value);
-      if (!s.ok()) {
-        if (absl::IsInvalidArgument(s)) {
-          return absl::DataLossError(absl::StrCat(
-              "snapshot ", AV(name), ": keys out of order at pair ",
-              digest.count, ": ", s.message()));
-        }
-        return s;
-      }
+    const bool was_empty = base_empty_;
+    SnapshotFile* file = AsSnapshotFile(snapshot);
+    if (file != nullptr) {
+      WAYBACK_RETURN_IF_ERROR(LoadSnapshotBlocks(file));
+    } else {
+      WAYBACK_RETURN_IF_ERROR(LoadSnapshotPairs(snapshot));
     }
-    WAYBACK_RETURN_IF_ERROR(it->status());
-    if (!(digest == snapshot->info().digest)) {
-      return absl::DataLossError(absl::StrCat(
-          "snapshot ", AV(name), ": pairs digest to ", digest.ToString(),
-          " but the footer says ", snapshot->info().digest.ToString()));
+    // The pairs were checked against the footer's digest before anything
+    // was ingested: loaded into an empty database, that is the state's.
+    if (snapshot->info().pair_count > 0) base_empty_ = false;
+    if (was_empty) {
+      digest_ = snapshot->info().digest;
+    } else {
+      digest_.reset();
     }
-    WAYBACK_RETURN_IF_ERROR(series.FinishAndIngest());
-    for (StagePartition& p : stage_) p.base_may_have_keys = true;
     return absl::OkStatus();
   }
 
@@ -341,7 +658,8 @@ class RocksDBTarget final : public StateTarget {
     if (opts_.stage_in_memory) {
       const int n = static_cast<int>(stage_.size());
       while (it.Next(&m)) {
-        WAYBACK_RETURN_IF_ERROR(Stage(stage_[PartitionOf(m.key, n)], m));
+        WAYBACK_RETURN_IF_ERROR(
+            Stage(stage_[n == 1 ? 0 : PartitionOf(m.key, n)], m));
         ++applied;
       }
     } else {
@@ -379,12 +697,18 @@ class RocksDBTarget final : public StateTarget {
   }
 
   absl::StatusOr<StateDigest> Digest() override {
+    WAYBACK_RETURN_IF_ERROR(WritePending());
+    // Known when every write since an empty database went through
+    // WriteStaged() or a snapshot load, which fold it from the sorted
+    // streams they write.
+    if (digest_) return *digest_;
     StateDigest d;
     WAYBACK_RETURN_IF_ERROR(
         ForEach([&](std::string_view k, std::string_view v) {
           d.Add(k, v);
           return true;
         }));
+    digest_ = d;
     return d;
   }
 
@@ -407,10 +731,15 @@ class RocksDBTarget final : public StateTarget {
     if (opts_.stage_in_memory) {
       const StagePartition& p =
           stage_[PartitionOf(key, static_cast<int>(stage_.size()))];
-      auto sit = p.table.find(AV(key));
-      if (sit != p.table.end()) {
-        if ((*sit)->flags & kTombstone) return std::optional<std::string>();
-        return std::optional<std::string>((*sit)->value());
+      if (!p.runs.empty()) {
+        // The key may sit in a run on disk: publish everything first.
+        WAYBACK_RETURN_IF_ERROR(WritePending());
+      } else {
+        auto sit = p.table.find(AV(key));
+        if (sit != p.table.end()) {
+          if ((*sit)->flags & kTombstone) return std::optional<std::string>();
+          return std::optional<std::string>((*sit)->value());
+        }
       }
     } else if (batch_.Count() > 0) {
       WAYBACK_RETURN_IF_ERROR(WritePending());
@@ -425,12 +754,15 @@ class RocksDBTarget final : public StateTarget {
 
  private:
   // Writes sorted entries into a series of SST files of about
-  // sst_file_size bytes each, then ingests them all at once (their key ranges
-  // do not overlap, so one ingestion places them together).
+  // sst_file_size bytes each. Files are removed when the series is
+  // destroyed unless Ingest() moved them into the database.
   class SstSeries {
    public:
     explicit SstSeries(RocksDBTarget* t) : t_(t) {}
+    SstSeries(const SstSeries&) = delete;
+    SstSeries& operator=(const SstSeries&) = delete;
     ~SstSeries() {
+      writer_.reset();
       std::error_code ec;
       for (const std::string& f : files_) std::filesystem::remove(f, ec);
     }
@@ -443,15 +775,31 @@ class RocksDBTarget final : public StateTarget {
       WAYBACK_RETURN_IF_ERROR(Roll());
       return FromRocks(writer_->Delete(ToSlice(key)), t_->Where("write SST"));
     }
-    absl::Status FinishAndIngest() {
-      WAYBACK_RETURN_IF_ERROR(CloseFile());
-      if (files_.empty()) return absl::OkStatus();
+    absl::Status Close() {
+      if (writer_ == nullptr) return absl::OkStatus();
+      absl::Status s = FromRocks(writer_->Finish(), t_->Where("finish SST"));
+      writer_.reset();
+      return s;
+    }
+    const std::vector<std::string>& files() const { return files_; }
+    // Ingests the files of `series` (in this order: their key ranges must
+    // be increasing and disjoint) with one IngestExternalFile call.
+    static absl::Status Ingest(
+        RocksDBTarget* t,
+        const std::vector<std::unique_ptr<SstSeries>>& series) {
+      std::vector<std::string> files;
+      for (const auto& s : series) {
+        files.insert(files.end(), s->files_.begin(), s->files_.end());
+      }
+      if (files.empty()) return absl::OkStatus();
       rocksdb::IngestExternalFileOptions io;
       io.move_files = true;
       io.write_global_seqno = false;
       WAYBACK_RETURN_IF_ERROR(
-          FromRocks(t_->db_->IngestExternalFile(t_->data_cf_, files_, io),
-                    t_->Where("ingest SST files")));
+          FromRocks(t->db_->IngestExternalFile(t->data_cf_, files, io),
+                    t->Where("ingest SST files")));
+      // The original names are removed with the series (RocksDB holds its
+      // own links now).
       return absl::OkStatus();
     }
 
@@ -460,26 +808,17 @@ class RocksDBTarget final : public StateTarget {
       if (writer_ != nullptr && writer_->FileSize() < t_->opts_.sst_file_size) {
         return absl::OkStatus();
       }
-      WAYBACK_RETURN_IF_ERROR(CloseFile());
-      std::error_code ec;
-      std::filesystem::create_directories(t_->StagingDir(), ec);
-      if (ec) {
-        return IoError("create directory", t_->StagingDir(), ec.value());
-      }
+      WAYBACK_RETURN_IF_ERROR(Close());
+      WAYBACK_RETURN_IF_ERROR(t_->MakeStagingDir());
       std::string file =
           absl::StrCat(t_->StagingDir(), "/", t_->next_file_++, ".sst");
       writer_ = std::make_unique<rocksdb::SstFileWriter>(
-          rocksdb::EnvOptions(), t_->options_, t_->data_cf_);
+          internal::SstWriterEnvOptions(), t_->sst_options_, t_->data_cf_,
+          internal::kSstInvalidatePageCache);
       WAYBACK_RETURN_IF_ERROR(
           FromRocks(writer_->Open(file), t_->Where("create SST")));
       files_.push_back(std::move(file));
       return absl::OkStatus();
-    }
-    absl::Status CloseFile() {
-      if (writer_ == nullptr) return absl::OkStatus();
-      absl::Status s = FromRocks(writer_->Finish(), t_->Where("finish SST"));
-      writer_.reset();
-      return s;
     }
 
     RocksDBTarget* t_;
@@ -493,6 +832,12 @@ class RocksDBTarget final : public StateTarget {
   std::string StagingDir() const {
     return absl::StrCat(path_, "/", kStagingDir);
   }
+  absl::Status MakeStagingDir() {
+    std::error_code ec;
+    std::filesystem::create_directories(StagingDir(), ec);
+    if (ec) return IoError("create directory", StagingDir(), ec.value());
+    return absl::OkStatus();
+  }
 
   absl::StatusOr<bool> DataEmpty() {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -502,10 +847,115 @@ class RocksDBTarget final : public StateTarget {
     return !it->Valid();
   }
 
+  // A snapshot's blocks straight into SST files: the pairs are sorted
+  // already, so write_threads_ threads each take a contiguous range of
+  // blocks (balanced by raw bytes), read, verify and decompress them and
+  // write their pairs, hashing as they go. The digest is checked against
+  // the footer before anything is ingested; the files of all ranges go in
+  // with one ingestion.
+  absl::Status LoadSnapshotBlocks(SnapshotFile* file) {
+    const size_t blocks = file->block_count();
+    if (blocks == 0) {
+      return file->CheckDigest(StateDigest());
+    }
+    const size_t k = std::min<size_t>(write_threads_, blocks);
+    uint64_t total = 0;
+    for (size_t i = 0; i < blocks; ++i) total += file->block(i).raw_size + 1;
+    std::vector<size_t> bounds = {0};
+    uint64_t acc = 0;
+    for (size_t i = 0; i < blocks && bounds.size() < k; ++i) {
+      acc += file->block(i).raw_size + 1;
+      if (acc * k >= total * bounds.size()) bounds.push_back(i + 1);
+    }
+    if (bounds.back() != blocks) bounds.push_back(blocks);
+    const size_t ranges = bounds.size() - 1;
+    std::vector<std::unique_ptr<SstSeries>> series;
+    std::vector<StateDigest> digests(ranges);
+    std::vector<std::string> first(ranges), last(ranges);
+    for (size_t r = 0; r < ranges; ++r) {
+      series.push_back(std::make_unique<SstSeries>(this));
+    }
+    const std::string& name = file->info().name;
+    WAYBACK_RETURN_IF_ERROR(ParallelFor(ranges, [&](size_t r) -> absl::Status {
+      SnapshotBlock block;
+      std::string_view key, value;
+      bool any = false;
+      for (size_t i = bounds[r]; i < bounds[r + 1]; ++i) {
+        WAYBACK_RETURN_IF_ERROR(file->ReadBlock(i, &block));
+        auto it = block.pairs();
+        while (it.Next(&key, &value)) {
+          digests[r].Add(key, value);
+          if (!any) {
+            first[r].assign(key);
+            any = true;
+          }
+          absl::Status s = series[r]->Put(key, value);
+          if (!s.ok()) {
+            if (absl::IsInvalidArgument(s)) {
+              return absl::DataLossError(absl::StrCat("snapshot ", AV(name),
+                                                      ": keys out of order in "
+                                                      "block ",
+                                                      i, ": ", s.message()));
+            }
+            return s;
+          }
+        }
+        if (any && i + 1 == bounds[r + 1]) last[r].assign(key);
+      }
+      return series[r]->Close();
+    }));
+    StateDigest sum;
+    for (const StateDigest& d : digests) sum.Merge(d);
+    WAYBACK_RETURN_IF_ERROR(file->CheckDigest(sum));
+    // Ranges must follow each other in key order for one ingestion.
+    std::string prev_last;
+    bool have_prev = false;
+    for (size_t r = 0; r < ranges; ++r) {
+      if (series[r]->files().empty()) continue;
+      if (have_prev && !(prev_last < first[r])) {
+        return absl::DataLossError(absl::StrCat(
+            "snapshot ", AV(name), ": keys out of order at block ", bounds[r]));
+      }
+      prev_last = last[r];
+      have_prev = true;
+    }
+    return SstSeries::Ingest(this, series);
+  }
+
+  // Any other SnapshotReader: one pass of its iterator.
+  absl::Status LoadSnapshotPairs(SnapshotReader* snapshot) {
+    std::unique_ptr<SnapshotIterator> it = snapshot->NewIterator();
+    const std::string& name = snapshot->info().name;
+    StateDigest digest;
+    std::vector<std::unique_ptr<SstSeries>> series;
+    series.push_back(std::make_unique<SstSeries>(this));
+    std::string_view key, value;
+    while (it->Next(&key, &value)) {
+      digest.Add(key, value);
+      absl::Status s = series[0]->Put(key, value);
+      if (!s.ok()) {
+        if (absl::IsInvalidArgument(s)) {
+          return absl::DataLossError(absl::StrCat(
+              "snapshot ", AV(name), ": keys out of order at pair ",
+              digest.count, ": ", s.message()));
+        }
+        return s;
+      }
+    }
+    WAYBACK_RETURN_IF_ERROR(it->status());
+    WAYBACK_RETURN_IF_ERROR(series[0]->Close());
+    if (!(digest == snapshot->info().digest)) {
+      return absl::DataLossError(absl::StrCat(
+          "snapshot ", AV(name), ": pairs digest to ", digest.ToString(),
+          " but the footer says ", snapshot->info().digest.ToString()));
+    }
+    return SstSeries::Ingest(this, series);
+  }
+
   // The staged hot path: one probe per mutation, value storage reused.
   absl::Status Stage(StagePartition& p, const MutationView& m) {
     const absl::string_view key = AV(m.key);
-    if (m.type == MutationType::kDelete && !p.base_may_have_keys) {
+    if (m.type == MutationType::kDelete && base_empty_ && p.runs.empty()) {
       // Nothing older to hide: forget the key.
       auto it = p.table.find(key);
       if (it != p.table.end()) {
@@ -530,7 +980,7 @@ class RocksDBTarget final : public StateTarget {
     }
     e->flags = m.type == MutationType::kDelete ? kTombstone : 0;
     p.bytes += EntryBytes(e);
-    if (p.bytes > opts_.stage_memory_limit / stage_.size()) return Spill(p);
+    if (p.bytes > opts_.stage_memory_limit / stage_.size()) return SpillRun(p);
     return absl::OkStatus();
   }
 
@@ -538,57 +988,190 @@ class RocksDBTarget final : public StateTarget {
     return sizeof(Entry) + e->key_size + e->value_capacity + kEntryOverhead;
   }
 
-  // Writes one partition's staged state as sorted SST files and ingests
-  // them. Partitions hold disjoint keys, so partitions may spill
-  // concurrently, in any order.
-  absl::Status Spill(StagePartition& p) {
+  // Writes one partition's staged state as a sorted run file and frees it.
+  // Called from the partition's own apply thread; partitions spill
+  // independently.
+  absl::Status SpillRun(StagePartition& p) {
     if (p.table.empty()) return absl::OkStatus();
     const Table* tables[] = {&p.table};
     std::vector<const Entry*> entries = internal::SortedEntries(tables, 1);
-    SstSeries series(this);
+    WAYBACK_RETURN_IF_ERROR(MakeStagingDir());
+    RunWriter w;
+    WAYBACK_RETURN_IF_ERROR(
+        w.Open(absl::StrCat(StagingDir(), "/", next_file_++, ".run")));
+    const bool keep_tombstones = !base_empty_ || !p.runs.empty();
     for (const Entry* e : entries) {
-      if (e->flags & kTombstone) {
-        // With nothing older in RocksDB a tombstone hides nothing.
-        if (p.base_may_have_keys) {
-          WAYBACK_RETURN_IF_ERROR(series.Delete(e->key()));
-        }
-      } else {
-        WAYBACK_RETURN_IF_ERROR(series.Put(e->key(), e->value()));
-      }
+      if ((e->flags & kTombstone) && !keep_tombstones) continue;
+      WAYBACK_RETURN_IF_ERROR(w.Add(e->flags, e->key(), e->value()));
     }
-    WAYBACK_RETURN_IF_ERROR(series.FinishAndIngest());
+    WAYBACK_ASSIGN_OR_RETURN(Run run, w.Close());
+    p.runs.push_back(std::move(run));
     internal::FreeAll(&p.table);
     p.bytes = 0;
-    p.base_may_have_keys = true;
     return absl::OkStatus();
   }
 
-  // Writes the pending batch (direct) or spills every partition (staged).
+  // Publishes the staged state: each partition sorted (in parallel), the
+  // key space cut into write_threads_ ranges, and each range written by its
+  // own thread as SST files from a merge of every partition's sorted
+  // entries and runs (newest wins; partitions hold disjoint keys). The
+  // ranges are disjoint and increasing, so one ingestion places every file.
+  // The digest is folded from the merged streams: added pairs, minus the
+  // pairs they replace or delete (looked up in the database when it was not
+  // empty).
+  absl::Status WriteStaged() {
+    bool any = false;
+    for (const StagePartition& p : stage_) any = any || !p.empty();
+    if (!any) return absl::OkStatus();
+    const size_t parts = stage_.size();
+    std::vector<std::vector<const Entry*>> sorted(parts);
+    WAYBACK_RETURN_IF_ERROR(ParallelFor(parts, [&](size_t i) {
+      const Table* tables[] = {&stage_[i].table};
+      sorted[i] = internal::SortedEntries(tables, 1);
+      return absl::OkStatus();
+    }));
+
+    // Range boundaries from a sample of the keys.
+    uint64_t total = 0;
+    for (size_t i = 0; i < parts; ++i) {
+      total += sorted[i].size();
+      for (const Run& r : stage_[i].runs) total += r.entries;
+    }
+    std::vector<std::string> cuts;
+    const size_t k = static_cast<size_t>(write_threads_);
+    if (k > 1 && total >= 4096) {
+      std::vector<std::string_view> sample;
+      for (size_t i = 0; i < parts; ++i) {
+        const size_t step = std::max<size_t>(1, sorted[i].size() / (64 * k));
+        for (size_t j = 0; j < sorted[i].size(); j += step) {
+          sample.push_back(sorted[i][j]->key());
+        }
+        for (const Run& r : stage_[i].runs) {
+          for (const RunIndexEntry& e : r.index) sample.push_back(e.key);
+        }
+      }
+      std::sort(sample.begin(), sample.end());
+      for (size_t j = 1; j < k; ++j) {
+        std::string_view c = sample[j * sample.size() / k];
+        if (c.empty() || (!cuts.empty() && c <= cuts.back())) continue;
+        cuts.emplace_back(c);
+      }
+    }
+    const size_t ranges = cuts.size() + 1;
+
+    std::vector<std::unique_ptr<SstSeries>> series;
+    for (size_t r = 0; r < ranges; ++r) {
+      series.push_back(std::make_unique<SstSeries>(this));
+    }
+    std::vector<StateDigest> digests(ranges);
+    const bool track_old = digest_.has_value() && !base_empty_;
+    const bool keep_tombstones = !base_empty_;
+    // Iterators over the database as it is before this ingestion.
+    const rocksdb::Snapshot* before = track_old ? db_->GetSnapshot() : nullptr;
+    absl::Status st = ParallelFor(ranges, [&](size_t r) -> absl::Status {
+      std::optional<std::string> lo, hi;
+      if (r > 0) lo = cuts[r - 1];
+      if (r + 1 < ranges) hi = cuts[r];
+      auto by_key = [](const Entry* e, std::string_view k) {
+        return e->key() < k;
+      };
+      std::vector<MergeSource> sources;
+      for (size_t i = 0; i < parts; ++i) {
+        const auto& v = sorted[i];
+        auto b =
+            lo ? std::lower_bound(v.begin(), v.end(), *lo, by_key) : v.begin();
+        auto e =
+            hi ? std::lower_bound(v.begin(), v.end(), *hi, by_key) : v.end();
+        sources.emplace_back(v.data() + (b - v.begin()),
+                             v.data() + (e - v.begin()));
+        const std::vector<Run>& runs = stage_[i].runs;
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+          auto reader = std::make_unique<RunReader>(&*it);
+          WAYBACK_RETURN_IF_ERROR(reader->SeekTo(lo ? *lo : ""));
+          sources.emplace_back(std::move(reader), hi);
+        }
+      }
+      for (MergeSource& s : sources) WAYBACK_RETURN_IF_ERROR(s.Advance());
+      std::unique_ptr<rocksdb::Iterator> base_it;
+      std::optional<BaseCursor> base;
+      if (track_old) {
+        rocksdb::ReadOptions ro;
+        ro.snapshot = before;
+        base_it.reset(db_->NewIterator(ro, data_cf_));
+        base.emplace(base_it.get());
+      }
+      SstSeries& out = *series[r];
+      StateDigest& d = digests[r];
+      for (;;) {
+        // The smallest key; on a tie the earlier source (newer) wins.
+        MergeSource* best = nullptr;
+        for (MergeSource& s : sources) {
+          if (s.valid() && (best == nullptr || s.key() < best->key())) {
+            best = &s;
+          }
+        }
+        if (best == nullptr) break;
+        const std::string_view key = best->key();
+        const bool tombstone = best->flags() & kTombstone;
+        if (base) {
+          WAYBACK_ASSIGN_OR_RETURN(std::optional<std::string_view> old,
+                                   base->Find(key));
+          if (old) d.Remove(key, *old);
+        }
+        if (!tombstone) {
+          WAYBACK_RETURN_IF_ERROR(out.Put(key, best->value()));
+          d.Add(key, best->value());
+        } else if (keep_tombstones) {
+          WAYBACK_RETURN_IF_ERROR(out.Delete(key));
+        }
+        // Older versions of the same key are superseded; advance `best`
+        // last, as its key view dies with it.
+        for (MergeSource& s : sources) {
+          if (&s != best && s.valid() && s.key() == key) {
+            WAYBACK_RETURN_IF_ERROR(s.Advance());
+          }
+        }
+        WAYBACK_RETURN_IF_ERROR(best->Advance());
+      }
+      return out.Close();
+    });
+    if (before != nullptr) db_->ReleaseSnapshot(before);
+    WAYBACK_RETURN_IF_ERROR(st);
+    WAYBACK_RETURN_IF_ERROR(SstSeries::Ingest(this, series));
+    for (size_t r = 0; r < ranges; ++r) {
+      if (digest_) digest_->Merge(digests[r]);
+    }
+    if (base_empty_) {
+      // Only puts reach the files of an empty database; any pair written
+      // makes it non-empty.
+      for (const StateDigest& dg : digests) {
+        if (dg.count != 0) base_empty_ = false;
+      }
+    }
+    for (StagePartition& p : stage_) p.Reset();
+    return absl::OkStatus();
+  }
+
+  // Writes the pending batch (direct) or the staged state.
   absl::Status WritePending() {
     if (batch_.Count() > 0) {
       WAYBACK_RETURN_IF_ERROR(
           FromRocks(db_->Write(no_wal_, &batch_), Where("write batch")));
       batch_.Clear();
+      // Written without reading what it replaced: only a scan knows the
+      // digest now.
+      digest_.reset();
+      base_empty_ = false;
     }
     batch_txns_ = 0;
-    if (stage_.size() == 1) return Spill(stage_[0]);
-    // Partitions hold disjoint keys: sort and write them in parallel (the
-    // sort and SST encoding are most of Finish()), one thread each.
-    std::vector<absl::Status> results(stage_.size());
-    std::vector<std::thread> threads;
-    threads.reserve(stage_.size());
-    for (size_t i = 0; i < stage_.size(); ++i) {
-      threads.emplace_back(
-          [this, &results, i] { results[i] = Spill(stage_[i]); });
-    }
-    for (std::thread& t : threads) t.join();
-    for (absl::Status& st : results) WAYBACK_RETURN_IF_ERROR(st);
-    return absl::OkStatus();
+    return WriteStaged();
   }
 
   const std::string path_;
   RocksDBTargetOptions opts_;
+  int write_threads_ = 1;
   rocksdb::Options options_;
+  rocksdb::Options sst_options_;
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* data_cf_ = nullptr;
@@ -597,11 +1180,44 @@ class RocksDBTarget final : public StateTarget {
   rocksdb::WriteOptions synced_;
   rocksdb::WriteBatch batch_;
   int batch_txns_ = 0;
+  // True while the database is known to hold no pair: deletes then need no
+  // tombstone. Read by the partition threads while they apply (never
+  // written then).
+  bool base_empty_ = false;
+  // The digest of the database's pairs, when known without a scan.
+  std::optional<StateDigest> digest_;
   std::deque<StagePartition> stage_;
   std::atomic<uint64_t> next_file_{0};
 };
 
 }  // namespace
+
+namespace internal {
+
+rocksdb::Options SstWriterOptions(const rocksdb::Options& db_options) {
+  rocksdb::Options o = db_options;
+  o.compression = rocksdb::kNoCompression;
+  o.bottommost_compression = rocksdb::kDisableCompressionOption;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_size = 32 << 10;
+  t.filter_policy.reset();
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+rocksdb::EnvOptions SstWriterEnvOptions() {
+  rocksdb::EnvOptions e;
+  e.writable_file_max_buffer_size = 4 << 20;
+  return e;
+}
+
+std::string SstWriterSettingsText() {
+  return "SstFileWriter: no compression, 32 KiB blocks, no filter, 4 MiB "
+         "write buffer, page cache kept; one IngestExternalFile call with "
+         "move_files";
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::unique_ptr<StateTarget>> OpenRocksDBTarget(
     std::string_view path, const RocksDBTargetOptions& options) {

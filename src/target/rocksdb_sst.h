@@ -1,0 +1,34 @@
+// Copyright 2026 The Wayback Authors.
+//
+// How the RocksDB target writes SST files, shared with the replay benchmark
+// so that its "SstFileWriter + ingest" baseline writes with exactly the same
+// settings (issue 7 compares the two).
+
+#ifndef WAYBACK_SRC_TARGET_ROCKSDB_SST_H_
+#define WAYBACK_SRC_TARGET_ROCKSDB_SST_H_
+
+#include <string>
+
+#include "rocksdb/env.h"
+#include "rocksdb/options.h"
+
+namespace wayback::internal {
+
+// Options for a rocksdb::SstFileWriter, derived from the database's options:
+// no block compression (a restore writes each byte once and the user's
+// compactions may compress later; Snappy was 11-23% of a staged restore's
+// CPU), 32 KiB blocks (fewer index entries and block trailers per byte), no
+// filter.
+rocksdb::Options SstWriterOptions(const rocksdb::Options& db_options);
+// Environment options for the writer: 4 MiB write buffer.
+rocksdb::EnvOptions SstWriterEnvOptions();
+// Pass as SstFileWriter's invalidate_page_cache: false. Dropping the pages
+// as they are written (RocksDB's default) costs system time and makes the
+// read-back after a restore go to disk.
+inline constexpr bool kSstInvalidatePageCache = false;
+// A short description of the above, for benchmark reports.
+std::string SstWriterSettingsText();
+
+}  // namespace wayback::internal
+
+#endif  // WAYBACK_SRC_TARGET_ROCKSDB_SST_H_
