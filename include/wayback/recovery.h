@@ -188,6 +188,13 @@ struct RestoreOptions {
   bool force = false;
   // Called now and then from the restoring thread.
   std::function<void(const RestoreProgress&)> progress;
+  // Bound on the log held in memory ahead of apply: the stored plus the
+  // decompressed bytes of the blocks read and not yet applied (one block is
+  // always admitted, so a block larger than the bound still makes progress).
+  // 0: 64 MiB.
+  uint64_t max_bytes_in_flight = 0;
+  // Bound on the number of blocks in flight. 0: 4 * threads + 4.
+  int max_blocks_in_flight = 0;
 };
 
 struct RestoreResult {
@@ -199,6 +206,9 @@ struct RestoreResult {
   uint64_t mutations_applied = 0;
   uint64_t raw_bytes_applied = 0;  // Raw log bytes decoded and applied.
   uint64_t bytes_read = 0;
+  // The most log bytes (stored + decompressed) held in flight at once; at
+  // most max(max_bytes_in_flight, one block).
+  uint64_t peak_bytes_in_flight = 0;
   absl::Duration elapsed;
   // Digest of the target after Finish() (absent for callback targets).
   std::optional<StateDigest> digest;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -79,6 +80,24 @@ class StateTarget {
   virtual absl::Status ApplyMutation(int partition, const MutationView& m) {
     return absl::UnimplementedError("partitioned apply");
   }
+
+  // Batched apply: what the replayer calls, one virtual call per block of
+  // the log rather than one per transaction or mutation. Same contracts as
+  // ApplyTransaction() and ApplyMutation(); override them to keep the
+  // per-item work inline. The calls for one partition never overlap, but
+  // successive calls may come from different threads (the replayer hands a
+  // partition from thread to thread under a lock, which orders the calls).
+  //
+  // Applies `records` in LSN order: each record of type kTransaction whole,
+  // records of other types (restore points) skipped. On error, the records
+  // before the failing one stay applied. Default: ApplyTransaction() per
+  // transaction, the error prefixed with "lsn N: ".
+  virtual absl::Status ApplyTransactionBatch(
+      std::span<const LogRecord> records);
+  // Applies `mutations`, all of partition `partition`, in order. Default:
+  // ApplyMutation() per mutation.
+  virtual absl::Status ApplyMutationBatch(
+      int partition, std::span<const MutationView> mutations);
 };
 
 // A stable partition function for key-partitioned apply.

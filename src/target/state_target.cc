@@ -1,7 +1,7 @@
 // Copyright 2026 The Wayback Authors.
 //
-// What every state target shares: the default snapshot load and the partition
-// function of key-partitioned apply.
+// What every state target shares: the default snapshot load and batched
+// apply, and the partition function of key-partitioned apply.
 
 #include "wayback/state_target.h"
 
@@ -39,6 +39,27 @@ absl::Status StateTarget::LoadSnapshot(SnapshotReader* snapshot) {
     WAYBACK_RETURN_IF_ERROR(ApplyTransaction(record));
   }
   return it->status();
+}
+
+absl::Status StateTarget::ApplyTransactionBatch(
+    std::span<const LogRecord> records) {
+  for (const LogRecord& r : records) {
+    if (r.type != RecordType::kTransaction) continue;
+    absl::Status s = ApplyTransaction(r);
+    if (!s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("lsn ", r.lsn, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StateTarget::ApplyMutationBatch(
+    int partition, std::span<const MutationView> mutations) {
+  for (const MutationView& m : mutations) {
+    WAYBACK_RETURN_IF_ERROR(ApplyMutation(partition, m));
+  }
+  return absl::OkStatus();
 }
 
 int PartitionOf(std::string_view key, int partitions) {
