@@ -33,6 +33,7 @@ constexpr char kFooter[] =
     "rocksdb:./restored\n"
     "  wayback log --repo ./demo-repo --key patient/000000042 --op delete\n"
     "  wayback verify --repo ./demo-repo\n"
+    "  wayback mirror --from ./demo-repo --to /mnt/dr/demo-repo\n"
     "Run `wayback COMMAND --help` for each command's flags and examples.";
 
 }  // namespace
@@ -48,7 +49,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
     for (auto make :
          {NewGenCommand, NewImportCommand, NewInfoCommand, NewPlanCommand,
           NewRestoreCommand, NewExportCommand, NewVerifyCommand, NewLogCommand,
-          NewDiffCommand, NewBenchCommand}) {
+          NewDiffCommand, NewMirrorCommand, NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));
@@ -61,7 +62,8 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
       if (!known) {
         err << "wayback: error: unknown command \"" << args[0]
             << "\"; the commands are gen, import, info, plan, restore, "
-               "export, verify, log and diff\n  Run `wayback --help`.\n";
+               "export, verify, log, diff, mirror and bench\n  Run `wayback "
+               "--help`.\n";
         return kExitUsage;
       }
     }

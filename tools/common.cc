@@ -32,6 +32,11 @@ std::optional<std::string> LocalPath(const std::string& uri) {
   return uri;
 }
 
+S3Settings& MutableS3Settings() {
+  static S3Settings* settings = new S3Settings;
+  return *settings;
+}
+
 absl::StatusOr<bool> HoldsRepository(Storage* storage) {
   WAYBACK_ASSIGN_OR_RETURN(auto log, storage->List("log/"));
   WAYBACK_ASSIGN_OR_RETURN(auto snaps, storage->List("snap/"));
@@ -47,6 +52,42 @@ void RepoFlags::Add(CLI::App* app, bool required) {
                       "or s3://bucket/prefix?endpoint=...");
   if (required) o->required();
   app->add_flag("--json", json, "Machine-readable JSON output");
+  AddS3Flags(app);
+}
+
+void AddS3Flags(CLI::App* app) {
+  S3Settings& s = MutableS3Settings();
+  s = S3Settings();
+  const std::string group =
+      "S3 (for s3:// URIs; the URI's ?endpoint= and "
+      "?region= win over these, these over $AWS_*)";
+  app->add_option("--s3-endpoint", s.endpoint,
+                  "S3 endpoint, e.g. http://127.0.0.1:9000 (default "
+                  "$AWS_ENDPOINT_URL, else AWS)")
+      ->group(group);
+  app->add_option("--s3-region", s.region,
+                  "S3 region (default $AWS_REGION, else us-east-1)")
+      ->group(group);
+  app->add_option("--aws-access-key-id", s.access_key_id,
+                  "Access key id (default $AWS_ACCESS_KEY_ID)")
+      ->group(group);
+  app->add_option("--aws-secret-access-key", s.secret_access_key,
+                  "Secret access key (default $AWS_SECRET_ACCESS_KEY)")
+      ->group(group);
+  app->add_option("--aws-session-token", s.session_token,
+                  "Session token for temporary credentials (default "
+                  "$AWS_SESSION_TOKEN)")
+      ->group(group);
+}
+
+const S3Settings& CliS3Settings() { return MutableS3Settings(); }
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorageForCli(
+    const std::string& uri, bool create) {
+  StorageOpenOptions options;
+  options.create = create;
+  options.s3 = CliS3Settings();
+  return OpenStorage(uri, options);
 }
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenRepository(
@@ -64,7 +105,8 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenRepository(
           *path, " is not a directory, so not a Wayback repository"));
     }
   }
-  WAYBACK_ASSIGN_OR_RETURN(auto storage, OpenStorage(uri, /*create=*/false));
+  WAYBACK_ASSIGN_OR_RETURN(auto storage,
+                           OpenStorageForCli(uri, /*create=*/false));
   WAYBACK_ASSIGN_OR_RETURN(bool holds, HoldsRepository(storage.get()));
   if (!holds) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -95,7 +137,8 @@ absl::StatusOr<std::unique_ptr<Storage>> CreateRepository(
       }
     }
   }
-  WAYBACK_ASSIGN_OR_RETURN(auto storage, OpenStorage(uri, /*create=*/true));
+  WAYBACK_ASSIGN_OR_RETURN(auto storage,
+                           OpenStorageForCli(uri, /*create=*/true));
   WAYBACK_ASSIGN_OR_RETURN(bool holds, HoldsRepository(storage.get()));
   if (holds) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -348,7 +391,8 @@ std::string Printable(std::string_view bytes, size_t max_len) {
   return s;
 }
 
-absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(const std::string& into) {
+absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(
+    const std::string& into, const RocksDBTargetOptions& rocksdb_options) {
   if (into == "memory") return NewMemoryTarget();
   if (!absl::StartsWith(into, "rocksdb:") || into.size() == 8) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -377,7 +421,7 @@ absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(const std::string& into) {
                                                    ": ", parent.string(),
                                                    " is not writable"));
   }
-  return OpenRocksDBTarget(path);
+  return OpenRocksDBTarget(path, rocksdb_options);
 }
 
 }  // namespace wayback::cli

@@ -17,18 +17,34 @@
 #include "nlohmann/json.hpp"
 #include "tools/cli.h"
 #include "wayback/recovery.h"
+#include "wayback/state_target.h"
 #include "wayback/storage.h"
 
 namespace wayback::cli {
 
 using nlohmann::json;
 
-// --repo URI and --json, on every subcommand.
+// --repo URI and --json, on every subcommand (Add() also adds the S3 flags
+// below).
 struct RepoFlags {
   std::string repo;
   bool json = false;
   void Add(CLI::App* app, bool required = true);
 };
+
+// --s3-endpoint, --s3-region, --aws-access-key-id, --aws-secret-access-key
+// and --aws-session-token, in an "S3" group of the command's help. They apply
+// to every s3:// URI the command opens (through OpenRepository,
+// CreateRepository and OpenStorageForCli), above the environment and below
+// the URI's own query parameters. The values live in one process-wide
+// S3Settings, reset whenever the flags are registered (at the start of each
+// RunWayback), so RunWayback must not run on two threads at once.
+void AddS3Flags(CLI::App* app);
+// The S3 settings the flags of the command being run gave.
+const S3Settings& CliS3Settings();
+// OpenStorage(uri, create) with CliS3Settings().
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorageForCli(
+    const std::string& uri, bool create);
 
 // Opens an existing repository for reading: kNotFound if the path does not
 // exist, kInvalidArgument if it holds no Wayback objects.
@@ -88,8 +104,10 @@ void PutBytesField(json* obj, const std::string& name, std::string_view bytes);
 // For text output: the bytes if printable UTF-8, else "b64:<base64>".
 std::string Printable(std::string_view bytes, size_t max_len = 0);
 
-// Sets up a StateTarget from --into: "memory" or "rocksdb:PATH".
-absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(const std::string& into);
+// Sets up a StateTarget from --into: "memory" or "rocksdb:PATH" (opened
+// with `rocksdb_options`).
+absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(
+    const std::string& into, const RocksDBTargetOptions& rocksdb_options = {});
 
 }  // namespace wayback::cli
 

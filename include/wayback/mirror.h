@@ -59,6 +59,20 @@ struct MirrorOptions {
   bool verify_existing = false;
   // Report what would be copied without writing anything. Default: false.
   bool dry_run = false;
+  // Checks a source object's contents before it is copied (e.g. every block
+  // checksum of a segment); called from the copying threads. kDataLoss
+  // means "damaged at the source": the object is not copied and is listed in
+  // MirrorReport::rejected, and mirroring goes on with the others; any other
+  // error stops the mirror. Default (empty): no check beyond the CRC32C
+  // comparison of the copy.
+  std::function<absl::Status(Storage* from, const ObjectInfo& object)>
+      verify_source;
+};
+
+// A source object that verify_source refused.
+struct MirrorRejection {
+  std::string name;
+  std::string message;
 };
 
 struct MirrorReport {
@@ -72,6 +86,8 @@ struct MirrorReport {
   std::vector<std::string> conflicts;
   // Listed at the source but gone when copied (deleted meanwhile). Sorted.
   std::vector<std::string> vanished;
+  // Damaged at the source (see verify_source): not copied. Sorted by name.
+  std::vector<MirrorRejection> rejected;
 };
 
 // Copies into `to` every object of `from` that `to` lacks (see above). On

@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace wayback {
 
@@ -144,6 +145,21 @@ class Storage {
   virtual absl::StatusOr<std::unique_ptr<StorageLock>> Lock(
       std::string_view name);
 
+  // Removes the temporaries (names ending in ".tmp", under `prefix`) that
+  // writers left behind when they died before Close(), and returns their
+  // names, sorted. Never removes the temporary of a writer that is still
+  // open, in this process or another: the local backend holds an flock() on
+  // each temporary for the writer's lifetime, and removes only temporaries
+  // nobody holds that were last modified at least `min_age` ago (the age
+  // closes the instant between a writer creating its temporary and locking
+  // it; a minute is ample). Nothing calls this implicitly: a repository's owner
+  // (a tool, the application at start-up) calls it when it wants the space
+  // back; until then the catalog reports each temporary as a stray object and
+  // readers ignore it. Backends whose writers leave no temporaries (memory, S3:
+  // an unfinished upload is never listed) return an empty list.
+  virtual absl::StatusOr<std::vector<std::string>> RemoveStaleTemporaries(
+      std::string_view prefix, absl::Duration min_age);
+
   // Convenience: reads a whole object.
   absl::StatusOr<std::string> ReadAll(std::string_view name);
   // Convenience: creates an object with the given contents.
@@ -196,6 +212,10 @@ class StorageWrapper : public Storage {
       std::string_view name) override {
     return target_->Lock(name);
   }
+  absl::StatusOr<std::vector<std::string>> RemoveStaleTemporaries(
+      std::string_view prefix, absl::Duration min_age) override {
+    return target_->RemoveStaleTemporaries(prefix, min_age);
+  }
 
  private:
   std::unique_ptr<Storage> owned_;
@@ -219,6 +239,39 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenLocalStorage(
 // kInvalidArgument for an unknown scheme or malformed URI.
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(std::string_view uri,
                                                      bool create = false);
+
+// Settings for s3:// storage that a program supplies instead of the
+// environment (the CLI's --s3-endpoint, --aws-access-key-id, ... flags).
+// Empty fields are unset. Precedence, highest first: the URI's own query
+// parameters (endpoint=, region=), these, the environment ($AWS_ENDPOINT_URL,
+// $AWS_REGION, $AWS_ACCESS_KEY_ID, ...), the AWS defaults. Credentials are
+// never taken from the URI, which appears in messages and listings.
+struct S3Settings {
+  std::string endpoint;  // http(s)://host[:port]
+  std::string region;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  bool empty() const {
+    return endpoint.empty() && region.empty() && access_key_id.empty() &&
+           secret_access_key.empty() && session_token.empty();
+  }
+};
+
+struct StorageOpenOptions {
+  // Let a local directory be created. Default: false.
+  bool create = false;
+  // Applied to s3:// URIs (see S3Settings). When empty, or for other
+  // schemes, this is OpenStorage(uri, create).
+  S3Settings s3;
+};
+
+// OpenStorage() with settings. Opening s3:// storage checks that the bucket
+// exists (one HEAD request): kNotFound naming the bucket and the endpoint if
+// it does not, kPermissionDenied if the credentials are refused, kUnavailable
+// if the endpoint cannot be reached.
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(
+    std::string_view uri, const StorageOpenOptions& options);
 
 // Registers a factory for a URI scheme ("s3"); later registrations replace
 // earlier ones. Thread-safe.

@@ -14,6 +14,13 @@
 //  - Rename(): RENAME_NOREPLACE, then fsync of both directories.
 //  - Lock(): flock() on a lock file, which excludes other open file
 //    descriptions, i.e. other processes and other Lock() calls in this one.
+//
+// Temporaries: a writer holds an flock() on its "<name>.<random>.tmp" from
+// creation to Close(), so RemoveStaleTemporaries() can tell the temporary of
+// a writer that died (no lock, and not modified for min_age) from one still
+// being written (locked), in this process or any other. Nothing removes them
+// implicitly: a crashed writer's temporary stays (reported by the catalog as
+// a stray object, ignored by readers) until the owner asks.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -337,6 +344,15 @@ class LocalStorage : public Storage {
     std::string tmp = absl::StrFormat("%s.%016x.tmp", path, nonce);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return IoError("create", tmp, errno);
+    // Marks the temporary as in use until the descriptor closes (see the top
+    // of this file). Cannot block: nobody else has opened this new file yet
+    // except a RemoveStaleTemporaries() that will find it too young.
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      CloseFd(fd);
+      ::unlink(tmp.c_str());
+      return IoError("flock", tmp, err);
+    }
     return std::make_unique<LocalWriter>(std::move(path), std::move(tmp), fd);
   }
 
@@ -398,6 +414,43 @@ class LocalStorage : public Storage {
       WAYBACK_RETURN_IF_ERROR(FsyncPath(Dirname(from_path)));
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> RemoveStaleTemporaries(
+      std::string_view prefix, absl::Duration min_age) override {
+    WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed, List(prefix));
+    const absl::Time now = absl::Now();
+    std::vector<std::string> removed;
+    for (const ObjectInfo& o : listed) {
+      if (o.name.size() < 4 || o.name.compare(o.name.size() - 4, 4, ".tmp")) {
+        continue;
+      }
+      WAYBACK_ASSIGN_OR_RETURN(std::string path, PathOf(o.name));
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0) {
+        if (errno == ENOENT) continue;  // Published or removed meanwhile.
+        return IoError("open", path, errno);
+      }
+      std::unique_ptr<int, void (*)(int*)> closer(&fd,
+                                                  [](int* f) { CloseFd(*f); });
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) continue;  // A live writer's.
+        return IoError("flock", path, errno);
+      }
+      struct stat st;
+      if (::fstat(fd, &st) != 0) return IoError("fstat", path, errno);
+      const absl::Time modified = absl::TimeFromTimespec(st.st_mtim);
+      if (now - modified < min_age) continue;
+      // Still holding its lock, so no writer can be using it now; a writer
+      // that published it since we opened it renamed it away (ENOENT).
+      if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) continue;
+        return IoError("unlink", path, errno);
+      }
+      WAYBACK_RETURN_IF_ERROR(FsyncPath(Dirname(path)));
+      removed.push_back(o.name);
+    }
+    return removed;
   }
 
   absl::StatusOr<std::unique_ptr<StorageLock>> Lock(

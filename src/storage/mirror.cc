@@ -112,6 +112,22 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
   absl::Status first_error;
   std::atomic<size_t> next{0};
   auto copy_one = [&](const ObjectInfo& s) -> absl::Status {
+    if (options.verify_source) {
+      // Checked before anything is written, so a damaged object never
+      // appears at the destination, not even briefly.
+      absl::Status check = options.verify_source(from, s);
+      if (absl::IsDataLoss(check)) {
+        absl::MutexLock lock(&mu);
+        report.rejected.push_back({s.name, std::string(check.message())});
+        return absl::OkStatus();
+      }
+      if (absl::IsNotFound(check)) {
+        absl::MutexLock lock(&mu);
+        report.vanished.push_back(s.name);
+        return absl::OkStatus();
+      }
+      WAYBACK_RETURN_IF_ERROR(check);
+    }
     absl::StatusOr<std::unique_ptr<ObjectWriter>> writer = to->Create(s.name);
     if (absl::IsAlreadyExists(writer.status())) {
       // Appeared at the destination since we listed it (another mirror):
@@ -180,6 +196,10 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
   std::sort(report.copied.begin(), report.copied.end());
   std::sort(report.conflicts.begin(), report.conflicts.end());
   std::sort(report.vanished.begin(), report.vanished.end());
+  std::sort(report.rejected.begin(), report.rejected.end(),
+            [](const MirrorRejection& a, const MirrorRejection& b) {
+              return a.name < b.name;
+            });
   return report;
 }
 

@@ -78,7 +78,9 @@ class Registry {
   Registry() {
     factories_["file"] = &OpenFileUri;
     factories_["mem"] = &OpenMemUri;
-    factories_["s3"] = &s3::OpenS3Uri;
+    factories_["s3"] = [](std::string_view uri, bool create) {
+      return s3::OpenS3Uri(uri, create);
+    };
   }
   void Register(std::string_view scheme, StorageFactory factory) {
     absl::MutexLock lock(&mu_);
@@ -137,6 +139,18 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(std::string_view uri,
   if (scheme.empty()) return OpenLocalStorage(uri, create);
   WAYBACK_ASSIGN_OR_RETURN(StorageFactory factory, GetRegistry().Find(scheme));
   return factory(uri, create);
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(
+    std::string_view uri, const StorageOpenOptions& options) {
+  // Settings reach only the built-in S3 backend (a factory registered for
+  // "s3" by a test is bypassed when settings are given: it could not take
+  // them).
+  if (!options.s3.empty() && !uri.empty() &&
+      absl::AsciiStrToLower(AV(SchemeOf(uri))) == "s3") {
+    return s3::OpenS3Uri(uri, options.create, options.s3);
+  }
+  return OpenStorage(uri, options.create);
 }
 
 }  // namespace wayback

@@ -320,6 +320,48 @@ class S3Storage : public Storage {
     return out;
   }
 
+  // HeadBucket: whether the bucket exists and these credentials may use it.
+  // Asked once on open, so that a mistyped bucket is one clear error instead
+  // of a 404 on the first object some later step happens to touch.
+  absl::Status CheckBucket() {
+    const std::string where =
+        absl::StrCat("bucket \"", o_.bucket, "\" at endpoint ", o_.endpoint);
+    absl::StatusOr<HttpResponse> r =
+        Execute("HEAD bucket", Call{.method = "HEAD"});
+    if (!r.ok()) {
+      return absl::Status(
+          r.status().code(),
+          absl::StrCat("cannot reach ", where, ": ", r.status().message()));
+    }
+    switch (r->status) {
+      case 200:
+        return absl::OkStatus();
+      case 404:
+        return absl::NotFoundError(absl::StrCat(
+            "no such ", where, " (region ", o_.region,
+            "); check the bucket name and the endpoint, or create the "
+            "bucket first"));
+      case 301:
+      case 400: {
+        std::string actual = r->Header("x-amz-bucket-region");
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, ": HTTP ", r->status, "; the bucket is not in region ",
+            o_.region, actual.empty() ? "" : absl::StrCat(" but in ", actual),
+            " (set region= in the URI or --s3-region)"));
+      }
+      case 401:
+      case 403:
+        return absl::PermissionDeniedError(absl::StrCat(
+            where, ": HTTP ", r->status,
+            " access denied; check the credentials ($AWS_ACCESS_KEY_ID, "
+            "$AWS_SECRET_ACCESS_KEY or --aws-access-key-id, "
+            "--aws-secret-access-key)"));
+      default:
+        return absl::InternalError(
+            absl::StrCat(where, ": HEAD bucket: HTTP ", r->status));
+    }
+  }
+
   absl::StatusOr<std::unique_ptr<ObjectWriter>> Create(
       std::string_view name) override {
     WAYBACK_RETURN_IF_ERROR(ValidateObjectName(name));
@@ -776,7 +818,8 @@ absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml) {
   return page;
 }
 
-absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri) {
+absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri,
+                                     const S3Settings& settings) {
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed s3 URI \"", AV(uri), "\": ", AV(why)));
@@ -813,6 +856,9 @@ absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri) {
   std::string region = Env("AWS_REGION");
   if (region.empty()) region = Env("AWS_DEFAULT_REGION");
   if (!region.empty()) o.region = region;
+  // A program's settings (flags) beat the environment; the URI beats both.
+  if (!settings.endpoint.empty()) o.endpoint = settings.endpoint;
+  if (!settings.region.empty()) o.region = settings.region;
   std::optional<bool> path_style;
   for (absl::string_view akv :
        absl::StrSplit(AV(query), '&', absl::SkipEmpty())) {
@@ -869,6 +915,15 @@ absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri) {
   o.credentials.access_key_id = Env("AWS_ACCESS_KEY_ID");
   o.credentials.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
   o.credentials.session_token = Env("AWS_SESSION_TOKEN");
+  if (!settings.access_key_id.empty() || !settings.secret_access_key.empty()) {
+    // One identity: never a key from the flags with a token from the
+    // environment.
+    o.credentials.access_key_id = settings.access_key_id;
+    o.credentials.secret_access_key = settings.secret_access_key;
+    o.credentials.session_token = settings.session_token;
+  } else if (!settings.session_token.empty()) {
+    o.credentials.session_token = settings.session_token;
+  }
   o.uri = std::string(uri);
   return o;
 }
@@ -883,8 +938,17 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenS3Storage(S3Options options) {
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenS3Uri(std::string_view uri,
                                                    bool create) {
-  WAYBACK_ASSIGN_OR_RETURN(S3Options options, ParseS3Uri(uri));
-  return OpenS3Storage(std::move(options));
+  return OpenS3Uri(uri, create, S3Settings{});
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenS3Uri(std::string_view uri,
+                                                   bool /*create*/,
+                                                   const S3Settings& settings) {
+  WAYBACK_ASSIGN_OR_RETURN(S3Options options, ParseS3Uri(uri, settings));
+  if (options.max_attempts < 1) options.max_attempts = 1;
+  auto storage = std::make_unique<S3Storage>(std::move(options));
+  WAYBACK_RETURN_IF_ERROR(storage->CheckBucket());
+  return storage;
 }
 
 }  // namespace wayback::s3

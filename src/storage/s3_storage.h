@@ -17,7 +17,13 @@
 // list page, default 1000), max_attempts (default 6), retry_base_ms (default
 // 100), stall_timeout_s (default 30), connect_timeout_ms (default 10000).
 // Credentials come from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and
-// $AWS_SESSION_TOKEN (or S3Options); without them requests go unsigned.
+// $AWS_SESSION_TOKEN, or S3Settings (the CLI's flags), or S3Options; without
+// them requests go unsigned. Endpoint and region may also come from
+// S3Settings (between the environment and the URI in precedence).
+//
+// Opening through a URI (OpenS3Uri, OpenStorage) checks with one HEAD request
+// that the bucket exists, so that a mistyped bucket or endpoint is an error
+// naming both, up front. OpenS3Storage() does not (tests, tuned callers).
 //
 // Semantics on top of plain S3:
 //  - Create() is create-only: the writer checks with HEAD before uploading and
@@ -66,13 +72,18 @@ struct S3Options {
 };
 
 // Parses an s3:// URI (see above) and fills in the environment's defaults.
-absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri);
+absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri,
+                                     const S3Settings& settings = {});
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenS3Storage(S3Options options);
 
 // The storage factory registered for "s3".
 absl::StatusOr<std::unique_ptr<Storage>> OpenS3Uri(std::string_view uri,
                                                    bool create);
+// The same with settings (see wayback/storage.h, S3Settings).
+absl::StatusOr<std::unique_ptr<Storage>> OpenS3Uri(std::string_view uri,
+                                                   bool create,
+                                                   const S3Settings& settings);
 
 // One S3 request, before signing.
 struct S3Call {

@@ -33,6 +33,12 @@ absl::StatusOr<std::unique_ptr<StorageLock>> Storage::Lock(
       absl::StrCat(uri(), ": storage has no locks (locking ", AV(name), ")"));
 }
 
+absl::StatusOr<std::vector<std::string>> Storage::RemoveStaleTemporaries(
+    std::string_view, absl::Duration) {
+  // Object stores publish whole objects or nothing: no temporaries to remove.
+  return std::vector<std::string>{};
+}
+
 absl::StatusOr<std::string> Storage::ReadAll(std::string_view name) {
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<ReadableObject> object,
                            OpenForRead(name));

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/storage/s3_storage.h"
 
@@ -78,7 +79,38 @@ TEST(ParseS3UriTest, Refusals) {
   }
   // Through the registry too.
   EXPECT_TRUE(absl::IsInvalidArgument(OpenStorage("s3://b?bogus=1").status()));
-  EXPECT_TRUE(OpenStorage("s3://b/p?endpoint=http://127.0.0.1:1").ok());
+  // Opening checks the bucket: an endpoint nobody listens on is kUnavailable
+  // naming the bucket and the endpoint (one attempt, to keep this quick).
+  auto unreachable =
+      OpenStorage("s3://b/p?endpoint=http://127.0.0.1:1&max_attempts=1");
+  EXPECT_TRUE(absl::IsUnavailable(unreachable.status()))
+      << unreachable.status();
+  EXPECT_THAT(std::string(unreachable.status().message()),
+              ::testing::AllOf(::testing::HasSubstr("bucket \"b\""),
+                               ::testing::HasSubstr("http://127.0.0.1:1")));
+}
+
+TEST(S3ParseTest, SettingsSitBetweenTheEnvironmentAndTheUri) {
+  S3Settings flags{.endpoint = "http://flags:1",
+                   .region = "eu-west-1",
+                   .access_key_id = "AK",
+                   .secret_access_key = "SK",
+                   .session_token = ""};
+  auto o = ParseS3Uri("s3://b/p", flags);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->endpoint, "http://flags:1");
+  EXPECT_EQ(o->region, "eu-west-1");
+  EXPECT_EQ(o->credentials.access_key_id, "AK");
+  EXPECT_EQ(o->credentials.secret_access_key, "SK");
+  EXPECT_EQ(o->credentials.session_token, "");
+  auto u =
+      ParseS3Uri("s3://b/p?endpoint=http://uri:2&region=ap-south-1", flags);
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->endpoint, "http://uri:2");
+  EXPECT_EQ(u->region, "ap-south-1");
+  // Credentials never come from the URI.
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      ParseS3Uri("s3://b?aws_access_key_id=AK").status()));
 }
 
 TEST(ListObjectsV2Test, ParsesPage) {
