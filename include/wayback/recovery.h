@@ -182,7 +182,8 @@ struct RestoreProgress {
 };
 
 struct RestoreOptions {
-  // Threads for verification and decompression. 0: hardware threads.
+  // Threads that verify, decompress and apply the log (the calling thread
+  // among them; a reader thread is added). 0: hardware threads.
   int threads = 0;
   // Restore into a non-empty target (clearing it first).
   bool force = false;
@@ -221,14 +222,16 @@ struct RestoreResult {
 // object, offset and LSN; the target is then left marked incomplete.
 //
 // The roll-forward is a pipeline: one thread reads blocks ahead of need
-// (ranged reads; at most 2 * threads + 2 + partitions blocks and about 64 MiB
-// in flight), options.threads workers verify and decompress them, and the
-// calling thread checks LSN continuity, stops at plan.last_lsn and applies
-// whole transactions in LSN order, or, if target->partitions() > 1, hands the
-// mutations of each key to the apply thread of PartitionOf(key) (exact, as
-// the order per key is kept; only whole transactions up to the stop are ever
-// handed out). When the plan ends at its snapshot, the restored digest is
-// also compared with the snapshot's (kDataLoss if they differ).
+// (ranged reads; at most max_blocks_in_flight blocks and max_bytes_in_flight
+// bytes in flight), starting while the snapshot loads; options.threads lanes
+// (the calling thread among them) verify and decompress blocks and apply
+// them. Blocks are admitted in order (LSN continuity, the stop at
+// plan.last_lsn), and only whole transactions up to the stop are ever
+// applied: in LSN order on the calling thread, or, if target->partitions() >
+// 1, each key's mutations to partition PartitionOf(key) in log order (exact,
+// as the order per key is kept), one lane at a time per partition. When the
+// plan ends at its snapshot, the restored digest is also compared with the
+// snapshot's (kDataLoss if they differ).
 absl::StatusOr<RestoreResult> Restore(Storage* storage,
                                       const RecoveryPlan& plan,
                                       StateTarget* target,

@@ -3,39 +3,63 @@
 // Restore(): loads the plan's snapshot, then rolls the log forward through a
 // pipeline:
 //
-//   reader thread        ranged reads of the plan's blocks, in order, ahead
-//                        of need, adjacent blocks coalesced into reads of up
-//                        to 1 MiB (bounded: a fixed number of slots and
-//                        kMaxBytesInFlight bytes)
-//        │ work queue
-//   worker pool          block header check, CRC32C, zstd decompression and
-//   (options.threads)    record validation (log_format::UnpackBlock)
-//        │ ring of slots, consumed in sequence order
-//   ordered stage        block continuity (LSN, time), the exact stop at
-//   (calling thread)     plan.last_lsn, and apply: either ApplyTransaction()
-//                        inline, or, for a partitioned target, mutation views
-//                        dispatched per PartitionOf(key) to one apply thread
-//                        per partition.
+//   reader thread   ranged reads of the plan's blocks, in order, ahead of
+//                   need, adjacent blocks coalesced into reads of up to 1 MiB
+//                   (bounded: max_blocks_in_flight slots and
+//                   max_bytes_in_flight bytes); started before the snapshot
+//                   load, so the log is read (and unpacked) while the
+//                   snapshot loads
+//        │ unpack queue (sequence order)
+//   lanes           options.threads threads, the calling thread among them.
+//                   Each lane loops over two kinds of task:
+//                     unpack  block header check, CRC32C, zstd, record
+//                             validation (log_format::UnpackBlock), then the
+//                             block's share of the plan (records within
+//                             first_lsn..last_lsn, their counts) and, for a
+//                             partitioned target, its mutations split into
+//                             one list of views per partition;
+//                     apply   one partition's next admitted blocks, in order,
+//                             one ApplyMutationBatch() (or, unpartitioned,
+//                             ApplyTransactionBatch()) per block.
+//                   Apply tasks come first (they free memory), then unpack.
+//   admission       in sequence order, under the lock, by whichever lane
+//                   finishes an unpack: the error of a block (reported in
+//                   order), block continuity (LSN, time), the stop at
+//                   plan.last_lsn, and the counters.
+//
+// Why lanes rather than a thread per stage: a profile of the stage design
+// (workers, an ordered thread splitting mutations, a thread per partition)
+// found it doing twice the CPU work of the apply itself, in per-mutation
+// hand-offs and copies, and 6 threads on 2 cores waking each other. Here the
+// hand-off unit is a block (~100 mutations) or a run of blocks, a lane only
+// sleeps when there is nothing at all to do, and the total number of busy
+// threads is options.threads (the reader waits on I/O).
+//
+// Which thread applies: a partition is applied by at most one lane at a time
+// (busy flag under the lock, which also orders its successive calls); an
+// unpartitioned target is applied on the calling thread only, so that a
+// callback target sees every transaction on the thread that called
+// Restore().
 //
 // Slots (stored bytes + decoded block + per-partition view lists) are
 // recycled, and their buffers keep their capacity, so the hot path allocates
 // nothing per mutation: records and mutations are views into the slot's
-// decompressed buffer. A slot returns to the free list only once every stage
-// is done with it (for partitioned apply, when the last partition thread has
-// applied its share).
+// decompressed buffer. A slot returns to the free list once every partition
+// has passed it; as partitions pass blocks in order, slots are released in
+// sequence order and a ring of max_blocks_in_flight entries indexes them.
 //
-// Atomicity at the stop: the ordered stage only ever hands out whole
-// transactions with lsn <= plan.last_lsn, so the state at the end contains
-// exactly the admitted transactions, whichever thread applied each mutation.
-// On any error the target is left as it is, marked incomplete by Begin(), and
-// Finish() is never called.
+// Atomicity at the stop: only blocks admitted in order are applied, and of
+// those only the records with lsn <= plan.last_lsn, so the state at the end
+// contains exactly the admitted transactions, whichever lane applied each
+// mutation. On any error the target is left as it is, marked incomplete by
+// Begin(), and Finish() is never called.
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -55,10 +79,8 @@
 namespace wayback {
 namespace {
 
-// In-flight bounds. The byte bound counts stored + raw bytes of the blocks
-// held; one block is always admitted so a block larger than the bound still
-// makes progress.
-constexpr uint64_t kMaxBytesInFlight = 64ull << 20;
+// Default bound on bytes in flight (stored + raw bytes of the blocks held).
+constexpr uint64_t kDefaultBytesInFlight = 64ull << 20;
 
 struct Task {
   size_t segment;  // Index into plan.segments.
@@ -83,11 +105,17 @@ struct Slot {
   std::string_view bytes;  // The block (header + payload), inside chunk.
   log_format::DecodedBlock decoded;
   absl::Status status;
-  bool ready = false;
-  bool queued = false;  // In the work queue, not yet taken by a worker.
+  bool unpacked = false;  // Unpacked (or failed): ready for admission.
+  int pending = 0;        // Partitions yet to pass this block (admitted).
+
+  // The block's share of the plan, computed by the unpacking lane:
+  // decoded.records[lo, hi) have first_lsn <= lsn <= last_lsn.
+  size_t lo = 0, hi = 0;
+  bool past_stop = false;  // Holds a record after plan.last_lsn.
+  uint64_t transactions = 0, mutations = 0, raw_bytes = 0;
+  std::optional<CommitRef> last_transaction;
   // Partitioned apply: this block's mutations for each partition.
   std::vector<std::vector<MutationView>> parts;
-  std::atomic<int> pending{0};
 };
 
 class Pipeline {
@@ -101,11 +129,21 @@ class Pipeline {
         result_(result) {}
   ~Pipeline() { Stop(); }
 
+  // Starts the reader and the helper lanes, which read and unpack ahead
+  // while the caller loads the snapshot; nothing is applied before Run().
+  absl::Status Start();
+  // Applies the log: the calling thread becomes a lane. Returns when every
+  // admitted block is applied, or at the first error.
   absl::Status Run();
   // The last transaction the pipeline applied, if any.
   const std::optional<CommitRef>& last_applied() const { return last_applied_; }
   // Progress counters continue from the snapshot load's.
-  void set_progress(const RestoreProgress& p) { progress_ = p; }
+  void set_progress(const RestoreProgress& p) {
+    std::lock_guard<std::mutex> l(mu_);
+    progress_.bytes_total = p.bytes_total;
+    progress_.snapshot_pairs_loaded = p.snapshot_pairs_loaded;
+    progress_.bytes_read += p.bytes_read;
+  }
 
  private:
   void ReaderLoop();
@@ -114,12 +152,18 @@ class Pipeline {
   absl::Status ReadChunk(uint64_t seq, std::shared_ptr<const Chunk>* out,
                          uint64_t* end);
   absl::Status Unpack(Slot* s, ZstdDecompressor* decompressor);
-  void WorkerLoop();
-  void PartitionLoop(int p);
-  void Release(Slot* s);
-  void Fail(absl::Status s);
+  // The block's share of the plan and its per-partition lists.
+  void Prepare(Slot* s);
+  // One lane; `caller` for the calling thread (which alone applies an
+  // unpartitioned target and reports progress).
+  absl::Status LaneLoop(bool caller);
+  absl::Status ApplyBlock(Slot* s, int partition);
+  // Under mu_: admits unpacked blocks in sequence order.
+  void AdmitLocked();
+  void ReleaseLocked(Slot* s);
+  void FailLocked(absl::Status s);
   void Stop();
-  absl::Status Consume(Slot* s, bool* done);
+  bool AllAppliedLocked() const;
   void ReportProgress(bool force);
 
   Storage* storage_;
@@ -132,37 +176,50 @@ class Pipeline {
   std::vector<std::unique_ptr<ReadableObject>> objects_;  // Per segment.
   std::vector<std::unique_ptr<Slot>> slots_;
   int partitions_ = 1;
+  int lanes_ = 1;
+  uint64_t max_bytes_in_flight_ = kDefaultBytesInFlight;
+  bool started_ = false;
 
   std::mutex mu_;
-  std::condition_variable free_cv_, work_cv_, ready_cv_, part_cv_;
+  std::condition_variable free_cv_;  // The reader waits for a free slot.
+  std::condition_variable lane_cv_;  // Lanes wait for a task.
   std::vector<Slot*> free_;
-  std::deque<Slot*> work_;
-  std::vector<Slot*> ring_;
-  std::vector<std::deque<Slot*>> part_queues_;
+  std::deque<Slot*> work_;   // Read, waiting for an unpack.
+  std::vector<Slot*> ring_;  // Slot of seq at seq % size, until released.
   uint64_t bytes_in_flight_ = 0;
-  bool cancel_ = false;    // An error: every thread stops.
-  bool finished_ = false;  // The ordered stage is done: threads drain, exit.
-  absl::Status error_;     // First error of a background thread.
+  uint64_t peak_bytes_in_flight_ = 0;
+  bool apply_open_ = false;  // Run() has begun: apply tasks may run.
+  bool cancel_ = false;      // An error: every thread stops.
+  bool finished_ = false;    // Stop(): threads exit.
+  absl::Status error_;       // First error.
   std::vector<std::thread> threads_;
+  int idle_lanes_ = 0;
 
-  // Ordered-stage state.
+  // Admission state (under mu_).
+  uint64_t admitted_ = 0;  // Blocks [0, admitted_) are admitted.
+  bool done_ = false;      // The stop is admitted: admit nothing more.
   Lsn prev_last_lsn_ = kNoLsn;
   CommitTime prev_last_time_ = 0;
-  bool first_block_ = true;
   Lsn last_seen_ = kNoLsn;
   std::optional<CommitRef> last_applied_;
-  absl::Time last_progress_ = absl::InfinitePast();
+  // Counters of the admitted records, added to *result_ at the end (the
+  // caller writes *result_ during the snapshot load).
+  uint64_t transactions_ = 0, mutations_ = 0, raw_bytes_ = 0, bytes_read_ = 0;
   RestoreProgress progress_;
+  // Per partition (under mu_): the next block to apply, and whether a lane
+  // is applying it.
+  std::vector<uint64_t> next_;
+  std::vector<char> busy_;
+  int next_partition_ = 0;  // Round-robin start for the apply search.
+
+  absl::Time last_progress_ = absl::InfinitePast();
 };
 
-void Pipeline::Fail(absl::Status s) {
-  std::lock_guard<std::mutex> l(mu_);
+void Pipeline::FailLocked(absl::Status s) {
   if (error_.ok()) error_ = std::move(s);
   cancel_ = true;
   free_cv_.notify_all();
-  work_cv_.notify_all();
-  ready_cv_.notify_all();
-  part_cv_.notify_all();
+  lane_cv_.notify_all();
 }
 
 void Pipeline::Stop() {
@@ -170,18 +227,16 @@ void Pipeline::Stop() {
     std::lock_guard<std::mutex> l(mu_);
     finished_ = true;
     free_cv_.notify_all();
-    work_cv_.notify_all();
-    ready_cv_.notify_all();
-    part_cv_.notify_all();
+    lane_cv_.notify_all();
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
 }
 
-void Pipeline::Release(Slot* s) {
+void Pipeline::ReleaseLocked(Slot* s) {
   s->chunk.reset();
   s->bytes = {};
-  std::lock_guard<std::mutex> l(mu_);
+  ring_[s->seq % ring_.size()] = nullptr;
   bytes_in_flight_ -= s->cost;
   free_.push_back(s);
   free_cv_.notify_one();
@@ -236,20 +291,21 @@ void Pipeline::ReaderLoop() {
     {
       std::unique_lock<std::mutex> l(mu_);
       free_cv_.wait(l, [&] {
-        return cancel_ || finished_ ||
+        return cancel_ || finished_ || done_ ||
                (!free_.empty() &&
                 (bytes_in_flight_ == 0 ||
-                 bytes_in_flight_ + cost <= kMaxBytesInFlight));
+                 bytes_in_flight_ + cost <= max_bytes_in_flight_));
       });
-      if (cancel_ || finished_) return;
+      if (cancel_ || finished_ || done_) return;
       s = free_.back();
       free_.pop_back();
       bytes_in_flight_ += cost;
+      peak_bytes_in_flight_ = std::max(peak_bytes_in_flight_, bytes_in_flight_);
     }
     s->seq = seq;
     s->task = &task;
     s->cost = cost;
-    s->ready = false;
+    s->unpacked = false;
     s->status = absl::OkStatus();
     const SegmentInfo& seg = plan_.segments[task.segment];
     if (seq >= chunk_end) {
@@ -275,12 +331,12 @@ void Pipeline::ReaderLoop() {
     std::lock_guard<std::mutex> l(mu_);
     ring_[seq % ring_.size()] = s;
     if (s->status.ok()) {
-      s->queued = true;
       work_.push_back(s);
-      work_cv_.notify_one();
+      if (idle_lanes_ > 0) lane_cv_.notify_one();
     } else {
-      s->ready = true;
-      ready_cv_.notify_all();
+      // Reported when admission reaches it, in order.
+      s->unpacked = true;
+      AdmitLocked();
     }
   }
 }
@@ -299,53 +355,117 @@ absl::Status Pipeline::Unpack(Slot* s, ZstdDecompressor* decompressor) {
                                  decompressor, &s->decoded);
 }
 
-void Pipeline::WorkerLoop() {
-  ZstdDecompressor decompressor;
-  for (;;) {
-    Slot* s;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      work_cv_.wait(l, [&] { return cancel_ || finished_ || !work_.empty(); });
-      if (cancel_ || finished_) return;
-      s = work_.front();
-      work_.pop_front();
-      s->queued = false;
+void Pipeline::Prepare(Slot* s) {
+  const std::vector<LogRecord>& records = s->decoded.records;
+  s->lo = records.size();
+  s->hi = records.size();
+  s->past_stop = false;
+  s->transactions = s->mutations = s->raw_bytes = 0;
+  s->last_transaction.reset();
+  const bool partitioned = partitions_ > 1;
+  if (partitioned) {
+    for (auto& v : s->parts) v.clear();
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    const LogRecord& r = records[i];
+    if (r.lsn < plan_.first_lsn) continue;
+    if (r.lsn > plan_.last_lsn) {
+      s->hi = i;
+      s->past_stop = true;
+      break;
     }
-    absl::Status st = Unpack(s, &decompressor);
-    std::lock_guard<std::mutex> l(mu_);
-    s->status = std::move(st);
-    s->ready = true;
-    ready_cv_.notify_all();
+    if (s->lo == records.size()) s->lo = i;
+    s->raw_bytes += r.encoded_size;
+    if (r.type != RecordType::kTransaction) continue;
+    ++s->transactions;
+    s->mutations += r.mutation_count;
+    s->last_transaction = CommitRef{r.lsn, r.commit_time, r.txid};
+    if (partitioned) {
+      auto it = r.mutations();
+      MutationView m;
+      while (it.Next(&m)) {
+        s->parts[PartitionOf(m.key, partitions_)].push_back(m);
+      }
+    }
+  }
+  if (s->lo > s->hi) s->lo = s->hi;
+}
+
+void Pipeline::AdmitLocked() {
+  const uint64_t before = admitted_;
+  while (!cancel_ && !done_ && admitted_ < tasks_.size()) {
+    Slot* s = ring_[admitted_ % ring_.size()];
+    if (s == nullptr || s->seq != admitted_ || !s->unpacked) break;
+    if (!s->status.ok()) {
+      FailLocked(s->status);
+      return;
+    }
+    const SegmentInfo& seg = plan_.segments[s->task->segment];
+    const log_format::DecodedBlock& d = s->decoded;
+    if (admitted_ == 0) {
+      if (d.header.first_lsn > plan_.first_lsn) {
+        FailLocked(CorruptionAt(
+            seg.name, d.offset, d.header.first_lsn,
+            absl::StrCat("the log starts after lsn ", plan_.first_lsn,
+                         ", which the plan needs")));
+        return;
+      }
+    } else {
+      absl::Status st = log_format::CheckBlockFollows(
+          seg.name, d.offset, d.header, prev_last_lsn_, prev_last_time_);
+      if (!st.ok()) {
+        FailLocked(std::move(st));
+        return;
+      }
+    }
+    prev_last_lsn_ = d.header.last_lsn;
+    prev_last_time_ = d.header.last_commit_time;
+    if (s->hi > s->lo) last_seen_ = d.records[s->hi - 1].lsn;
+    raw_bytes_ += s->raw_bytes;
+    transactions_ += s->transactions;
+    mutations_ += s->mutations;
+    bytes_read_ += s->task->block.stored_size;
+    if (s->last_transaction) last_applied_ = s->last_transaction;
+    progress_.bytes_read += s->task->block.stored_size;
+    progress_.transactions_applied = transactions_;
+    if (s->past_stop || last_seen_ == plan_.last_lsn) done_ = true;
+    s->pending = partitions_;
+    ++admitted_;
+  }
+  if (admitted_ != before) {
+    lane_cv_.notify_all();
+    if (done_) free_cv_.notify_all();  // The reader may stop.
   }
 }
 
-void Pipeline::PartitionLoop(int p) {
-  for (;;) {
-    Slot* s;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      part_cv_.wait(
-          l, [&] { return cancel_ || finished_ || !part_queues_[p].empty(); });
-      if (part_queues_[p].empty()) return;  // Finished (or cancelled).
-      s = part_queues_[p].front();
-      part_queues_[p].pop_front();
-    }
-    bool skip;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      skip = cancel_;
-    }
-    if (!skip) {
-      for (const MutationView& m : s->parts[p]) {
-        absl::Status st = target_->ApplyMutation(p, m);
-        if (!st.ok()) {
-          Fail(std::move(st));
-          break;
-        }
-      }
-    }
-    if (s->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) Release(s);
+bool Pipeline::AllAppliedLocked() const {
+  if (!done_ && admitted_ < tasks_.size()) return false;
+  for (int p = 0; p < partitions_; ++p) {
+    if (next_[p] < admitted_ || busy_[p]) return false;
   }
+  return true;
+}
+
+absl::Status Pipeline::ApplyBlock(Slot* s, int partition) {
+  absl::Status st;
+  if (partitions_ > 1) {
+    const std::vector<MutationView>& v = s->parts[partition];
+    if (v.empty()) return absl::OkStatus();
+    st = target_->ApplyMutationBatch(partition, v);
+  } else {
+    if (s->hi == s->lo) return absl::OkStatus();
+    st = target_->ApplyTransactionBatch(
+        std::span<const LogRecord>(s->decoded.records)
+            .subspan(s->lo, s->hi - s->lo));
+  }
+  if (st.ok()) return st;
+  const log_format::DecodedBlock& d = s->decoded;
+  return absl::Status(
+      st.code(),
+      absl::StrCat("applying the block of lsn ", d.records[s->lo].lsn, "..",
+                   d.records[s->hi - 1].lsn, " of ",
+                   plan_.segments[s->task->segment].name,
+                   " to the target: ", st.message()));
 }
 
 void Pipeline::ReportProgress(bool force) {
@@ -353,84 +473,94 @@ void Pipeline::ReportProgress(bool force) {
   absl::Time now = absl::Now();
   if (!force && now - last_progress_ < absl::Milliseconds(100)) return;
   last_progress_ = now;
-  options_.progress(progress_);
+  RestoreProgress p;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    p = progress_;
+  }
+  options_.progress(p);
 }
 
-absl::Status Pipeline::Consume(Slot* s, bool* done) {
-  const SegmentInfo& seg = plan_.segments[s->task->segment];
-  const log_format::DecodedBlock& d = s->decoded;
-  if (first_block_) {
-    if (d.header.first_lsn > plan_.first_lsn) {
-      return CorruptionAt(
-          seg.name, d.offset, d.header.first_lsn,
-          absl::StrCat("the log starts after lsn ", plan_.first_lsn,
-                       ", which the plan "
-                       "needs"));
+absl::Status Pipeline::LaneLoop(bool caller) {
+  ZstdDecompressor decompressor;
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    if (cancel_) return error_;
+    if (finished_) return absl::OkStatus();
+    if (apply_open_ && AllAppliedLocked()) {
+      lane_cv_.notify_all();  // Let the other lanes see it too.
+      return absl::OkStatus();
     }
-    first_block_ = false;
-  } else {
-    WAYBACK_RETURN_IF_ERROR(log_format::CheckBlockFollows(
-        seg.name, d.offset, d.header, prev_last_lsn_, prev_last_time_));
-  }
-  prev_last_lsn_ = d.header.last_lsn;
-  prev_last_time_ = d.header.last_commit_time;
-
-  const bool partitioned = partitions_ > 1;
-  if (partitioned) {
-    for (auto& v : s->parts) v.clear();
-  }
-  for (const LogRecord& r : d.records) {
-    if (r.lsn < plan_.first_lsn) continue;
-    if (r.lsn > plan_.last_lsn) {
-      *done = true;
-      break;
-    }
-    last_seen_ = r.lsn;
-    result_->raw_bytes_applied += r.encoded_size;
-    if (r.type != RecordType::kTransaction) continue;
-    if (partitioned) {
-      auto it = r.mutations();
-      MutationView m;
-      while (it.Next(&m)) {
-        s->parts[PartitionOf(m.key, partitions_)].push_back(m);
+    // 1. Apply: the next admitted blocks of a partition nobody is applying.
+    if (apply_open_ && (partitions_ > 1 || caller)) {
+      int p = -1;
+      for (int k = 0; k < partitions_; ++k) {
+        const int q = (next_partition_ + k) % partitions_;
+        if (!busy_[q] && next_[q] < admitted_) {
+          p = q;
+          break;
+        }
       }
+      if (p >= 0) {
+        next_partition_ = (p + 1) % partitions_;
+        busy_[p] = 1;
+        const uint64_t from = next_[p];
+        const uint64_t to = admitted_;
+        l.unlock();
+        absl::Status st;
+        uint64_t seq = from;
+        for (; seq < to && st.ok(); ++seq) {
+          // Admitted slots stay in the ring until every partition passed.
+          st = ApplyBlock(ring_[seq % ring_.size()], p);
+        }
+        l.lock();
+        busy_[p] = 0;
+        if (!st.ok()) {
+          FailLocked(std::move(st));
+          return error_;
+        }
+        next_[p] = to;
+        for (uint64_t q = from; q < to; ++q) {
+          Slot* s = ring_[q % ring_.size()];
+          if (--s->pending == 0) ReleaseLocked(s);
+        }
+        if (caller) {
+          l.unlock();
+          ReportProgress(false);
+          l.lock();
+        }
+        continue;
+      }
+    }
+    // 2. Unpack the oldest block read.
+    if (!work_.empty()) {
+      Slot* s = work_.front();
+      work_.pop_front();
+      l.unlock();
+      absl::Status st = Unpack(s, &decompressor);
+      if (st.ok()) Prepare(s);
+      l.lock();
+      s->status = std::move(st);
+      s->unpacked = true;
+      AdmitLocked();
+      continue;
+    }
+    // 3. Nothing to do.
+    ++idle_lanes_;
+    if (caller && options_.progress) {
+      lane_cv_.wait_for(l, std::chrono::milliseconds(100));
+      --idle_lanes_;
+      l.unlock();
+      ReportProgress(false);
+      l.lock();
     } else {
-      absl::Status st = target_->ApplyTransaction(r);
-      if (!st.ok()) {
-        return absl::Status(st.code(),
-                            absl::StrCat("applying lsn ", r.lsn,
-                                         " to the target: ", st.message()));
-      }
+      lane_cv_.wait(l);
+      --idle_lanes_;
     }
-    ++result_->transactions_applied;
-    result_->mutations_applied += r.mutation_count;
-    last_applied_ = CommitRef{r.lsn, r.commit_time, r.txid};
   }
-  if (last_seen_ == plan_.last_lsn) *done = true;
-  progress_.bytes_read += s->task->block.stored_size;
-  progress_.transactions_applied = result_->transactions_applied;
-  result_->bytes_read += s->task->block.stored_size;
-
-  if (!partitioned) {
-    Release(s);
-    return absl::OkStatus();
-  }
-  int nonempty = 0;
-  for (const auto& v : s->parts) nonempty += v.empty() ? 0 : 1;
-  if (nonempty == 0) {
-    Release(s);
-    return absl::OkStatus();
-  }
-  s->pending.store(nonempty, std::memory_order_release);
-  std::lock_guard<std::mutex> l(mu_);
-  for (int p = 0; p < partitions_; ++p) {
-    if (!s->parts[p].empty()) part_queues_[p].push_back(s);
-  }
-  part_cv_.notify_all();
-  return absl::OkStatus();
 }
 
-absl::Status Pipeline::Run() {
+absl::Status Pipeline::Start() {
   if (plan_.last_lsn < plan_.first_lsn) return absl::OkStatus();
   for (size_t i = 0; i < plan_.segments.size(); ++i) {
     for (const BlockInfo& b : plan_.segments[i].blocks) {
@@ -448,70 +578,52 @@ absl::Status Pipeline::Run() {
   int threads = options_.threads > 0
                     ? options_.threads
                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::clamp(threads, 1, 256);
+  lanes_ = std::clamp(threads, 1, 256);
   partitions_ = std::max(1, target_->partitions());
-  const size_t nslots = static_cast<size_t>(2 * threads + 2 + partitions_);
+  if (options_.max_bytes_in_flight > 0) {
+    max_bytes_in_flight_ = options_.max_bytes_in_flight;
+  }
+  const size_t nslots = static_cast<size_t>(options_.max_blocks_in_flight > 0
+                                                ? options_.max_blocks_in_flight
+                                                : 4 * lanes_ + 4);
   for (size_t i = 0; i < nslots; ++i) {
     slots_.push_back(std::make_unique<Slot>());
     slots_.back()->parts.resize(partitions_);
     free_.push_back(slots_.back().get());
   }
   ring_.assign(nslots, nullptr);
-  part_queues_.resize(partitions_);
+  next_.assign(partitions_, 0);
+  busy_.assign(partitions_, 0);
+  started_ = true;
 
   threads_.emplace_back([this] { ReaderLoop(); });
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 1; i < lanes_; ++i) {
+    // A helper lane's error is in error_ (FailLocked), which Run() returns.
+    threads_.emplace_back([this] { LaneLoop(/*caller=*/false).IgnoreError(); });
   }
-  if (partitions_ > 1) {
-    for (int p = 0; p < partitions_; ++p) {
-      threads_.emplace_back([this, p] { PartitionLoop(p); });
-    }
-  }
+  return absl::OkStatus();
+}
 
-  ZstdDecompressor decompressor;
-  bool done = false;
-  for (uint64_t seq = 0; seq < tasks_.size() && !done; ++seq) {
-    Slot* s;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      const size_t i = seq % ring_.size();
-      // Wait until the block is unpacked, or still queued: then the
-      // ordered stage unpacks it itself rather than wait for a worker to
-      // wake up (which, on a busy machine, costs a scheduling delay per
-      // block).
-      ready_cv_.wait(l, [&] {
-        return cancel_ || (ring_[i] != nullptr && ring_[i]->seq == seq &&
-                           (ring_[i]->ready || ring_[i]->queued));
-      });
-      if (cancel_) return error_;
-      s = ring_[i];
-      ring_[i] = nullptr;
-      if (!s->ready) {
-        work_.erase(std::find(work_.begin(), work_.end(), s));
-        s->queued = false;
-        l.unlock();
-        s->status = Unpack(s, &decompressor);
-        s->ready = true;
-      }
-    }
-    if (!s->status.ok()) {
-      Fail(s->status);
-      return s->status;
-    }
-    absl::Status st = Consume(s, &done);
-    if (!st.ok()) {
-      Fail(st);
-      return st;
-    }
-    ReportProgress(false);
+absl::Status Pipeline::Run() {
+  if (!started_) return absl::OkStatus();  // Nothing to replay.
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    apply_open_ = true;
+    lane_cv_.notify_all();
   }
-  // Let the partition threads drain their queues, then collect any error.
+  absl::Status st = LaneLoop(/*caller=*/true);
+  // The helper lanes return once everything is applied (or on an error).
   Stop();
+  if (!st.ok()) return st;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!error_.ok()) return error_;
   }
+  result_->transactions_applied += transactions_;
+  result_->mutations_applied += mutations_;
+  result_->raw_bytes_applied += raw_bytes_;
+  result_->bytes_read += bytes_read_;
+  result_->peak_bytes_in_flight = peak_bytes_in_flight_;
   if (last_seen_ != plan_.last_lsn) {
     const SegmentInfo& seg = plan_.segments[tasks_.back().segment];
     return absl::FailedPreconditionError(
@@ -572,6 +684,9 @@ absl::StatusOr<RestoreResult> Restore(Storage* storage,
       }
     }
   }
+  // The log is read and unpacked (not applied) while the snapshot loads.
+  Pipeline pipeline(storage, plan, target, options, &result);
+  WAYBACK_RETURN_IF_ERROR(pipeline.Start());
   if (plan.snapshot) {
     progress.bytes_total += plan.snapshot->size;
     WAYBACK_ASSIGN_OR_RETURN(
@@ -593,15 +708,12 @@ absl::StatusOr<RestoreResult> Restore(Storage* storage,
     if (options.progress) options.progress(progress);
   }
 
-  {
-    Pipeline pipeline(storage, plan, target, options, &result);
-    pipeline.set_progress(progress);
-    WAYBACK_RETURN_IF_ERROR(pipeline.Run());
-    // The last commit applied: from the log if replay applied one, else the
-    // plan's last included commit (the one the snapshot ends with).
-    result.last_applied =
-        pipeline.last_applied() ? pipeline.last_applied() : plan.last_included;
-  }
+  pipeline.set_progress(progress);
+  WAYBACK_RETURN_IF_ERROR(pipeline.Run());
+  // The last commit applied: from the log if replay applied one, else the
+  // plan's last included commit (the one the snapshot ends with).
+  result.last_applied =
+      pipeline.last_applied() ? pipeline.last_applied() : plan.last_included;
   result.first_not_applied = plan.last_lsn + 1;
 
   marker.complete = true;

@@ -13,11 +13,14 @@ namespace wayback::internal {
 
 // How the memory target knows its digest.
 enum class DigestMode {
-  // Digest() hashes every live pair when called (one pass; apply pays
-  // nothing). What NewMemoryTarget() uses.
+  // Digest() hashes every live pair when called (one pass over the whole
+  // state, a cache miss per entry; apply pays nothing).
   kOnDemand,
-  // Every mutation updates a running digest (Remove old pair, Add new), so
-  // Digest() is O(partitions); apply pays two 128-bit hashes per overwrite.
+  // Each entry keeps its pair's digest term, computed when the pair is
+  // written; every mutation updates its partition's running digest (an
+  // overwrite or delete subtracts the stored term: no rehash), so Digest()
+  // is O(partitions). Apply pays one 128-bit hash of the new pair per put.
+  // What NewMemoryTarget() uses.
   kIncremental,
 };
 

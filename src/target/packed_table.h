@@ -37,6 +37,11 @@ struct Entry {
   // Free for the user of the table (the staged RocksDB target marks
   // tombstones); New() sets it to 0.
   uint8_t flags;
+  // Free for the user of the table too: the memory target keeps the pair's
+  // state-digest term here (so that an overwrite or delete subtracts it
+  // without rehashing the old pair). New() sets it to 0.
+  uint64_t hash_low;
+  uint64_t hash_high;
 
   char* data() { return reinterpret_cast<char*>(this + 1); }
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
@@ -55,6 +60,8 @@ struct Entry {
     e->value_size = static_cast<uint32_t>(value.size());
     e->value_capacity = static_cast<uint32_t>(cap);
     e->flags = 0;
+    e->hash_low = 0;
+    e->hash_high = 0;
     std::memcpy(e->data(), key.data(), key.size());
     if (!value.empty())
       std::memcpy(e->data() + key.size(), value.data(), value.size());
