@@ -4,6 +4,7 @@
 // paths, temporaries beside their target, nothing outside the root, a lock
 // that excludes another process, and error messages that name the path.
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -187,6 +189,100 @@ TEST_F(LocalStorageTest, StaleTemporaryIsListedButHarmless) {
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].name, "obj");
   EXPECT_EQ((*list)[1].name, "obj.0123456789abcdef.tmp");
+}
+
+// Sets a file's modification time `seconds` into the past.
+void Age(const std::string& path, int seconds) {
+  struct timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= seconds;
+  times[1] = times[0];
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+TEST_F(LocalStorageTest, RemoveStaleTemporariesTakesOnlyDeadWritersOldFiles) {
+  // A dead writer's temporary (nobody holds its lock), old.
+  fs::create_directories(root_ + "/log");
+  const std::string dead = "log/a.seg.0123456789abcdef.tmp";
+  std::ofstream(root_ + "/" + dead) << "partial";
+  Age(root_ + "/" + dead, 3600);
+  // Another dead one, but fresh: it might belong to a writer between
+  // creating and locking it.
+  const std::string fresh = "log/b.seg.00000000000000ff.tmp";
+  std::ofstream(root_ + "/" + fresh) << "partial";
+  // A live writer's temporary, old too (a slow writer).
+  auto live = storage_->Create("log/c.seg");
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE((*live)->Append("being written").ok());
+  std::string live_tmp;
+  for (const std::string& p : Tree(root_ + "/log")) {
+    if (absl::StartsWith(p, "c.seg.")) live_tmp = root_ + "/log/" + p;
+  }
+  ASSERT_FALSE(live_tmp.empty());
+  Age(live_tmp, 3600);
+  // Not temporaries at all.
+  ASSERT_TRUE(storage_->WriteAll("log/d.seg", "whole").ok());
+  Age(root_ + "/log/d.seg", 3600);
+  ASSERT_TRUE(storage_->WriteAll("snap/e.tmp.snap", "whole").ok());
+  Age(root_ + "/snap/e.tmp.snap", 3600);
+
+  auto removed = storage_->RemoveStaleTemporaries("", absl::Seconds(60));
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, std::vector<std::string>{dead});
+  EXPECT_FALSE(fs::exists(root_ + "/" + dead));
+  EXPECT_TRUE(fs::exists(root_ + "/" + fresh));
+  EXPECT_TRUE(fs::exists(live_tmp));
+  // The live writer is undisturbed and publishes.
+  ASSERT_TRUE((*live)->Close().ok());
+  EXPECT_EQ(ReadFile(root_ + "/log/c.seg"), "being written");
+  // With no minimum age the fresh dead one goes too; the prefix limits it.
+  auto none = storage_->RemoveStaleTemporaries("snap/", absl::ZeroDuration());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto rest = storage_->RemoveStaleTemporaries("log/", absl::ZeroDuration());
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(*rest, std::vector<std::string>{fresh});
+  EXPECT_EQ(Tree(root_ + "/log"), (std::set<std::string>{"c.seg", "d.seg"}));
+}
+
+TEST_F(LocalStorageTest, RemoveStaleTemporariesSparesAnotherProcesssWriter) {
+  int ready[2], done[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(done), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A writer in another process, open until the parent says so.
+    auto s = OpenLocalStorage(root_, false);
+    if (!s.ok()) _exit(2);
+    auto w = (*s)->Create("obj");
+    if (!w.ok() || !(*w)->Append("x").ok()) _exit(3);
+    char c = 0;
+    if (write(ready[1], &c, 1) != 1) _exit(4);
+    if (read(done[0], &c, 1) != 1) _exit(5);
+    _exit((*w)->Close().ok() ? 0 : 6);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  auto removed = storage_->RemoveStaleTemporaries("", absl::ZeroDuration());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_TRUE(removed->empty());
+  ASSERT_EQ(write(done[1], &c, 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadFile(root_ + "/obj"), "x");
+  for (int fd : {ready[0], ready[1], done[0], done[1]}) close(fd);
+}
+
+TEST(MemoryStorageTest, HasNoTemporariesToRemove) {
+  auto mem = NewMemoryStorage();
+  ASSERT_TRUE(mem->WriteAll("x.tmp", "an object like any other").ok());
+  auto removed = mem->RemoveStaleTemporaries("", absl::ZeroDuration());
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(removed->empty());
+  EXPECT_TRUE(mem->Stat("x.tmp").ok());
 }
 
 TEST_F(LocalStorageTest, LockExcludesAnotherProcessAndNamesHolder) {

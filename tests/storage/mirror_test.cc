@@ -5,6 +5,7 @@
 
 #include "wayback/mirror.h"
 
+#include <atomic>
 #include <random>
 #include <string>
 
@@ -161,6 +162,34 @@ TEST_F(MirrorTest, VerificationCatchesACorruptCopyAndRemovesIt) {
   EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("log/seg-100"));
   EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-100").status()));
+}
+
+TEST_F(MirrorTest, SourceCheckRejectsDamagedObjectsAndGoesOn) {
+  MirrorOptions o;
+  std::atomic<int> checked{0};
+  o.verify_source = [&](Storage* from, const ObjectInfo& info) {
+    ++checked;
+    EXPECT_EQ(from, from_.get());
+    if (info.name == "log/seg-104") {
+      return absl::DataLossError("log/seg-104: bad block checksum at 12");
+    }
+    return absl::OkStatus();
+  };
+  auto r = MirrorRepository(from_.get(), to_.get(), o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(checked.load(), static_cast<int>(model_.size()));
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].name, "log/seg-104");
+  EXPECT_THAT(r->rejected[0].message, HasSubstr("bad block checksum"));
+  EXPECT_EQ(r->copied_objects, model_.size() - 1);
+  EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-104").status()));
+  // Any other failure of the check stops the mirror.
+  o.verify_source = [](Storage*, const ObjectInfo&) {
+    return absl::UnavailableError("source unreachable");
+  };
+  auto stopped = MirrorRepository(from_.get(), to_.get(), o);
+  EXPECT_TRUE(absl::IsUnavailable(stopped.status())) << stopped.status();
+  EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-104").status()));
 }
 
 TEST_F(MirrorTest, FailureStopsAndRerunCompletes) {

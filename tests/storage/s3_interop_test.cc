@@ -173,6 +173,33 @@ TEST_F(S3InteropTest, ObjectReplacedWhileOpenIsAnError) {
               ::testing::HasSubstr("changed"));
 }
 
+TEST_F(S3InteropTest, OpeningChecksTheBucket) {
+  const std::string ep = server_->endpoint();
+  StorageOpenOptions o;
+  o.s3.access_key_id = S3TestServer::kAccessKey;
+  o.s3.secret_access_key = S3TestServer::kSecretKey;
+  auto missing = OpenStorage("s3://no-such-bucket/p?endpoint=" + ep, o);
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_THAT(std::string(missing.status().message()),
+              ::testing::AllOf(
+                  ::testing::HasSubstr("no such bucket \"no-such-bucket\""),
+                  ::testing::HasSubstr(ep)));
+  auto there = OpenStorage(Url() + "?endpoint=" + ep, o);
+  ASSERT_TRUE(there.ok()) << there.status();
+  EXPECT_TRUE((*there)->List("").ok());
+  // The settings' endpoint is used when the URI gives none.
+  StorageOpenOptions by_flag = o;
+  by_flag.s3.endpoint = ep;
+  EXPECT_TRUE(OpenStorage(Url(), by_flag).ok());
+  // Credentials refused at open, naming bucket and endpoint.
+  StorageOpenOptions bad = o;
+  bad.s3.access_key_id = "NOT-A-KEY";
+  auto denied = OpenStorage(Url() + "?endpoint=" + ep, bad);
+  EXPECT_TRUE(absl::IsPermissionDenied(denied.status())) << denied.status();
+  EXPECT_THAT(std::string(denied.status().message()),
+              ::testing::HasSubstr(S3TestServer::kBucket));
+}
+
 // s3rver checks the access key but not SigV4 signatures (its V4 check is
 // unimplemented), so signatures are verified by sigv4_test.cc against botocore
 // and the AWS example instead.
