@@ -4,10 +4,15 @@
 // target's handle plus a shared "dead" flag, so that SimulateCrash() can kill
 // handles the test still holds (like a process that died) by dropping the
 // target's handles, which abandons writers and releases locks.
+//
+// The lock is a std::mutex, not an absl::Mutex: Debian's Abseil is not built
+// with ThreadSanitizer, so TSan cannot see absl::Mutex's ordering and reported
+// every handle call racing with SimulateCrash(); pthread mutexes it sees.
 
 #include "tests/testutil/fault_injection_storage.h"
 
 #include <algorithm>
+#include <mutex>
 #include <random>
 
 #include "absl/strings/match.h"
@@ -95,18 +100,18 @@ class FaultWriter : public ObjectWriter {
               std::shared_ptr<WriterHandle> h)
       : fs_(fs), name_(std::move(name)), h_(std::move(h)) {}
   ~FaultWriter() override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     h_->inner.reset();
   }
   absl::Status Append(std::string_view data) override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     if (h_->dead) return Dead(name_);
     if (!h_->inner) return Closed();
     WAYBACK_RETURN_IF_ERROR(fs_->MaybeFail(FaultOp::kWrite, name_));
     return h_->inner->Append(data);
   }
   absl::Status Close() override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     if (h_->dead) return Dead(name_);
     if (!h_->inner) return Closed();
     absl::Status s = fs_->MaybeFail(FaultOp::kClose, name_);
@@ -131,17 +136,17 @@ class FaultAppendable : public AppendableObject {
                   std::shared_ptr<AppendableHandle> h)
       : fs_(fs), name_(std::move(name)), h_(std::move(h)) {}
   ~FaultAppendable() override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     h_->inner.reset();
   }
   absl::Status Append(std::string_view data) override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     WAYBACK_RETURN_IF_ERROR(Check());
     WAYBACK_RETURN_IF_ERROR(fs_->MaybeFail(FaultOp::kWrite, name_));
     return h_->inner->Append(data);
   }
   absl::Status Sync() override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     WAYBACK_RETURN_IF_ERROR(Check());
     WAYBACK_RETURN_IF_ERROR(fs_->MaybeFail(FaultOp::kSync, name_));
     WAYBACK_RETURN_IF_ERROR(h_->inner->Sync());
@@ -149,11 +154,11 @@ class FaultAppendable : public AppendableObject {
     return absl::OkStatus();
   }
   uint64_t size() const override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     return h_->inner ? h_->inner->size() : h_->last_size;
   }
   absl::Status Close() override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     WAYBACK_RETURN_IF_ERROR(Check());
     h_->last_size = h_->inner->size();
     absl::Status s = fs_->MaybeFail(FaultOp::kClose, name_);
@@ -188,7 +193,7 @@ class FaultLock : public StorageLock {
   FaultLock(FaultInjectionStorage* fs, std::shared_ptr<LockHandle> h)
       : fs_(fs), h_(std::move(h)) {}
   ~FaultLock() override {
-    absl::MutexLock lock(&fs_->mu_);
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     h_->inner.reset();
   }
 
@@ -205,10 +210,10 @@ class FaultReadable : public ReadableObject {
   uint64_t size() const override { return inner_->size(); }
   absl::StatusOr<std::string_view> ReadAt(uint64_t offset, size_t n,
                                           char* scratch) const override {
-    {
-      absl::MutexLock lock(&fs_->mu_);
-      WAYBACK_RETURN_IF_ERROR(fs_->MaybeFail(FaultOp::kRead, name_));
-    }
+    // Under the lock too: reads are ordered with the appends and the crash
+    // rewrites of the same object as ThreadSanitizer can see.
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    WAYBACK_RETURN_IF_ERROR(fs_->MaybeFail(FaultOp::kRead, name_));
     return inner_->ReadAt(offset, n, scratch);
   }
 
@@ -268,35 +273,35 @@ void FaultInjectionStorage::FailNth(FaultOp op, int64_t n, FaultKind kind,
 void FaultInjectionStorage::FailNthOn(FaultOp op,
                                       std::string_view name_substring,
                                       int64_t n, FaultKind kind, bool sticky) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_.push_back(Fault{op, std::string(name_substring),
                           std::max<int64_t>(n, 1), kind, sticky});
 }
 
 void FaultInjectionStorage::ClearFaults() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_.clear();
 }
 
 int64_t FaultInjectionStorage::count(FaultOp op) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return counts_[static_cast<int>(op)];
 }
 
 int64_t FaultInjectionStorage::injected_faults() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return injected_;
 }
 
 void FaultInjectionStorage::ResetCounts() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::fill(std::begin(counts_), std::end(counts_), 0);
   injected_ = 0;
 }
 
 std::optional<uint64_t> FaultInjectionStorage::DurableSize(
     std::string_view name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(name);
   if (it == files_.end()) return std::nullopt;
   return it->second->durable_size;
@@ -304,10 +309,8 @@ std::optional<uint64_t> FaultInjectionStorage::DurableSize(
 
 absl::StatusOr<std::unique_ptr<ReadableObject>>
 FaultInjectionStorage::OpenForRead(std::string_view name) {
-  {
-    absl::MutexLock lock(&mu_);
-    WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kRead, name));
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kRead, name));
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<ReadableObject> inner,
                            target()->OpenForRead(name));
   return std::make_unique<FaultReadable>(this, std::string(name),
@@ -316,14 +319,14 @@ FaultInjectionStorage::OpenForRead(std::string_view name) {
 
 absl::StatusOr<std::vector<ObjectInfo>> FaultInjectionStorage::List(
     std::string_view prefix) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kList, prefix));
   return target()->List(prefix);
 }
 
 absl::StatusOr<std::unique_ptr<ObjectWriter>> FaultInjectionStorage::Create(
     std::string_view name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kCreate, name));
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> inner,
                            target()->Create(name));
@@ -334,7 +337,7 @@ absl::StatusOr<std::unique_ptr<ObjectWriter>> FaultInjectionStorage::Create(
 }
 
 absl::Status FaultInjectionStorage::Delete(std::string_view name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kDelete, name));
   WAYBACK_RETURN_IF_ERROR(target()->Delete(name));
   auto it = files_.find(name);
@@ -345,7 +348,7 @@ absl::Status FaultInjectionStorage::Delete(std::string_view name) {
 absl::StatusOr<std::unique_ptr<AppendableObject>>
 FaultInjectionStorage::OpenAppendable(std::string_view name,
                                       const AppendableOptions& options) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kOpenAppendable, name));
   const bool existed = target()->Stat(name).ok();
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<AppendableObject> inner,
@@ -376,7 +379,7 @@ FaultInjectionStorage::OpenAppendable(std::string_view name,
 
 absl::Status FaultInjectionStorage::Rename(std::string_view from,
                                            std::string_view to) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WAYBACK_RETURN_IF_ERROR(MaybeFail(FaultOp::kRename, from));
   WAYBACK_RETURN_IF_ERROR(target()->Rename(from, to));
   // A rename is durable when it returns (the directories are fsynced), which
@@ -394,7 +397,7 @@ absl::Status FaultInjectionStorage::Rename(std::string_view from,
 
 absl::StatusOr<std::unique_ptr<StorageLock>> FaultInjectionStorage::Lock(
     std::string_view name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<StorageLock> inner,
                            target()->Lock(name));
   auto h = std::make_shared<LockHandle>();
@@ -405,7 +408,7 @@ absl::StatusOr<std::unique_ptr<StorageLock>> FaultInjectionStorage::Lock(
 
 absl::StatusOr<CrashReport> FaultInjectionStorage::SimulateCrash(
     const CrashOptions& options) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // The process dies first: its handles go, its locks are released.
   for (const std::weak_ptr<Handle>& w : handles_) {
     if (std::shared_ptr<Handle> h = w.lock()) h->Kill();

@@ -59,14 +59,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "wayback/storage.h"
 
 namespace wayback::testing {
@@ -190,10 +189,13 @@ class FaultInjectionStorage : public StorageWrapper {
     bool creation_durable = false;
   };
   struct Handle;
-  // Counts an operation and returns the injected failure, if any.
-  absl::Status MaybeFail(FaultOp op, std::string_view name)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Mutex mu_;
+  // Counts an operation and returns the injected failure, if any. Requires
+  // mu_ held.
+  absl::Status MaybeFail(FaultOp op, std::string_view name);
+  // Serializes every operation, crash included. A std::mutex (not
+  // absl::Mutex) so that ThreadSanitizer sees the ordering: Debian's Abseil
+  // is not instrumented.
+  std::mutex mu_;
 
  private:
   struct Fault {
@@ -203,15 +205,16 @@ class FaultInjectionStorage : public StorageWrapper {
     FaultKind kind;
     bool sticky;
   };
-  void Register(const std::shared_ptr<Handle>& handle)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Requires mu_ held.
+  void Register(const std::shared_ptr<Handle>& handle);
 
-  std::map<std::string, std::shared_ptr<FileState>, std::less<>> files_
-      ABSL_GUARDED_BY(mu_);
-  std::vector<std::weak_ptr<Handle>> handles_ ABSL_GUARDED_BY(mu_);
-  std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);
-  int64_t counts_[kNumFaultOps] ABSL_GUARDED_BY(mu_) = {};
-  int64_t injected_ ABSL_GUARDED_BY(mu_) = 0;
+  // Everything below is guarded by mu_.
+
+  std::map<std::string, std::shared_ptr<FileState>, std::less<>> files_;
+  std::vector<std::weak_ptr<Handle>> handles_;
+  std::vector<Fault> faults_;
+  int64_t counts_[kNumFaultOps] = {};
+  int64_t injected_ = 0;
 };
 
 }  // namespace wayback::testing
