@@ -98,6 +98,12 @@ class StateTarget {
   // ApplyMutation() per mutation.
   virtual absl::Status ApplyMutationBatch(
       int partition, std::span<const MutationView> mutations);
+
+  // A hint, before the log is applied: at most about `mutations` mutations
+  // will follow (the plan's segments' counts, an upper bound). A target may
+  // size its structures for them (the memory target reserves its tables, up
+  // to a cap, rather than rehash as it grows). Default: ignored.
+  virtual void ExpectMutations(uint64_t mutations) {}
 };
 
 // A stable partition function for key-partitioned apply.
