@@ -20,7 +20,9 @@ constexpr char kDescription[] =
 
 constexpr char kFooter[] =
     "Every command takes --repo URI (a directory, file:///abs/path or\n"
-    "s3://bucket/prefix?endpoint=...) and --json. Times are RFC 3339 with an\n"
+    "s3://bucket/prefix?endpoint=...) and --json; s3:// credentials come from\n"
+    "$AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY or --aws-access-key-id and\n"
+    "--aws-secret-access-key (see docs/mirror.md). Times are RFC 3339 with an\n"
     "explicit offset (2026-11-25T10:42:00Z, 2026-11-25T11:42:00+01:00) or\n"
     "@<unix-nanoseconds>. Exit status: 0 success, 1 a problem was found in "
     "the\n"
