@@ -269,6 +269,39 @@ TEST_F(MirrorCommandTest, LiveSegmentIsNotCopiedAndCountsInTheLag) {
   ASSERT_TRUE((*writer)->Close().ok());
 }
 
+// Segments of a later timeline are checked and copied like the first's.
+TEST_F(MirrorCommandTest, SecondTimelineIsMirroredAndIsTheNewest) {
+  const std::string dst = Dest("dst");
+  auto storage = OpenStorage(src_);
+  ASSERT_TRUE(storage.ok());
+  ManualClock clock(gen_.last_commit_time);
+  LogWriterOptions wo;
+  wo.clock = &clock;
+  wo.timeline = 2;
+  auto writer = LogWriter::Open(storage->get(), wo);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Lsn last = 0;
+  for (int i = 1; i <= 3; ++i) {
+    Transaction t;
+    clock.Set(gen_.last_commit_time + i);
+    t.commit_time = gen_.last_commit_time + i;
+    t.Put(absl::StrCat("t2/", i), "v");
+    auto lsn = (*writer)->Append(t);
+    ASSERT_TRUE(lsn.ok()) << lsn.status();
+    last = *lsn;
+  }
+  ASSERT_TRUE((*writer)->Close().ok());
+  Output o = Wb({"mirror", "--from", src_, "--to", dst, "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json j = Json(o);
+  EXPECT_EQ(j["mirrors"][0]["rejected"].size(), 0u);
+  EXPECT_TRUE(Files(dst) == Mirrorable(src_));
+  EXPECT_EQ(j["source"]["newest_commit"]["timeline"], 2);
+  EXPECT_EQ(j["source"]["newest_commit"]["lsn"], last);
+  EXPECT_EQ(j["mirrors"][0]["newest_commit"]["timeline"], 2);
+  EXPECT_EQ(j["mirrors"][0]["lag"]["lsns"], 0);
+}
+
 TEST_F(MirrorCommandTest, ObjectWithDifferentSizeIsAConflictNotOverwritten) {
   const std::string dst = Dest("dst");
   auto want = Mirrorable(src_);
