@@ -194,7 +194,7 @@ struct RestoreOptions {
   // always admitted, so a block larger than the bound still makes progress).
   // 0: 64 MiB.
   uint64_t max_bytes_in_flight = 0;
-  // Bound on the number of blocks in flight. 0: 4 * threads + 4.
+  // Bound on the number of blocks in flight. 0: 8 * threads + 16.
   int max_blocks_in_flight = 0;
 };
 
