@@ -235,7 +235,8 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenLocalStorage(
 //   /abs/path, rel/path, file:///abs/path   a local directory
 //   mem:                                    a new in-memory storage
 //   s3://bucket/prefix?endpoint=…&region=…&path_style=true
-// `create` lets a local directory be created.
+// `create` lets a local directory be created (an S3 bucket is never
+// created: opening checks that it exists, see the overload below).
 // kInvalidArgument for an unknown scheme or malformed URI.
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(std::string_view uri,
                                                      bool create = false);
