@@ -35,12 +35,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -71,9 +73,6 @@ constexpr char kMarkerKey[] = "restore_marker";
 // directory so that ingestion can hard-link (move) them. RocksDB ignores
 // names it did not create.
 constexpr char kStagingDir[] = "wayback-staging";
-// Per-entry bookkeeping of a staged pair beyond its block (table slot,
-// control byte, malloc header, load factor), used only to bound memory.
-constexpr uint64_t kEntryOverhead = 32;
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) {
@@ -402,9 +401,123 @@ class MergeSource {
   uint8_t flags_ = 0;
 };
 
+// Entries of a partition come from an arena: 4 MiB chunks, bump-allocated,
+// released all at once. A profile of the malloc'd entries showed 5% of a
+// restore in free() of 700 k blocks at the end, plus malloc per new key. An
+// overwrite that outgrows its block takes a new one and leaves the old one
+// unused until the arena is released (counted in the memory bound).
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  ~Arena() { Release(); }
+  // Chunks of `chunk` bytes (small bounds want small chunks).
+  void set_chunk(size_t chunk) { chunk_ = chunk; }
+  void* Allocate(size_t n) {
+    n = (n + 7) & ~size_t{7};
+    if (n > left_) {
+      const size_t size = std::max(n, chunk_);
+      char* c = static_cast<char*>(std::malloc(size));
+      if (c == nullptr) throw std::bad_alloc();
+      chunks_.push_back(c);
+      next_ = c;
+      left_ = size;
+      bytes_ += size;
+    }
+    void* p = next_;
+    next_ += n;
+    left_ -= n;
+    return p;
+  }
+  void Release() {
+    for (char* c : chunks_) std::free(c);
+    chunks_.clear();
+    next_ = nullptr;
+    left_ = 0;
+    bytes_ = 0;
+  }
+  // Bytes held (whole chunks).
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  size_t chunk_ = 4 << 20;
+  std::vector<char*> chunks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+Entry* NewEntry(Arena* arena, std::string_view key, std::string_view value,
+                uint8_t flags) {
+  const size_t cap = Entry::Capacity(value.size());
+  auto* e =
+      static_cast<Entry*>(arena->Allocate(sizeof(Entry) + key.size() + cap));
+  e->key_size = static_cast<uint32_t>(key.size());
+  e->value_size = static_cast<uint32_t>(value.size());
+  e->value_capacity = static_cast<uint32_t>(cap);
+  e->flags = flags;
+  std::memcpy(e->data(), key.data(), key.size());
+  if (!value.empty())
+    std::memcpy(e->data() + key.size(), value.data(), value.size());
+  return e;
+}
+
+// Sorting entries by key: std::sort over Entry pointers compares through two
+// pointers per comparison, a cache miss each on a table of 350 k entries
+// (0.8 s of a 1 M-mutation restore). Instead, sort 8-byte big-endian chunks
+// of the keys held inline, one chunk position at a time (most significant
+// first): each level touches each entry once, and only groups whose keys
+// agree so far descend to the next chunk.
+struct SortItem {
+  uint64_t chunk;  // Key bytes [depth*8, depth*8+8), big-endian, 0-padded.
+  uint32_t rest;   // Key bytes from depth*8 on, capped at 9 (9: continues).
+  const Entry* e;
+};
+
+void LoadChunk(SortItem* it, size_t depth) {
+  const std::string_view k = it->e->key();
+  const size_t from = depth * 8;
+  const size_t n = k.size() > from ? std::min<size_t>(8, k.size() - from) : 0;
+  unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (n > 0) std::memcpy(b, k.data() + from, n);
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  it->chunk = v;
+  it->rest = static_cast<uint32_t>(
+      k.size() > from ? std::min<size_t>(9, k.size() - from) : 0);
+}
+
+void SortItems(SortItem* begin, SortItem* end, size_t depth) {
+  for (SortItem* it = begin; it != end; ++it) LoadChunk(it, depth);
+  // Equal chunks: a key that ends within them (rest <= 8) is a prefix of
+  // one that continues, so shorter sorts first.
+  std::sort(begin, end, [](const SortItem& a, const SortItem& b) {
+    return a.chunk != b.chunk ? a.chunk < b.chunk : a.rest < b.rest;
+  });
+  for (SortItem* g = begin; g != end;) {
+    SortItem* h = g + 1;
+    while (h != end && h->chunk == g->chunk && h->rest == g->rest) ++h;
+    if (h - g > 1 && g->rest == 9) SortItems(g, h, depth + 1);
+    g = h;
+  }
+}
+
+std::vector<const Entry*> SortedEntries(const Table& table) {
+  std::vector<SortItem> items;
+  items.reserve(table.size());
+  for (const Entry* e : table) items.push_back({0, 0, e});
+  SortItems(items.data(), items.data() + items.size(), 0);
+  std::vector<const Entry*> out;
+  out.reserve(items.size());
+  for (const SortItem& it : items) out.push_back(it.e);
+  return out;
+}
+
 struct alignas(64) StagePartition {
-  Table table;  // Owns its entries (packed_table.h).
-  uint64_t bytes = 0;
+  Table table;  // Entries live in `arena`.
+  Arena arena;
+  uint64_t bytes = 0;     // Arena bytes + table slots.
   std::vector<Run> runs;  // Spilled sorted runs, oldest first.
 
   StagePartition() = default;
@@ -412,7 +525,8 @@ struct alignas(64) StagePartition {
   StagePartition& operator=(const StagePartition&) = delete;
   ~StagePartition() { Reset(); }
   void Reset() {
-    internal::FreeAll(&table);
+    Table().swap(table);
+    arena.Release();
     bytes = 0;
     for (const Run& r : runs) std::remove(r.path.c_str());
     runs.clear();
@@ -486,7 +600,15 @@ class RocksDBTarget final : public StateTarget {
             : std::max(1,
                        static_cast<int>(std::thread::hardware_concurrency()));
     // A deque: partitions are neither copied nor moved once built.
-    for (int i = 0; i < opts_.partitions; ++i) stage_.emplace_back();
+    // Arena chunks of at most an eighth of a partition's share, so that a
+    // small bound is not exceeded by one chunk.
+    const uint64_t share = opts_.stage_memory_limit / opts_.partitions;
+    const size_t chunk =
+        static_cast<size_t>(std::clamp<uint64_t>(share / 8, 4 << 10, 4 << 20));
+    for (int i = 0; i < opts_.partitions; ++i) {
+      stage_.emplace_back();
+      stage_.back().arena.set_chunk(chunk);
+    }
     no_wal_.disableWAL = true;
     synced_.sync = true;
   }
@@ -696,6 +818,43 @@ class RocksDBTarget final : public StateTarget {
     return Stage(stage_[partition], m);
   }
 
+  // The replayer's per-block call: the loop stays inline, with the table
+  // slot of the mutation kPrefetch ahead prefetched (the probes are random
+  // reads of a table much larger than the caches).
+  absl::Status ApplyMutationBatch(
+      int partition, std::span<const MutationView> mutations) override {
+    if (!opts_.stage_in_memory) {
+      return absl::UnimplementedError(
+          "rocksdb target: partitioned apply needs stage_in_memory");
+    }
+    if (partition < 0 || partition >= static_cast<int>(stage_.size())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rocksdb target: partition ", partition, " out of range"));
+    }
+    StagePartition& p = stage_[partition];
+    constexpr size_t kPrefetch = 8;
+    const size_t n = mutations.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetch < n) p.table.prefetch(AV(mutations[i + kPrefetch].key));
+      WAYBACK_RETURN_IF_ERROR(Stage(p, mutations[i]));
+    }
+    return absl::OkStatus();
+  }
+
+  // Reserves the staging tables for the mutations to come (an upper bound
+  // on the keys), within the memory bound, so they do not rehash as they
+  // grow.
+  void ExpectMutations(uint64_t mutations) override {
+    if (!opts_.stage_in_memory) return;
+    const uint64_t n = stage_.size();
+    const uint64_t by_memory = opts_.stage_memory_limit / n / 64;
+    const uint64_t per_part =
+        std::min({mutations / n + 1, by_memory, uint64_t{8} << 20});
+    for (StagePartition& p : stage_) {
+      p.table.reserve(p.table.size() + per_part);
+    }
+  }
+
   absl::StatusOr<StateDigest> Digest() override {
     WAYBACK_RETURN_IF_ERROR(WritePending());
     // Known when every write since an empty database went through
@@ -812,11 +971,19 @@ class RocksDBTarget final : public StateTarget {
       WAYBACK_RETURN_IF_ERROR(t_->MakeStagingDir());
       std::string file =
           absl::StrCat(t_->StagingDir(), "/", t_->next_file_++, ".sst");
-      writer_ = std::make_unique<rocksdb::SstFileWriter>(
-          internal::SstWriterEnvOptions(), t_->sst_options_, t_->data_cf_,
-          internal::kSstInvalidatePageCache);
-      WAYBACK_RETURN_IF_ERROR(
-          FromRocks(writer_->Open(file), t_->Where("create SST")));
+      // O_DIRECT where the file system takes it (not tmpfs): the first
+      // refusal switches the target to buffered writes.
+      for (;;) {
+        const bool direct = t_->direct_writes_.load();
+        writer_ = std::make_unique<rocksdb::SstFileWriter>(
+            internal::SstWriterEnvOptions(direct), t_->sst_options_,
+            t_->data_cf_, internal::kSstInvalidatePageCache);
+        rocksdb::Status s = writer_->Open(file);
+        if (s.ok()) break;
+        writer_.reset();
+        if (!direct) return FromRocks(s, t_->Where("create SST"));
+        t_->direct_writes_ = false;
+      }
       files_.push_back(std::move(file));
       return absl::OkStatus();
     }
@@ -955,37 +1122,38 @@ class RocksDBTarget final : public StateTarget {
   // The staged hot path: one probe per mutation, value storage reused.
   absl::Status Stage(StagePartition& p, const MutationView& m) {
     const absl::string_view key = AV(m.key);
-    if (m.type == MutationType::kDelete && base_empty_ && p.runs.empty()) {
-      // Nothing older to hide: forget the key.
+    const bool del = m.type == MutationType::kDelete;
+    if (del && base_empty_ && p.runs.empty()) {
+      // Nothing older to hide: forget the key (its block stays in the arena
+      // until the partition is released).
       auto it = p.table.find(key);
-      if (it != p.table.end()) {
-        Entry* e = *it;
-        p.bytes -= EntryBytes(e);
-        p.table.erase(it);
-        std::free(e);
-      }
+      if (it != p.table.end()) p.table.erase(it);
       return absl::OkStatus();
     }
-    const std::string_view value =
-        m.type == MutationType::kDelete ? std::string_view() : m.value;
+    const std::string_view value = del ? std::string_view() : m.value;
+    const uint8_t flags = del ? kTombstone : 0;
     bool inserted = false;
     auto it = p.table.lazy_emplace(key, [&](const auto& ctor) {
       inserted = true;
-      ctor(Entry::New(m.key, value));
+      ctor(NewEntry(&p.arena, m.key, value, flags));
     });
-    Entry* e = *it;
     if (!inserted) {
-      p.bytes -= EntryBytes(e);
-      e = internal::AssignValue(it, value);
+      Entry* e = *it;
+      if (value.size() <= e->value_capacity) {
+        e->value_size = static_cast<uint32_t>(value.size());
+        if (!value.empty()) {
+          std::memcpy(e->data() + e->key_size, value.data(), value.size());
+        }
+        e->flags = flags;
+      } else {
+        // Same key bytes, so the same hash and slot: replacing the pointer
+        // in place keeps the table's invariants.
+        const_cast<Entry*&>(*it) = NewEntry(&p.arena, m.key, value, flags);
+      }
     }
-    e->flags = m.type == MutationType::kDelete ? kTombstone : 0;
-    p.bytes += EntryBytes(e);
+    p.bytes = p.arena.bytes() + p.table.capacity() * (sizeof(Entry*) + 1);
     if (p.bytes > opts_.stage_memory_limit / stage_.size()) return SpillRun(p);
     return absl::OkStatus();
-  }
-
-  static uint64_t EntryBytes(const Entry* e) {
-    return sizeof(Entry) + e->key_size + e->value_capacity + kEntryOverhead;
   }
 
   // Writes one partition's staged state as a sorted run file and frees it.
@@ -993,8 +1161,7 @@ class RocksDBTarget final : public StateTarget {
   // independently.
   absl::Status SpillRun(StagePartition& p) {
     if (p.table.empty()) return absl::OkStatus();
-    const Table* tables[] = {&p.table};
-    std::vector<const Entry*> entries = internal::SortedEntries(tables, 1);
+    std::vector<const Entry*> entries = SortedEntries(p.table);
     WAYBACK_RETURN_IF_ERROR(MakeStagingDir());
     RunWriter w;
     WAYBACK_RETURN_IF_ERROR(
@@ -1005,9 +1172,10 @@ class RocksDBTarget final : public StateTarget {
       WAYBACK_RETURN_IF_ERROR(w.Add(e->flags, e->key(), e->value()));
     }
     WAYBACK_ASSIGN_OR_RETURN(Run run, w.Close());
-    p.runs.push_back(std::move(run));
-    internal::FreeAll(&p.table);
+    Table().swap(p.table);
+    p.arena.Release();
     p.bytes = 0;
+    p.runs.push_back(std::move(run));
     return absl::OkStatus();
   }
 
@@ -1026,8 +1194,7 @@ class RocksDBTarget final : public StateTarget {
     const size_t parts = stage_.size();
     std::vector<std::vector<const Entry*>> sorted(parts);
     WAYBACK_RETURN_IF_ERROR(ParallelFor(parts, [&](size_t i) {
-      const Table* tables[] = {&stage_[i].table};
-      sorted[i] = internal::SortedEntries(tables, 1);
+      sorted[i] = SortedEntries(stage_[i].table);
       return absl::OkStatus();
     }));
 
@@ -1188,6 +1355,7 @@ class RocksDBTarget final : public StateTarget {
   std::optional<StateDigest> digest_;
   std::deque<StagePartition> stage_;
   std::atomic<uint64_t> next_file_{0};
+  std::atomic<bool> direct_writes_{true};
 };
 
 }  // namespace
@@ -1205,16 +1373,17 @@ rocksdb::Options SstWriterOptions(const rocksdb::Options& db_options) {
   return o;
 }
 
-rocksdb::EnvOptions SstWriterEnvOptions() {
+rocksdb::EnvOptions SstWriterEnvOptions(bool direct) {
   rocksdb::EnvOptions e;
   e.writable_file_max_buffer_size = 4 << 20;
+  e.use_direct_writes = direct;
   return e;
 }
 
 std::string SstWriterSettingsText() {
   return "SstFileWriter: no compression, 32 KiB blocks, no filter, 4 MiB "
-         "write buffer, page cache kept; one IngestExternalFile call with "
-         "move_files";
+         "write buffer, O_DIRECT writes (buffered where unsupported); one "
+         "IngestExternalFile call with move_files";
 }
 
 }  // namespace internal

@@ -130,6 +130,9 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
   EXPECT_DOUBLE_EQ(f->snapshot_vs_sst_ingest,
                    f->snapshot_restore_into_rocksdb / f->sst_writer_ingest);
   EXPECT_GT(f->seconds_sst_writer_ingest_uncompressed, 0);
+  EXPECT_GT(f->seconds_sst_writer_ingest_rocksdb_defaults, 0);
+  // The baseline names the SstFileWriter settings it shares with the target.
+  EXPECT_NE(f->sst_writer_settings.find("no compression"), std::string::npos);
   EXPECT_EQ(f->read_back_seconds.size(), 5u);  // One per restore measured.
   EXPECT_DOUBLE_EQ(f->snapshot_restore_into_rocksdb,
                    m.digest.count / f->seconds_snapshot_restore_into_rocksdb);
@@ -140,7 +143,7 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
         "wayback_into_memory_1t", "wayback_into_memory", "raw_apply_ceiling",
         "decompress_ceiling_mb_per_s", "threads", "mutations",
         "rocksdb_speedup", "memory_vs_raw_apply", "snapshot_vs_sst_ingest",
-        "peak_rss_bytes"}) {
+        "sst_writer_settings", "peak_rss_bytes"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_EQ(j["mutations"].get<uint64_t>(), f->mutations);

@@ -13,14 +13,18 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tests/target/target_test_util.h"
 #include "tests/testutil/testutil.h"
+#include "wayback/snapshot.h"
 #include "wayback/state_target.h"
+#include "wayback/storage.h"
 
 namespace wayback::testing {
 namespace {
@@ -388,6 +392,287 @@ TEST(RocksDBTargetErrorTest, UnsortedSnapshotIsDataLossAndIngestsNothing) {
   auto empty = (*t)->IsEmpty();
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(*empty);
+}
+
+// ---------------------------------------------------------------------------
+// The staged path at scale: several partitions applied from their own
+// threads, a memory bound so small that every partition spills dozens of
+// sorted runs, and enough keys that the final write is cut into several key
+// ranges written in parallel and merged from memory and runs. The database
+// (read with RocksDB's own API) and the digest the target folded while
+// writing both equal the model.
+
+// Applies `recs` from one thread per partition, as the replayer does:
+// ApplyMutationBatch() with up to 300 mutations at a time (and, for
+// partition 0, single ApplyMutation() calls in between, the other entry).
+void ApplyPartitioned(StateTarget* t, const std::vector<OwnedRecord>& recs) {
+  const int n = t->partitions();
+  std::vector<absl::Status> results(n);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < n; ++p) {
+    threads.emplace_back([&, p] {
+      std::vector<MutationView> batch;
+      auto flush = [&] {
+        absl::Status s = t->ApplyMutationBatch(p, batch);
+        batch.clear();
+        return s;
+      };
+      int records = 0;
+      for (const OwnedRecord& r : recs) {
+        LogRecord rec = r.record();
+        auto it = rec.mutations();
+        MutationView m;
+        while (it.Next(&m)) {
+          if (PartitionOf(m.key, n) != p) continue;
+          if (p == 0 && records % 7 == 0) {
+            results[p] = flush();
+            if (results[p].ok()) results[p] = t->ApplyMutation(p, m);
+          } else {
+            batch.push_back(m);
+            if (batch.size() == 300) results[p] = flush();
+          }
+          if (!results[p].ok()) return;
+        }
+        ++records;
+      }
+      results[p] = flush();
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (const absl::Status& s : results) ASSERT_TRUE(s.ok()) << s;
+}
+
+size_t CountFiles(const std::string& dir, const std::string& ext) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ext) ++n;
+  }
+  return n;
+}
+
+struct StagedCase {
+  int partitions;
+  int write_threads;
+  uint64_t memory_limit;
+};
+
+class RocksDBStagedScaleTest : public ::testing::TestWithParam<StagedCase> {
+ protected:
+  RocksDBTargetOptions options() const {
+    RocksDBTargetOptions o;
+    o.stage_in_memory = true;
+    o.partitions = GetParam().partitions;
+    o.write_threads = GetParam().write_threads;
+    o.stage_memory_limit = GetParam().memory_limit;
+    o.sst_file_size = 64 << 10;
+    return o;
+  }
+  std::string db_path() const { return dir_.path() + "/db"; }
+  TempDir dir_;
+};
+
+TEST_P(RocksDBStagedScaleTest, ReplayWithRunsEqualsModel) {
+  // 12,000 transactions over 9,000 keys: ~6,000 live keys at the end.
+  const auto recs = RandomHistory(41, 12000, 1, 9000);
+  Model model;
+  for (const OwnedRecord& r : recs) ApplyToModel(r, &model);
+  auto t = OpenRocksDBTarget(db_path(), options());
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE((*t)->Begin({"mem:", "latest", 1, 0, 0, false}).ok());
+  ApplyPartitioned(t->get(), recs);
+  const size_t runs = CountFiles(db_path() + "/wayback-staging", ".run");
+  if (GetParam().memory_limit < (1 << 20)) {
+    EXPECT_GT(runs, static_cast<size_t>(GetParam().partitions)) << "no spill";
+  } else {
+    EXPECT_EQ(runs, 0u);
+  }
+  ASSERT_TRUE((*t)->Finish({"mem:", "latest", 1, 12000, 1, true}).ok());
+  auto d = (*t)->Digest();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, ModelDigest(model));
+  t->reset();
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(db_path(), &raw, &families);
+  EXPECT_EQ(raw.size(), model.size());
+  EXPECT_TRUE(raw == Pairs(model));
+  EXPECT_FALSE(std::filesystem::exists(db_path() + "/wayback-staging"));
+}
+
+// A real snapshot (many blocks, loaded by several threads), then a log that
+// overwrites and deletes its keys with spills: the digest folded at the end
+// subtracts the replaced pairs it looks up in the database.
+TEST_P(RocksDBStagedScaleTest, SnapshotThenReplayEqualsModel) {
+  Model model;
+  for (const OwnedRecord& r : RandomHistory(51, 9000, 1, 9000)) {
+    ApplyToModel(r, &model);
+  }
+  std::unique_ptr<Storage> storage = NewMemoryStorage();
+  SnapshotWriterOptions wo;
+  wo.lsn = 9000;
+  wo.commit_time = 9000;
+  wo.block_size = 4096;
+  auto writer = SnapshotWriter::Create(storage.get(), wo);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  for (const auto& [k, v] : model) ASSERT_TRUE((*writer)->Add(k, v).ok());
+  auto info = (*writer)->Finish();
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_GT(info->block_count, 20u);
+  auto reader = SnapshotReader::Open(storage.get(), info->name);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+
+  auto t = OpenRocksDBTarget(db_path(), options());
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE((*t)->LoadSnapshot(reader->get()).ok());
+  auto d = (*t)->Digest();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, ModelDigest(model));
+  const auto recs = RandomHistory(52, 6000, 9001, 9000);
+  for (const OwnedRecord& r : recs) ApplyToModel(r, &model);
+  ApplyPartitioned(t->get(), recs);
+  ASSERT_TRUE((*t)->Finish({"mem:", "latest", 1, 15000, 1, true}).ok());
+  d = (*t)->Digest();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, ModelDigest(model));
+  t->reset();
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(db_path(), &raw, &families);
+  EXPECT_EQ(raw.size(), model.size());
+  EXPECT_TRUE(raw == Pairs(model));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, RocksDBStagedScaleTest,
+    ::testing::Values(StagedCase{1, 1, 1 << 30}, StagedCase{2, 2, 1 << 30},
+                      StagedCase{3, 4, 1 << 30}, StagedCase{1, 1, 32 << 10},
+                      StagedCase{2, 3, 64 << 10}, StagedCase{4, 2, 96 << 10}),
+    [](const auto& info) {
+      return absl::StrCat("P", info.param.partitions, "W",
+                          info.param.write_threads, "Mem",
+                          info.param.memory_limit >> 10, "K");
+    });
+
+TEST(RocksDBTargetErrorTest, DamagedRunIsDataLossAtFinish) {
+  TempDir dir;
+  const std::string path = dir.path() + "/db";
+  RocksDBTargetOptions o;
+  o.stage_in_memory = true;
+  o.stage_memory_limit = 16 << 10;
+  auto t = OpenRocksDBTarget(path, o);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE((*t)->Begin({"mem:", "latest", 1, 0, 0, false}).ok());
+  for (const OwnedRecord& r : RandomHistory(61, 2000, 1, 3000)) {
+    ASSERT_TRUE((*t)->ApplyTransaction(r.record()).ok());
+  }
+  // Byte surgery: the first entry's key size of one run becomes huge.
+  std::string run;
+  for (const auto& e :
+       std::filesystem::directory_iterator(path + "/wayback-staging")) {
+    if (e.path().extension() == ".run") run = e.path().string();
+  }
+  ASSERT_FALSE(run.empty());
+  {
+    FILE* f = std::fopen(run.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fseek(f, 1, SEEK_SET), 0);
+    const char big[4] = {'\xff', '\xff', '\xff', '\x7f'};
+    ASSERT_EQ(std::fwrite(big, 1, 4, f), 4u);
+    std::fclose(f);
+  }
+  absl::Status s = (*t)->Finish({"mem:", "latest", 1, 2000, 1, true});
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find(run), absl::string_view::npos) << s;
+  // Nothing was ingested and the marker still says incomplete.
+  auto m = (*t)->ReadMarker();
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->has_value());
+  EXPECT_FALSE((*m)->complete);
+}
+
+TEST(RocksDBTargetErrorTest, DamagedSnapshotBlockIsDataLossAndIngestsNothing) {
+  Model model;
+  for (int i = 0; i < 5000; ++i) {
+    model["key" + std::to_string(i)] = std::string(40, 'a' + i % 26);
+  }
+  std::unique_ptr<Storage> storage = NewMemoryStorage();
+  SnapshotWriterOptions wo;
+  wo.lsn = 7;
+  wo.block_size = 4096;
+  auto writer = SnapshotWriter::Create(storage.get(), wo);
+  ASSERT_TRUE(writer.ok());
+  for (const auto& [k, v] : model) ASSERT_TRUE((*writer)->Add(k, v).ok());
+  auto info = (*writer)->Finish();
+  ASSERT_TRUE(info.ok()) << info.status();
+  // Byte surgery: flip one byte in the middle of the object (a block's
+  // payload), rewrite the object.
+  std::string bytes;
+  {
+    auto obj = storage->OpenForRead(info->name);
+    ASSERT_TRUE(obj.ok());
+    bytes.resize((*obj)->size());
+    auto got = (*obj)->ReadAt(0, bytes.size(), bytes.data());
+    ASSERT_TRUE(got.ok());
+    bytes.assign(got->data(), got->size());
+  }
+  bytes[bytes.size() / 3] ^= 0x40;
+  ASSERT_TRUE(storage->Delete(info->name).ok());
+  {
+    auto w = storage->Create(info->name);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append(bytes).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  auto reader = SnapshotReader::Open(storage.get(), info->name);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  TempDir dir;
+  RocksDBTargetOptions o;
+  o.stage_in_memory = true;
+  o.write_threads = 2;
+  auto t = OpenRocksDBTarget(dir.path() + "/db", o);
+  ASSERT_TRUE(t.ok());
+  absl::Status s = (*t)->LoadSnapshot(reader->get());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find(info->name), absl::string_view::npos) << s;
+  auto empty = (*t)->IsEmpty();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(*empty);
+}
+
+// tmpfs refuses O_DIRECT: the SST writer falls back to buffered writes and
+// the restore is the same.
+TEST(RocksDBTargetErrorTest, StagedRestoreOnTmpfsFallsBackToBufferedWrites) {
+  if (!std::filesystem::is_directory("/dev/shm")) {
+    GTEST_SKIP() << "no /dev/shm";
+  }
+  char tmpl[] = "/dev/shm/wayback-rocksdb-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  Model model;
+  {
+    RocksDBTargetOptions o;
+    o.stage_in_memory = true;
+    o.partitions = 2;
+    auto t = OpenRocksDBTarget(dir + "/db", o);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_TRUE((*t)->Begin({"mem:", "latest", 1, 0, 0, false}).ok());
+    for (const OwnedRecord& r : RandomHistory(71, 3000, 1, 5000)) {
+      ASSERT_TRUE((*t)->ApplyTransaction(r.record()).ok());
+      ApplyToModel(r, &model);
+    }
+    absl::Status s = (*t)->Finish({"mem:", "latest", 1, 3000, 1, true});
+    ASSERT_TRUE(s.ok()) << s;
+    auto d = (*t)->Digest();
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(*d, ModelDigest(model));
+  }
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(dir + "/db", &raw, &families);
+  EXPECT_TRUE(raw == Pairs(model));
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
