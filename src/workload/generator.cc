@@ -362,7 +362,8 @@ bool WorkloadGenerator::Next(WorkloadEvent* event) {
       s.pending.push_back(std::move(rp));
       for (int i = 0; i < s.options.nightly_batch_transactions; ++i) {
         WorkloadEvent e;
-        e.commit_time = s.Tick(b + (i + 1) * 20'000'000);  // 50 per second.
+        e.commit_time =
+            s.Tick(b + int64_t{i + 1} * 20'000'000);  // 50 per second.
         e.txn = s.Batch();
         s.pending.push_back(std::move(e));
       }
