@@ -1,48 +1,64 @@
 #!/usr/bin/env bash
 # The test suite under sanitizers (clang):
-#   asan  build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, every
-#         test (ctest; ASAN_TEST_FILTER / ASAN_TEST_EXCLUDE narrow it). With
-#         ASAN_TARGETS="t1 t2 ..." only those test binaries are built and run
-#         (to fit a CI budget).
-#   tsan  build-tsan: ThreadSanitizer, the concurrent writer and replay tests
-#         ($TSAN_TESTS: test binaries = ctest names).
+#   asan  $ASAN_BUILD_DIR (default build-asan): AddressSanitizer +
+#         UndefinedBehaviorSanitizer at -O1, every test of the suite at its
+#         default counts (ctest; ASAN_TEST_FILTER / ASAN_TEST_EXCLUDE narrow
+#         it, ASAN_TARGETS="t1 t2 ..." builds and runs only those binaries).
+#         The same build carries libFuzzer's coverage instrumentation
+#         (-fsanitize=fuzzer-no-link on the library), so scripts/ci-fuzz.sh
+#         links the fuzz targets from it without compiling the library again.
+#         Not built: benchmarks. Not run: wayback_install_test (it links an
+#         uninstrumented consumer against the instrumented library; the plain
+#         build runs it).
+#   tsan  $TSAN_BUILD_DIR (default build-tsan): ThreadSanitizer, only the
+#         concurrent writer and replay tests ($TSAN_TESTS: test binaries =
+#         ctest names).
 # Usage: scripts/ci-sanitize.sh [asan|tsan|all] (default all). JOBS (default
 # 2) sets build and ctest parallelism. RocksDB, Abseil and GoogleTest are the
 # Debian builds, not instrumented: ASan runs with detect_container_overflow=0,
-# and TSan can only see races in our own code.
+# and TSan only sees races in our own code and test helpers (which therefore
+# use std::mutex, not absl::Mutex, wherever threads meet).
 # Prints the time of each phase.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JOBS="${JOBS:-2}"
 WHAT="${1:-all}"
+ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
+TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-$ROOT/build-tsan}"
 TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test wayback_reliability_crash_test}"
 
-configure() {  # dir sanitize
-  cmake -S "$ROOT" -B "$1" -G Ninja \
+# Shared with scripts/ci-fuzz.sh (keep the two in step): one instrumented
+# build for the sanitized suite and the fuzzers.
+configure_asan() {
+  cmake -S "$ROOT" -B "$ASAN_BUILD_DIR" -G Ninja \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYBACK_SANITIZE="$2" \
-    -DWAYBACK_WERROR=OFF -DWAYBACK_BUILD_BENCHMARKS=OFF >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+    -DWAYBACK_SANITIZE=address,undefined -DWAYBACK_BUILD_FUZZERS=ON \
+    -DWAYBACK_WERROR=OFF -DWAYBACK_BUILD_TESTS=ON \
+    -DWAYBACK_BUILD_BENCHMARKS=OFF -DWAYBACK_BUILD_TOOLS=ON >/dev/null
 }
 
 run_asan() {
   local t0 t1 t2
   t0=$(date +%s)
-  configure "$ROOT/build-asan" address,undefined
+  configure_asan
   if [ -n "${ASAN_TARGETS:-}" ]; then
     # shellcheck disable=SC2086
-    ninja -C "$ROOT/build-asan" -j"$JOBS" $ASAN_TARGETS
+    ninja -C "$ASAN_BUILD_DIR" -j"$JOBS" $ASAN_TARGETS
     ASAN_TEST_FILTER="^($(echo $ASAN_TARGETS | tr ' ' '|'))\$"
   else
-    ninja -C "$ROOT/build-asan" -j"$JOBS"
+    ninja -C "$ASAN_BUILD_DIR" -j"$JOBS"
   fi
   t1=$(date +%s)
   echo "ci-sanitize: asan build $((t1 - t0)) s"
-  (cd "$ROOT/build-asan" &&
+  (cd "$ASAN_BUILD_DIR" &&
    ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \
      ${ASAN_TEST_FILTER:+-R "$ASAN_TEST_FILTER"} \
-     ${ASAN_TEST_EXCLUDE:+-E "$ASAN_TEST_EXCLUDE"})
+     -E "^(wayback_install_test)\$${ASAN_TEST_EXCLUDE:+|$ASAN_TEST_EXCLUDE}")
   t2=$(date +%s)
   echo "ci-sanitize: asan tests $((t2 - t1)) s (total $((t2 - t0)) s)"
 }
@@ -50,12 +66,18 @@ run_asan() {
 run_tsan() {
   local t0 t1 t2
   t0=$(date +%s)
-  configure "$ROOT/build-tsan" thread
+  cmake -S "$ROOT" -B "$TSAN_BUILD_DIR" -G Ninja \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+    -DWAYBACK_SANITIZE=thread -DWAYBACK_WERROR=OFF \
+    -DWAYBACK_BUILD_BENCHMARKS=OFF -DWAYBACK_BUILD_TOOLS=OFF >/dev/null
   # shellcheck disable=SC2086
-  ninja -C "$ROOT/build-tsan" -j"$JOBS" $TSAN_TESTS
+  ninja -C "$TSAN_BUILD_DIR" -j"$JOBS" $TSAN_TESTS
   t1=$(date +%s)
   echo "ci-sanitize: tsan build $((t1 - t0)) s"
-  (cd "$ROOT/build-tsan" &&
+  (cd "$TSAN_BUILD_DIR" &&
    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
    WAYBACK_POWER_LOSS_TRIALS="${WAYBACK_POWER_LOSS_TRIALS:-300}" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \
