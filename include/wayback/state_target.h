@@ -30,8 +30,8 @@ namespace wayback {
 
 // What a target records of the restore it holds.
 struct RestoreMarker {
-  std::string repository;    // URI of the repository.
-  std::string target;        // The recovery target, as text.
+  std::string repository;  // URI of the repository.
+  std::string target;      // The recovery target, as text.
   TimelineId timeline = kFirstTimeline;
   Lsn last_applied_lsn = kNoLsn;
   CommitTime last_applied_commit_time = 0;
@@ -48,14 +48,18 @@ class StateTarget {
   // force).
   virtual absl::Status Clear() = 0;
   // Starts a restore; the target records `marker` with complete=false.
-  virtual absl::Status Begin(const RestoreMarker& marker) { return absl::OkStatus(); }
+  virtual absl::Status Begin(const RestoreMarker& marker) {
+    return absl::OkStatus();
+  }
   // Bulk-loads a snapshot into an empty target. The default iterates the
   // reader and puts every pair.
   virtual absl::Status LoadSnapshot(SnapshotReader* snapshot);
   // Applies a whole transaction (record->type == kTransaction).
   virtual absl::Status ApplyTransaction(const LogRecord& record) = 0;
   // Makes the state durable and records `marker` (complete=true).
-  virtual absl::Status Finish(const RestoreMarker& marker) { return absl::OkStatus(); }
+  virtual absl::Status Finish(const RestoreMarker& marker) {
+    return absl::OkStatus();
+  }
   // The restore marker the target holds, if any.
   virtual absl::StatusOr<std::optional<RestoreMarker>> ReadMarker() {
     return std::optional<RestoreMarker>();
@@ -69,7 +73,8 @@ class StateTarget {
       const std::function<bool(std::string_view key, std::string_view value)>&
           fn) = 0;
   // The value of one key, or nullopt.
-  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> Get(
+      std::string_view key) = 0;
 
   // Key-partitioned apply (optional). If partitions() > 1, the replayer may
   // call ApplyMutation(p, ...) concurrently from several threads, one thread
