@@ -25,7 +25,7 @@ JOBS="${JOBS:-2}"
 WHAT="${1:-all}"
 ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-$ROOT/build-tsan}"
-TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test wayback_reliability_crash_test}"
+TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test recovery_replay_pipeline_test wayback_reliability_crash_test}"
 
 # Shared with scripts/ci-fuzz.sh (keep the two in step): one instrumented
 # build for the sanitized suite and the fuzzers.
