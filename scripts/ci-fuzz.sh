@@ -25,15 +25,8 @@ JOBS="${JOBS:-2}"
 TARGETS="${FUZZ_TARGETS:-fuzz_segment fuzz_snapshot fuzz_record_codec fuzz_import_line fuzz_commit_time fuzz_s3_list}"
 start=$(date +%s)
 
-# The same configuration as scripts/ci-sanitize.sh (configure_asan).
-cmake -S "$ROOT" -B "$BUILD" -G Ninja \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
-  -DWAYBACK_SANITIZE=address,undefined -DWAYBACK_BUILD_FUZZERS=ON \
-  -DWAYBACK_WERROR=OFF -DWAYBACK_BUILD_TESTS=ON \
-  -DWAYBACK_BUILD_BENCHMARKS=OFF -DWAYBACK_BUILD_TOOLS=ON >/dev/null
+# The one ASan+UBSan build the sanitized suite uses (scripts/ci-sanitize.sh).
+ASAN_BUILD_DIR="$BUILD" bash "$ROOT/scripts/ci-sanitize.sh" configure-asan
 # shellcheck disable=SC2086
 ninja -C "$BUILD" -j"$JOBS" $TARGETS
 built=$(date +%s)

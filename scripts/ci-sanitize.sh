@@ -27,8 +27,8 @@ ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-$ROOT/build-tsan}"
 TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test recovery_replay_pipeline_test wayback_reliability_crash_test}"
 
-# Shared with scripts/ci-fuzz.sh (keep the two in step): one instrumented
-# build for the sanitized suite and the fuzzers.
+# Also run by scripts/ci-fuzz.sh (`configure-asan`): one instrumented build
+# for the sanitized suite and the fuzzers.
 configure_asan() {
   cmake -S "$ROOT" -B "$ASAN_BUILD_DIR" -G Ninja \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
@@ -90,5 +90,6 @@ case "$WHAT" in
   asan) run_asan ;;
   tsan) run_tsan ;;
   all) run_asan; run_tsan ;;
+  configure-asan) configure_asan ;;
   *) echo "usage: $0 [asan|tsan|all]"; exit 2 ;;
 esac
