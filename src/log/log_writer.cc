@@ -331,9 +331,10 @@ absl::Status LogWriterImpl::CreateLive(Lsn first_lsn) {
   log_format::EncodeSegmentHeader(h, buf);
   WAYBACK_RETURN_IF_ERROR(Annotate(
       live_->Append(std::string_view(buf, sizeof(buf))), name, "append to"));
-  // The header is made durable before any block: after a crash a live
-  // segment's header is either absent/short (never acknowledged anything) or
-  // whole, so a bad header is always corruption.
+  // The header is made durable before any block: after a crash, a live
+  // segment whose header is short or damaged with nothing after it never
+  // acknowledged anything (torn creation); a damaged header with blocks after
+  // it is corruption.
   WAYBACK_RETURN_IF_ERROR(Annotate(live_->Sync(), name, "sync"));
   live_info_ = SegmentInfo{};
   live_info_.name = name;

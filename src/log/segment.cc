@@ -445,7 +445,19 @@ absl::Status LoadSegment(Storage* storage, std::string_view name,
   WAYBACK_ASSIGN_OR_RETURN(
       std::string_view hb,
       ReadExact(obj, name, 0, kSegmentHeaderSize, &scratch));
-  WAYBACK_RETURN_IF_ERROR(DecodeSegmentHeader(name, hb, &out->header));
+  absl::Status hs = DecodeSegmentHeader(name, hb, &out->header);
+  if (!hs.ok() && !sealed_name && obj.size() == kSegmentHeaderSize &&
+      absl::IsDataLoss(hs)) {
+    // The writer syncs a live segment's header before it appends any block,
+    // so a damaged header with nothing after it is a creation torn by a crash
+    // before that sync: nothing in it was ever acknowledged. (A damaged
+    // header with blocks after it was synced, so it is corruption.)
+    out->header_torn = true;
+    info.torn_bytes = obj.size();
+    out->torn_reason = absl::StrCat("segment header torn (", hs.message(), ")");
+    return absl::OkStatus();
+  }
+  WAYBACK_RETURN_IF_ERROR(hs);
   if (out->header.timeline != timeline || out->header.first_lsn != first_lsn) {
     return CorruptionAt(
         name, 0, out->header.first_lsn,
