@@ -16,6 +16,8 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "src/log/block.h"
@@ -129,7 +131,18 @@ class LogWriterImpl : public LogWriter {
     RequestSealLocked();
     return DoIo(l, /*sync=*/false);
   }
+  // Returns once `lsn` is durable (then possibly with `l` unlocked) or on
+  // an error (with `l` locked).
   absl::StatusOr<Lsn> WaitDurable(std::unique_lock<std::mutex>& l, Lsn lsn);
+  // Ends an I/O round (requires io_busy_): releases the token, wakes one
+  // waiting committer to lead the next round (all of them after an error or
+  // Close()), then the committers whose LSN is now durable, unlocking mu_
+  // meanwhile: another round may have started when it returns.
+  void ReleaseIoToken(std::unique_lock<std::mutex>& l);
+  // Under mu_: wakes every waiting committer to look again.
+  void WakeAllWaiters();
+  struct Waiter;
+  static void Signal(Waiter* w, int state);
   // Runs the I/O for everything pending; requires !io_busy_.
   absl::Status DoIo(std::unique_lock<std::mutex>& l, bool sync);
   // I/O token holder only.
@@ -146,8 +159,24 @@ class LogWriterImpl : public LogWriter {
   std::unique_ptr<StorageLock> lock_;
   LogOpenReport report_;
 
+  // A committer waiting for durability, on its own stack. Committers wait
+  // on their own condition variables, so that an I/O round wakes only the
+  // ones it made durable (plus one to lead the next round) instead of all
+  // of them: with hundreds of committers, waking everyone per round cost
+  // more CPU than the round itself.
+  struct Waiter {
+    static constexpr int kWaiting = 0;
+    static constexpr int kDurable = 1;  // Return; mu_ is not retaken.
+    static constexpr int kRecheck = 2;  // Retake mu_ and look again.
+    Lsn lsn = 0;
+    std::mutex mu;
+    std::condition_variable cv;
+    int state = kWaiting;  // Guarded by mu.
+  };
+
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;    // The I/O token was released.
+  std::vector<Waiter*> waiters_;  // Guarded by mu_.
   // Guarded by mu_.
   Lsn next_lsn_ = 1;
   bool have_time_ = false;
@@ -238,14 +267,84 @@ absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
 absl::StatusOr<Lsn> LogWriterImpl::WaitDurable(std::unique_lock<std::mutex>& l,
                                                Lsn lsn) {
   while (durable_lsn_.load() < lsn) {
-    WAYBACK_RETURN_IF_ERROR(CheckUsable());
+    if (absl::Status u = CheckUsable(); !u.ok()) {
+      // Stopped or closed: nobody will run another round, so release every
+      // other waiter too.
+      WakeAllWaiters();
+      return u;
+    }
     if (!io_busy_) {
       WAYBACK_RETURN_IF_ERROR(DoIo(l, /*sync=*/true));
-    } else {
-      cv_.wait(l);
+      continue;
     }
+    // Someone else holds the I/O token: wait on this thread's own condition
+    // variable until the holder says the LSN is durable (return without
+    // touching mu_ again) or asks it to look again (lead the next group, or
+    // see the error).
+    Waiter w;
+    w.lsn = lsn;
+    waiters_.push_back(&w);
+    l.unlock();
+    int state;
+    {
+      std::unique_lock<std::mutex> wl(w.mu);
+      w.cv.wait(wl, [&] { return w.state != Waiter::kWaiting; });
+      state = w.state;
+    }
+    if (state == Waiter::kDurable) return lsn;
+    l.lock();
   }
   return lsn;
+}
+
+void LogWriterImpl::ReleaseIoToken(std::unique_lock<std::mutex>& l) {
+  io_busy_ = false;
+  // Roll() and Close() wait on cv_ for the token; committers on their own.
+  cv_.notify_all();
+  if (waiters_.empty()) return;
+  if (!error_.ok() || closed_) {
+    WakeAllWaiters();
+    return;
+  }
+  const Lsn durable = durable_lsn_.load();
+  std::vector<Waiter*> done;
+  Waiter* lead = nullptr;
+  size_t kept = 0;
+  for (Waiter* w : waiters_) {
+    if (w->lsn <= durable) {
+      done.push_back(w);
+    } else {
+      waiters_[kept++] = w;
+      if (lead == nullptr || w->lsn < lead->lsn) lead = w;
+    }
+  }
+  waiters_.resize(kept);
+  if (lead != nullptr) {
+    // The oldest committer still waiting leads the next round at once (it
+    // finds the token free, or waits again behind whoever took it first).
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), lead));
+    Signal(lead, Waiter::kRecheck);
+  }
+  if (done.empty()) return;
+  // The committers this round made durable return without retaking mu_;
+  // they are signalled outside it, so that neither appenders nor the next
+  // round wait for these wakeups. Each waiter's state is set under its own
+  // mutex, which the waiter takes before it returns, so it outlives the
+  // notify.
+  l.unlock();
+  for (Waiter* w : done) Signal(w, Waiter::kDurable);
+  l.lock();
+}
+
+void LogWriterImpl::WakeAllWaiters() {
+  for (Waiter* w : waiters_) Signal(w, Waiter::kRecheck);
+  waiters_.clear();
+}
+
+void LogWriterImpl::Signal(Waiter* w, int state) {
+  std::lock_guard<std::mutex> g(w->mu);
+  w->state = state;
+  w->cv.notify_one();
 }
 
 absl::Status LogWriterImpl::DoIo(std::unique_lock<std::mutex>& l, bool sync) {
@@ -277,8 +376,7 @@ absl::Status LogWriterImpl::DoIo(std::unique_lock<std::mutex>& l, bool sync) {
     if (sync) break;
   }
   if (!status.ok() && error_.ok()) error_ = status;
-  io_busy_ = false;
-  cv_.notify_all();
+  ReleaseIoToken(l);
   return status;
 }
 
@@ -565,8 +663,19 @@ absl::Status LogWriterImpl::Close() {
   std::unique_lock<std::mutex> l(mu_);
   if (closed_) return absl::OkStatus();
   absl::Status s = CheckUsable();
-  if (s.ok()) s = RollLocked(l);
+  // From here no append is accepted and no round starts; a round in flight
+  // finishes, then the last one seals what was accepted before.
   closed_ = true;
+  cv_.wait(l, [&] { return !io_busy_; });
+  if (s.ok() && !error_.ok()) {
+    s = absl::FailedPreconditionError(absl::StrCat(
+        "log writer stopped after an I/O error: ", error_.ToString()));
+  }
+  if (s.ok()) {
+    RequestSealLocked();
+    s = DoIo(l, /*sync=*/false);
+  }
+  WakeAllWaiters();
   if (live_ != nullptr) {
     // Only after an error: leave the live segment for the next Open().
     live_->Close().IgnoreError();

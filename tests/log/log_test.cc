@@ -503,6 +503,80 @@ TEST(LogTest, SyncFailureStopsTheWriterAndIsNeverAcknowledged) {
   EXPECT_GE((*w2)->open_report().last_lsn, 1u);
 }
 
+// Committers wait on their own condition variables and an I/O round wakes
+// only those it made durable plus one leader: after a failed sync, or a
+// Close(), every waiting committer must still be released (none hangs), and
+// none may be acknowledged beyond what was made durable.
+TEST(LogTest, FailedSyncOrCloseReleasesEveryWaitingCommitter) {
+  for (const bool by_close : {false, true}) {
+    SCOPED_TRACE(by_close ? "Close() under load" : "sync fails under load");
+    auto mem = NewMemoryStorage();
+    testing::FaultInjectionStorage fs(mem.get());
+    SlowSyncStorage slow(&fs);
+    ManualClock clock(kT0);
+    LogWriterOptions o = SmallOptions(&clock);
+    o.durability = Durability::kSync;
+    o.segment_max_bytes = 1 << 20;
+    auto w = LogWriter::Open(&slow, o);
+    ASSERT_TRUE(w.ok());
+    if (!by_close) {
+      fs.FailNth(testing::FaultOp::kSync, 6, testing::FaultKind::kEio);
+    }
+    constexpr int kThreads = 32;
+    std::vector<std::vector<Lsn>> acked(kThreads);
+    std::vector<absl::Status> last_error(kThreads);
+    std::atomic<int> total_acks{0};
+    std::vector<std::thread> threads;
+    for (int th = 0; th < kThreads; ++th) {
+      threads.emplace_back([&, th] {
+        for (int i = 0; i < 100000; ++i) {
+          Transaction t;
+          t.Put("t" + std::to_string(th), std::to_string(i));
+          auto lsn = (*w)->Append(t);
+          if (!lsn.ok()) {
+            last_error[th] = lsn.status();
+            return;
+          }
+          EXPECT_GE((*w)->durable_lsn(), *lsn);
+          acked[th].push_back(*lsn);
+          total_acks++;
+        }
+      });
+    }
+    if (by_close) {
+      while (total_acks.load() < 200) std::this_thread::yield();
+      EXPECT_TRUE((*w)->Close().ok());
+    }
+    for (auto& t : threads) t.join();  // Hangs if a waiter is never woken.
+    const Lsn durable = (*w)->durable_lsn();
+    std::set<Lsn> all;
+    for (int th = 0; th < kThreads; ++th) {
+      EXPECT_FALSE(last_error[th].ok()) << "thread " << th;
+      EXPECT_TRUE(absl::IsFailedPrecondition(last_error[th]) ||
+                  absl::IsInternal(last_error[th]))
+          << last_error[th];
+      for (Lsn l : acked[th]) {
+        EXPECT_LE(l, durable);
+        all.insert(l);
+      }
+    }
+    if (!by_close) {
+      EXPECT_FALSE((*w)->Close().ok());
+    }
+    w->reset();
+    // Every acknowledged commit is in the log after recovery.
+    auto w2 = LogWriter::Open(&fs, o);
+    ASSERT_TRUE(w2.ok()) << w2.status();
+    ASSERT_TRUE((*w2)->Close().ok());
+    auto got = ReadLog(mem.get());
+    ASSERT_TRUE(got.ok()) << got.status();
+    std::set<Lsn> present;
+    for (const auto& r : got->records) present.insert(r.lsn);
+    for (Lsn l : all) EXPECT_TRUE(present.count(l)) << "acknowledged LSN " << l;
+    EXPECT_GE(all.size(), by_close ? 200u : 1u);
+  }
+}
+
 TEST(LogTest, AppendFailureInBufferedModeIsSticky) {
   auto mem = NewMemoryStorage();
   testing::FaultInjectionStorage fs(mem.get());
