@@ -28,12 +28,10 @@
 #include <utility>
 #include <vector>
 
-#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack.
-#include <xxhash.h>
-
 #include "absl/strings/str_cat.h"
 #include "src/target/packed_table.h"
 #include "src/util/coding.h"
+#include "src/util/digest.h"
 #include "src/util/errors.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
@@ -45,32 +43,6 @@ using internal::DigestMode;
 
 using internal::Entry;
 using internal::Table;
-
-// The pair's term of the state digest (src/snapshot/snapshot_format.md,
-// "State digest"): XXH3-128 of varint64(key length) || key || value. The same
-// function as StateDigest::Add (a test checks that they agree), repeated here
-// so that the term can be kept in the entry; pairs up to kStackHash bytes
-// are hashed in one shot from a stack copy.
-constexpr size_t kStackHash = 4096;
-XXH128_hash_t PairTerm(std::string_view key, std::string_view value) {
-  char len[10];
-  const size_t n = EncodeVarint64(len, key.size()) - len;
-  const size_t total = n + key.size() + value.size();
-  if (total <= kStackHash) {
-    char buf[kStackHash];
-    std::memcpy(buf, len, n);
-    std::memcpy(buf + n, key.data(), key.size());
-    if (!value.empty())
-      std::memcpy(buf + n + key.size(), value.data(), value.size());
-    return XXH3_128bits(buf, total);
-  }
-  XXH3_state_t state;
-  XXH3_128bits_reset(&state);
-  XXH3_128bits_update(&state, len, n);
-  XXH3_128bits_update(&state, key.data(), key.size());
-  XXH3_128bits_update(&state, value.data(), value.size());
-  return XXH3_128bits_digest(&state);
-}
 
 unsigned __int128 Sum(const StateDigest& d) {
   return (static_cast<unsigned __int128>(d.sum_high) << 64) | d.sum_low;
@@ -84,9 +56,9 @@ unsigned __int128 TermOf(const Entry* e) {
 }
 // Stores the pair's term in `e` and adds it to `d` (count unchanged).
 void AddTerm(Entry* e, StateDigest* d) {
-  const XXH128_hash_t h = PairTerm(e->key(), e->value());
-  e->hash_low = h.low64;
-  e->hash_high = h.high64;
+  const DigestTerm h = PairDigestTerm(e->key(), e->value());
+  e->hash_low = h.low;
+  e->hash_high = h.high;
   SetSum(d, Sum(*d) + TermOf(e));
 }
 void SubTerm(const Entry* e, StateDigest* d) { SetSum(d, Sum(*d) - TermOf(e)); }
