@@ -617,6 +617,7 @@ class MirrorCommand : public Command {
       }
       j["rejected"] = rejected;
       j["vanished"] = r.vanished;
+      j["removed_temporaries"] = r.removed_temporaries;
     }
     if (m.measured) {
       j["newest_commit"] = NewestJson(m.newest);
@@ -670,6 +671,11 @@ class MirrorCommand : public Command {
       if (!r.vanished.empty()) {
         io.out << "  vanished        " << r.vanished.size()
                << " deleted at the source while mirroring\n";
+      }
+      if (!r.removed_temporaries.empty()) {
+        io.out << "  cleaned up      " << r.removed_temporaries.size()
+               << " stale temporaries of earlier, interrupted copies: "
+               << absl::StrJoin(r.removed_temporaries, ", ") << "\n";
       }
     }
     if (!m.status.ok()) {

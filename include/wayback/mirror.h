@@ -23,6 +23,9 @@
 //    `filter` must also skip anything else that can still grow (the log's
 //    live, unsealed segment).
 //  - Run again, it copies nothing (everything is already present).
+//  - A copy interrupted by a crash leaves a temporary at the destination,
+//    never a partial object; the next run removes such temporaries once
+//    they are stale (remove_temporaries_older_than) and copies again.
 //
 // Thread-safety: MirrorRepository may run concurrently with writers of the
 // source (it copies what the listing showed) but not with another mirror to
@@ -37,6 +40,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "wayback/storage.h"
 
 namespace wayback {
@@ -59,6 +63,13 @@ struct MirrorOptions {
   bool verify_existing = false;
   // Report what would be copied without writing anything. Default: false.
   bool dry_run = false;
+  // Before copying, remove the destination's stale temporaries under
+  // `prefix` (Storage::RemoveStaleTemporaries: left by a copy that died
+  // before Close(), nobody holds them, and they are at least this old), so
+  // that crashed mirror runs do not leave their partial copies behind
+  // forever. A writer that is still open is never disturbed. Not done in a
+  // dry run. absl::InfiniteDuration() keeps them. Default: one minute.
+  absl::Duration remove_temporaries_older_than = absl::Minutes(1);
   // Checks a source object's contents before it is copied (e.g. every block
   // checksum of a segment); called from the copying threads. kDataLoss
   // means "damaged at the source": the object is not copied and is listed in
@@ -88,6 +99,8 @@ struct MirrorReport {
   std::vector<std::string> vanished;
   // Damaged at the source (see verify_source): not copied. Sorted by name.
   std::vector<MirrorRejection> rejected;
+  // Stale temporaries removed from the destination. Sorted.
+  std::vector<std::string> removed_temporaries;
 };
 
 // Copies into `to` every object of `from` that `to` lacks (see above). On

@@ -68,6 +68,20 @@ bool DefaultFilter(const ObjectInfo& info) {
 
 absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
                                               const MirrorOptions& options) {
+  MirrorReport report;
+  if (!options.dry_run &&
+      options.remove_temporaries_older_than < absl::InfiniteDuration()) {
+    absl::StatusOr<std::vector<std::string>> removed =
+        to->RemoveStaleTemporaries(options.prefix,
+                                   options.remove_temporaries_older_than);
+    if (!removed.ok()) {
+      return absl::Status(
+          removed.status().code(),
+          absl::StrCat("removing stale temporaries at ", to->uri(), ": ",
+                       removed.status().message()));
+    }
+    report.removed_temporaries = std::move(*removed);
+  }
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> source,
                            from->List(options.prefix));
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> dest,
@@ -75,7 +89,6 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
   std::map<std::string, uint64_t> present;
   for (const ObjectInfo& d : dest) present[d.name] = d.size;
 
-  MirrorReport report;
   std::vector<ObjectInfo> todo;
   for (const ObjectInfo& s : source) {
     if (!(options.filter ? options.filter(s) : DefaultFilter(s))) continue;

@@ -6,6 +6,9 @@
 #include "wayback/mirror.h"
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -220,6 +223,49 @@ TEST(MirrorLargeTest, StreamsObjectsLargerThanTheBufferLocalToMemory) {
   auto back = mem->ReadAll("big");
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(*back == big);
+}
+
+// A copy that died before Close() left its temporary in a local mirror: the
+// next run removes it once stale (never a young one, never in a dry run),
+// reports it, and copies the object whole.
+TEST(MirrorLocalTest, RemovesStaleTemporariesOfAnInterruptedCopy) {
+  TempDir tmp;
+  auto local = OpenLocalStorage(tmp.path() + "/mirror", true);
+  ASSERT_TRUE(local.ok());
+  auto from = NewMemoryStorage();
+  const std::string seg = Pattern(5000, 7);
+  ASSERT_TRUE(from->WriteAll("log/seg-1", seg).ok());
+  namespace fs = std::filesystem;
+  fs::create_directories(tmp.path() + "/mirror/log");
+  const std::string stale = "log/seg-1.00000000deadbeef.tmp";
+  const std::string young = "log/seg-2.00000000cafef00d.tmp";
+  for (const std::string& t : {stale, young}) {
+    std::ofstream(tmp.path() + "/mirror/" + t) << "partial";
+  }
+  fs::last_write_time(tmp.path() + "/mirror/" + stale,
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  MirrorOptions o;
+  o.dry_run = true;
+  auto dry = MirrorRepository(from.get(), local->get(), o);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_THAT(dry->removed_temporaries, IsEmpty());
+  EXPECT_TRUE(fs::exists(tmp.path() + "/mirror/" + stale));
+  o.dry_run = false;
+  auto r = MirrorRepository(from.get(), local->get(), o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->removed_temporaries, ElementsAre(stale));
+  EXPECT_FALSE(fs::exists(tmp.path() + "/mirror/" + stale));
+  EXPECT_TRUE(fs::exists(tmp.path() + "/mirror/" + young));
+  EXPECT_THAT(r->copied, ElementsAre("log/seg-1"));
+  EXPECT_EQ(Read(local->get(), "log/seg-1"), seg);
+  // Kept when asked to.
+  fs::last_write_time(tmp.path() + "/mirror/" + young,
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  o.remove_temporaries_older_than = absl::InfiniteDuration();
+  auto kept = MirrorRepository(from.get(), local->get(), o);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_THAT(kept->removed_temporaries, IsEmpty());
+  EXPECT_TRUE(fs::exists(tmp.path() + "/mirror/" + young));
 }
 
 }  // namespace
