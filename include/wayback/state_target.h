@@ -148,8 +148,10 @@ struct RocksDBTargetOptions {
   // Target size of each SST file written by LoadSnapshot() and by staged
   // writes. Default: 256 MiB.
   uint64_t sst_file_size = uint64_t{256} << 20;
-  // Threads writing SST files (staged state at Finish(), snapshot loads),
-  // each its own key range. 0: the hardware's thread count.
+  // Cores used to write SST files (staged state at Finish(), snapshot
+  // loads). The key space is cut into 4 ranges per write thread, each
+  // written by its own thread (at most 64), so that a thread blocked on a
+  // direct write leaves its core to another. 0: the hardware's thread count.
   int write_threads = 0;
 };
 // A RocksDB database at `path`. The application's pairs live in the default
