@@ -449,6 +449,16 @@ class Arena {
     left_ = 0;
     bytes_ = 0;
   }
+  // Hands over the chunks (to be std::free()d by the caller) and empties
+  // the arena.
+  std::vector<char*> TakeChunks() {
+    std::vector<char*> chunks;
+    chunks.swap(chunks_);
+    next_ = nullptr;
+    left_ = 0;
+    bytes_ = 0;
+    return chunks;
+  }
   // Bytes held (whole chunks).
   uint64_t bytes() const { return bytes_; }
 
@@ -573,6 +583,44 @@ struct alignas(64) StagePartition {
   bool empty() const { return table.empty() && runs.empty(); }
 };
 
+// Memory of staged partitions, freed by a thread of its own: unmapping a
+// restore's staged state (hundreds of MiB) took 3 % of a restore on the
+// critical path, at the end of Finish().
+class BackgroundRelease {
+ public:
+  BackgroundRelease() = default;
+  BackgroundRelease(const BackgroundRelease&) = delete;
+  BackgroundRelease& operator=(const BackgroundRelease&) = delete;
+  ~BackgroundRelease() { Wait(); }
+
+  // Empties the partitions now (their run files are removed at once) and
+  // frees their memory in the background.
+  void Release(std::deque<StagePartition>* parts) {
+    Wait();
+    std::vector<Table> tables;
+    std::vector<char*> chunks;
+    for (StagePartition& p : *parts) {
+      tables.emplace_back(std::move(p.table));
+      p.table = Table();
+      std::vector<char*> c = p.arena.TakeChunks();
+      chunks.insert(chunks.end(), c.begin(), c.end());
+      p.Reset();
+    }
+    thread_ = std::thread(
+        [tables = std::move(tables), chunks = std::move(chunks)]() mutable {
+          tables.clear();
+          for (char* c : chunks) std::free(c);
+        });
+  }
+  // Returns once the memory of the last Release() is freed.
+  void Wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
 // Runs fn(0..n-1), each on its own thread (the caller's for one), and
 // returns the first error.
 absl::Status ParallelFor(size_t n,
@@ -655,6 +703,7 @@ class RocksDBTarget final : public StateTarget {
   ~RocksDBTarget() override {
     // Without Finish() the staged state and the pending batch are dropped;
     // the marker still says incomplete.
+    release_.Wait();
     stage_.clear();
     if (db_ != nullptr) {
       for (rocksdb::ColumnFamilyHandle* h : handles_) {
@@ -1368,7 +1417,7 @@ class RocksDBTarget final : public StateTarget {
         if (dg.count != 0) base_empty_ = false;
       }
     }
-    for (StagePartition& p : stage_) p.Reset();
+    release_.Release(&stage_);
     return absl::OkStatus();
   }
 
@@ -1407,6 +1456,7 @@ class RocksDBTarget final : public StateTarget {
   // The digest of the database's pairs, when known without a scan.
   std::optional<StateDigest> digest_;
   std::deque<StagePartition> stage_;
+  BackgroundRelease release_;
   std::atomic<uint64_t> next_file_{0};
   std::atomic<bool> direct_writes_{true};
 };
