@@ -142,6 +142,9 @@ struct ReplayBenchFigures {
   // measurement, by name ("raw_apply_ceiling", "wayback_into_memory", ...):
   // the work done, whatever else the machine was running.
   std::vector<std::pair<std::string, double>> cpu_seconds;
+  // The fastest and the slowest of the repetitions of each measurement
+  // (wall seconds), to show how noisy the machine was.
+  std::vector<std::pair<std::string, std::pair<double, double>>> seconds_range;
   // Seconds of reading each restored state back with ForEach() (untimed
   // check, the last repetition), by the names above: about what a digest by
   // full scan adds to a restore.

@@ -275,6 +275,7 @@ class Bench {
     };
     WAYBACK_ASSIGN_OR_RETURN(f_.seconds_raw_apply_ceiling, Median(run));
     f_.cpu_seconds.emplace_back("raw_apply_ceiling", median_cpu_);
+    f_.seconds_range.emplace_back("raw_apply_ceiling", median_range_);
     f_.raw_apply_ceiling = Ratio(f_.mutations, f_.seconds_raw_apply_ceiling);
     Say(o_.progress,
         absl::StrFormat("raw apply ceiling: %.0f mutations/s "
@@ -381,6 +382,8 @@ class Bench {
       WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
       f_.cpu_seconds.emplace_back(absl::StrCat("rocksdb_wal_recovery_", c.name),
                                   median_cpu_);
+      f_.seconds_range.emplace_back(
+          absl::StrCat("rocksdb_wal_recovery_", c.name), median_range_);
       *c.rate = Ratio(f_.mutations, secs);
       Say(o_.progress,
           absl::StrFormat("RocksDB WAL recovery (%s): %.0f mutations/s "
@@ -471,6 +474,7 @@ class Bench {
     std::sort(runs.begin(), runs.end());
     const auto& median = runs[(runs.size() - 1) / 2];
     median_cpu_ = median.second;
+    median_range_ = {runs.front().first, runs.back().first};
     return median.first;
   }
 
@@ -522,6 +526,7 @@ class Bench {
     };
     WAYBACK_ASSIGN_OR_RETURN(double secs, Median(run));
     f_.cpu_seconds.emplace_back(key, median_cpu_);
+    f_.seconds_range.emplace_back(key, median_range_);
     f_.read_back_seconds.emplace_back(key, read_back);
     Say(o_.progress,
         absl::StrFormat("%s: %.0f %s/s (%.2f s)", what, Ratio(items, secs),
@@ -660,6 +665,7 @@ class Bench {
     WAYBACK_ASSIGN_OR_RETURN(f_.seconds_sst_writer_ingest, Median(run));
     f_.seconds_sst_writer_ingest_uncompressed = f_.seconds_sst_writer_ingest;
     f_.cpu_seconds.emplace_back("sst_writer_ingest", median_cpu_);
+    f_.seconds_range.emplace_back("sst_writer_ingest", median_range_);
     f_.sst_writer_ingest = Ratio(pairs, f_.seconds_sst_writer_ingest);
     Say(o_.progress,
         absl::StrFormat("SstFileWriter + ingest (%s): %.0f pairs/s (%.2f s)",
@@ -670,6 +676,8 @@ class Bench {
                              Median(run));
     f_.cpu_seconds.emplace_back("sst_writer_ingest_rocksdb_defaults",
                                 median_cpu_);
+    f_.seconds_range.emplace_back("sst_writer_ingest_rocksdb_defaults",
+                                  median_range_);
     std::string().swap(pair_bytes_);
     std::vector<PairOffset>().swap(pair_offsets_);
 
@@ -710,6 +718,7 @@ class Bench {
   StateDigest raw_digest_;
   double last_cpu_ = 0;    // CPU seconds of the last timed section.
   double median_cpu_ = 0;  // ... of the run Median() picked.
+  std::pair<double, double> median_range_;  // Fastest and slowest run.
   std::string wal_src_;
   std::string pair_bytes_;
   std::vector<PairOffset> pair_offsets_;
@@ -770,6 +779,10 @@ std::string ReplayBenchFigures::ToJson() const {
   }
   j["cpu_seconds"] = nlohmann::ordered_json::object();
   for (const auto& [name, secs] : cpu_seconds) j["cpu_seconds"][name] = secs;
+  j["seconds_range"] = nlohmann::ordered_json::object();
+  for (const auto& [name, range] : seconds_range) {
+    j["seconds_range"][name] = {range.first, range.second};
+  }
   j["expected_digest"] = expected_digest.ToString();
   j["digests_checked"] = digests_checked;
   j["peak_rss_bytes"] = peak_rss_bytes;

@@ -57,6 +57,7 @@ TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
   o.threads = 2;
   o.seed = 5;
   o.rocksdb = false;
+  o.repetitions = 3;
   o.scratch_dir = dir.path();
   auto f = RunReplayBench(o);
   ASSERT_TRUE(f.ok()) << f.status();
@@ -66,8 +67,9 @@ TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
   EXPECT_EQ(f->expected_digest, m.digest);
   EXPECT_EQ(f->live_keys, m.digest.count);
   EXPECT_EQ(f->threads, 2);
-  // Memory with 1 and with 2 threads, each by Digest() and read back.
-  EXPECT_EQ(f->digests_checked, 4);
+  // Memory with 1 and with 2 threads, each by Digest() and read back, in
+  // each of the 3 repetitions.
+  EXPECT_EQ(f->digests_checked, 12);
   EXPECT_GT(f->raw_bytes, 0u);
   EXPECT_GT(f->stored_bytes, 0u);
   EXPECT_GT(f->blocks, 0u);
@@ -91,6 +93,20 @@ TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
   EXPECT_EQ(names, (std::vector<std::string>{
                        "raw_apply_ceiling", "decompress_ceiling",
                        "wayback_into_memory_1t", "wayback_into_memory"}));
+  // The fastest and slowest repetition of each median measurement bracket
+  // the median that was reported.
+  std::map<std::string, std::pair<double, double>> range(
+      f->seconds_range.begin(), f->seconds_range.end());
+  ASSERT_EQ(range.size(), 3u);
+  for (const auto& [name, secs] : std::vector<std::pair<std::string, double>>{
+           {"raw_apply_ceiling", f->seconds_raw_apply_ceiling},
+           {"wayback_into_memory_1t", f->seconds_wayback_into_memory_1t},
+           {"wayback_into_memory", f->seconds_wayback_into_memory}}) {
+    ASSERT_TRUE(range.count(name)) << name;
+    EXPECT_LE(range[name].first, secs) << name;
+    EXPECT_GE(range[name].second, secs) << name;
+    EXPECT_GT(range[name].first, 0) << name;
+  }
   // The scratch directory is removed.
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
