@@ -135,9 +135,10 @@ class LogWriterImpl : public LogWriter {
   // an error (with `l` locked).
   absl::StatusOr<Lsn> WaitDurable(std::unique_lock<std::mutex>& l, Lsn lsn);
   // Ends an I/O round (requires io_busy_): releases the token, wakes one
-  // waiting committer to lead the next round (all of them after an error or
-  // Close()), then the committers whose LSN is now durable, unlocking mu_
-  // meanwhile: another round may have started when it returns.
+  // waiting committer to lead the next round (none while closing: Close()
+  // runs the last one; all of them after an error), then the committers
+  // whose LSN is now durable, unlocking mu_ meanwhile: another round may
+  // have started when it returns.
   void ReleaseIoToken(std::unique_lock<std::mutex>& l);
   // Under mu_: wakes every waiting committer to look again.
   void WakeAllWaiters();
@@ -187,6 +188,7 @@ class LogWriterImpl : public LogWriter {
   std::optional<int64_t> seg_start_mono_;
   bool io_busy_ = false;
   bool closed_ = false;
+  bool final_round_done_ = false;  // Close() ran its last round.
   absl::Status error_;
   Lsn written_lsn_ = 0;
   std::atomic<Lsn> last_lsn_{0};
@@ -267,16 +269,19 @@ absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
 absl::StatusOr<Lsn> LogWriterImpl::WaitDurable(std::unique_lock<std::mutex>& l,
                                                Lsn lsn) {
   while (durable_lsn_.load() < lsn) {
-    if (absl::Status u = CheckUsable(); !u.ok()) {
-      // Stopped or closed: nobody will run another round, so release every
-      // other waiter too.
+    if (!error_.ok() || final_round_done_) {
+      // Stopped, or closed and the last round did not cover `lsn`: nobody
+      // will run another round, so release every other waiter too.
+      absl::Status u = CheckUsable();
       WakeAllWaiters();
       return u;
     }
-    if (!io_busy_) {
+    if (!io_busy_ && !closed_) {
       WAYBACK_RETURN_IF_ERROR(DoIo(l, /*sync=*/true));
       continue;
     }
+    // Closing: Close() runs the last round, which covers every append it
+    // accepted, and wakes this committer.
     // Someone else holds the I/O token: wait on this thread's own condition
     // variable until the holder says the LSN is durable (return without
     // touching mu_ again) or asks it to look again (lead the next group, or
@@ -302,7 +307,7 @@ void LogWriterImpl::ReleaseIoToken(std::unique_lock<std::mutex>& l) {
   // Roll() and Close() wait on cv_ for the token; committers on their own.
   cv_.notify_all();
   if (waiters_.empty()) return;
-  if (!error_.ok() || closed_) {
+  if (!error_.ok()) {
     WakeAllWaiters();
     return;
   }
@@ -319,7 +324,7 @@ void LogWriterImpl::ReleaseIoToken(std::unique_lock<std::mutex>& l) {
     }
   }
   waiters_.resize(kept);
-  if (lead != nullptr) {
+  if (lead != nullptr && !closed_) {
     // The oldest committer still waiting leads the next round at once (it
     // finds the token free, or waits again behind whoever took it first).
     waiters_.erase(std::find(waiters_.begin(), waiters_.end(), lead));
@@ -675,6 +680,9 @@ absl::Status LogWriterImpl::Close() {
     RequestSealLocked();
     s = DoIo(l, /*sync=*/false);
   }
+  // Committers still waiting were not covered by the last round (it
+  // failed): they see the error.
+  final_round_done_ = true;
   WakeAllWaiters();
   if (live_ != nullptr) {
     // Only after an error: leave the live segment for the next Open().
