@@ -451,6 +451,21 @@ size_t CountFiles(const std::string& dir, const std::string& ext) {
   return n;
 }
 
+// After Finish(): the digest the target folded, and the database read with
+// RocksDB's own API after the target is closed, both equal the model.
+void ExpectFinishedEqualsModel(std::unique_ptr<StateTarget>* t,
+                               const std::string& path, const Model& model) {
+  auto d = (*t)->Digest();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, ModelDigest(model));
+  t->reset();
+  std::vector<std::pair<std::string, std::string>> raw;
+  std::vector<std::string> families;
+  ReadRaw(path, &raw, &families);
+  EXPECT_EQ(raw.size(), model.size());
+  EXPECT_TRUE(raw == Pairs(model));
+}
+
 struct StagedCase {
   int partitions;
   int write_threads;
@@ -488,15 +503,7 @@ TEST_P(RocksDBStagedScaleTest, ReplayWithRunsEqualsModel) {
     EXPECT_EQ(runs, 0u);
   }
   ASSERT_TRUE((*t)->Finish({"mem:", "latest", 1, 12000, 1, true}).ok());
-  auto d = (*t)->Digest();
-  ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(*d, ModelDigest(model));
-  t->reset();
-  std::vector<std::pair<std::string, std::string>> raw;
-  std::vector<std::string> families;
-  ReadRaw(db_path(), &raw, &families);
-  EXPECT_EQ(raw.size(), model.size());
-  EXPECT_TRUE(raw == Pairs(model));
+  ExpectFinishedEqualsModel(&*t, db_path(), model);
   EXPECT_FALSE(std::filesystem::exists(db_path() + "/wayback-staging"));
 }
 
@@ -530,15 +537,7 @@ TEST_P(RocksDBStagedScaleTest, KeysSharingLongPrefixesSortExactly) {
     ASSERT_TRUE((*t)->ApplyMutation(PartitionOf(k, n), m).ok());
   }
   ASSERT_TRUE((*t)->Finish({"mem:", "latest", 1, 5000, 1, true}).ok());
-  auto d = (*t)->Digest();
-  ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(*d, ModelDigest(model));
-  t->reset();
-  std::vector<std::pair<std::string, std::string>> raw;
-  std::vector<std::string> families;
-  ReadRaw(db_path(), &raw, &families);
-  EXPECT_EQ(raw.size(), model.size());
-  EXPECT_TRUE(raw == Pairs(model));
+  ExpectFinishedEqualsModel(&*t, db_path(), model);
 }
 
 // A real snapshot (many blocks, loaded by several threads), then a log that
