@@ -894,7 +894,8 @@ class RocksDBTarget final : public StateTarget {
 
   int partitions() const override { return static_cast<int>(stage_.size()); }
 
-  absl::Status ApplyMutation(int partition, const MutationView& m) override {
+  // Partitioned apply needs the staged mode and a partition in range.
+  absl::Status CheckPartition(int partition) const {
     if (!opts_.stage_in_memory) {
       return absl::UnimplementedError(
           "rocksdb target: partitioned apply needs stage_in_memory");
@@ -903,6 +904,11 @@ class RocksDBTarget final : public StateTarget {
       return absl::InvalidArgumentError(absl::StrCat(
           "rocksdb target: partition ", partition, " out of range"));
     }
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyMutation(int partition, const MutationView& m) override {
+    WAYBACK_RETURN_IF_ERROR(CheckPartition(partition));
     return Stage(stage_[partition], m);
   }
 
@@ -911,14 +917,7 @@ class RocksDBTarget final : public StateTarget {
   // reads of a table much larger than the caches).
   absl::Status ApplyMutationBatch(
       int partition, std::span<const MutationView> mutations) override {
-    if (!opts_.stage_in_memory) {
-      return absl::UnimplementedError(
-          "rocksdb target: partitioned apply needs stage_in_memory");
-    }
-    if (partition < 0 || partition >= static_cast<int>(stage_.size())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "rocksdb target: partition ", partition, " out of range"));
-    }
+    WAYBACK_RETURN_IF_ERROR(CheckPartition(partition));
     StagePartition& p = stage_[partition];
     constexpr size_t kPrefetch = 8;
     const size_t n = mutations.size();
