@@ -337,6 +337,40 @@ TEST(RocksDBTargetErrorTest, DamagedMarkerIsDataLoss) {
   EXPECT_NE(m.status().message().find(path), absl::string_view::npos);
 }
 
+// Partitioned apply is refused, with what is wrong, outside the staged mode
+// and for a partition out of range; nothing is applied.
+TEST(RocksDBTargetErrorTest, PartitionedApplyChecksModeAndPartition) {
+  TempDir dir;
+  MutationView m;
+  m.key = "k";
+  m.value = "v";
+  const std::vector<MutationView> batch = {m};
+  auto direct = OpenRocksDBTarget(dir.path() + "/direct");
+  ASSERT_TRUE(direct.ok());
+  for (const absl::Status& s : {(*direct)->ApplyMutation(0, m),
+                                (*direct)->ApplyMutationBatch(0, batch)}) {
+    EXPECT_TRUE(absl::IsUnimplemented(s)) << s;
+    EXPECT_NE(s.message().find("stage_in_memory"), absl::string_view::npos);
+  }
+  RocksDBTargetOptions o;
+  o.stage_in_memory = true;
+  o.partitions = 2;
+  auto staged = OpenRocksDBTarget(dir.path() + "/staged", o);
+  ASSERT_TRUE(staged.ok());
+  for (int bad : {-1, 2}) {
+    for (const absl::Status& s : {(*staged)->ApplyMutation(bad, m),
+                                  (*staged)->ApplyMutationBatch(bad, batch)}) {
+      EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+      EXPECT_NE(s.message().find(absl::StrCat("partition ", bad)),
+                absl::string_view::npos)
+          << s;
+    }
+  }
+  auto empty = (*staged)->IsEmpty();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(*empty);
+}
+
 TEST(RocksDBTargetErrorTest, MarkerWithBytesThatAreNotUtf8IsStoredNotThrown) {
   TempDir dir;
   auto t = OpenRocksDBTarget(dir.path() + "/db");
