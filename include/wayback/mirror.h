@@ -76,8 +76,18 @@ struct MirrorOptions {
   // MirrorReport::rejected, and mirroring goes on with the others; any other
   // error stops the mirror. Default (empty): no check beyond the CRC32C
   // comparison of the copy.
+  //
+  // `from` is the source, or (see read_once_max_bytes) a view of it that
+  // serves this object from memory.
   std::function<absl::Status(Storage* from, const ObjectInfo& object)>
       verify_source;
+  // With verify_source, an object of at most this many bytes is read from
+  // the source once, held in memory while it is checked and copied, instead
+  // of being read once by the check and again by the copy; larger objects
+  // are streamed twice. Each copying thread holds at most one such object,
+  // so this bounds the memory to parallelism * read_once_max_bytes. Default:
+  // 128 MiB (a sealed segment, 64 MiB by default, fits).
+  uint64_t read_once_max_bytes = 128ull << 20;
 };
 
 // A source object that verify_source refused.

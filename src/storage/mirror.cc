@@ -2,13 +2,17 @@
 //
 // MirrorRepository: list both sides once, then copy what is missing with a
 // small pool of threads, streaming each object through a fixed-size buffer
-// (objects may be far larger than memory) and checksumming on the way.
+// (objects may be far larger than memory) and checksumming on the way. An
+// object the source check must read first is, up to read_once_max_bytes,
+// read once into memory and both checked and copied from there.
 
 #include "wayback/mirror.h"
 
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -59,6 +63,67 @@ absl::StatusOr<Summary> Stream(Storage* storage, const std::string& name,
   }
   return s;
 }
+
+// Reads a whole object into memory (its size as opened).
+absl::StatusOr<std::string> ReadWhole(Storage* storage,
+                                      const std::string& name) {
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<ReadableObject> in,
+                           storage->OpenForRead(name));
+  const uint64_t size = in->size();
+  std::string data(static_cast<size_t>(size), '\0');
+  for (uint64_t off = 0; off < size;) {
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(kChunk, size - off));
+    WAYBACK_ASSIGN_OR_RETURN(std::string_view got,
+                             in->ReadAt(off, n, data.data() + off));
+    if (got.size() != n) {
+      return absl::DataLossError(absl::StrCat(storage->uri(), " ", name,
+                                              ": short read at offset ", off));
+    }
+    if (got.data() != data.data() + off) {
+      std::copy(got.begin(), got.end(), data.begin() + off);
+    }
+    off += n;
+  }
+  return data;
+}
+
+// Bytes held in memory, read as an object.
+class BufferObject : public ReadableObject {
+ public:
+  explicit BufferObject(const std::string* data) : data_(data) {}
+  uint64_t size() const override { return data_->size(); }
+  absl::StatusOr<std::string_view> ReadAt(uint64_t offset, size_t n,
+                                          char* /*scratch*/) const override {
+    if (offset >= data_->size()) return std::string_view();
+    return std::string_view(*data_).substr(offset, n);
+  }
+
+ private:
+  const std::string* data_;
+};
+
+// The source as the source check sees an object read once: that object
+// from memory, everything else from the source itself.
+class ReadOnceStorage : public StorageWrapper {
+ public:
+  ReadOnceStorage(Storage* source, const std::string* name,
+                  const std::string* data)
+      : StorageWrapper(source), name_(name), data_(data) {}
+  absl::StatusOr<std::unique_ptr<ReadableObject>> OpenForRead(
+      std::string_view name) override {
+    if (name != *name_) return StorageWrapper::OpenForRead(name);
+    return std::unique_ptr<ReadableObject>(new BufferObject(data_));
+  }
+  absl::StatusOr<ObjectInfo> Stat(std::string_view name) override {
+    if (name != *name_) return StorageWrapper::Stat(name);
+    return ObjectInfo{*name_, data_->size()};
+  }
+
+ private:
+  const std::string* name_;
+  const std::string* data_;
+};
 
 bool DefaultFilter(const ObjectInfo& info) {
   return !absl::EndsWith(info.name, ".tmp");
@@ -125,10 +190,25 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
   absl::Status first_error;
   std::atomic<size_t> next{0};
   auto copy_one = [&](const ObjectInfo& s) -> absl::Status {
+    // With a source check, an object small enough is read once: checked and
+    // copied from memory (half the reads of the source, which may be in
+    // another region).
+    std::optional<std::string> held;
+    if (options.verify_source && s.size <= options.read_once_max_bytes) {
+      absl::StatusOr<std::string> data = ReadWhole(from, s.name);
+      if (absl::IsNotFound(data.status())) {
+        absl::MutexLock lock(&mu);
+        report.vanished.push_back(s.name);
+        return absl::OkStatus();
+      }
+      WAYBACK_RETURN_IF_ERROR(data.status());
+      held = std::move(*data);
+    }
     if (options.verify_source) {
       // Checked before anything is written, so a damaged object never
       // appears at the destination, not even briefly.
-      absl::Status check = options.verify_source(from, s);
+      ReadOnceStorage once(from, &s.name, held ? &*held : nullptr);
+      absl::Status check = options.verify_source(held ? &once : from, s);
       if (absl::IsDataLoss(check)) {
         absl::MutexLock lock(&mu);
         report.rejected.push_back({s.name, std::string(check.message())});
@@ -155,8 +235,20 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
       return absl::OkStatus();
     }
     WAYBACK_RETURN_IF_ERROR(writer.status());
-    absl::StatusOr<Summary> sent =
-        Stream(from, s.name, std::nullopt, writer->get());
+    absl::StatusOr<Summary> sent;
+    if (held) {
+      Summary h;
+      for (size_t off = 0; off < held->size(); off += kChunk) {
+        const std::string_view piece =
+            std::string_view(*held).substr(off, kChunk);
+        h.crc = crc32c::Extend(h.crc, piece.data(), piece.size());
+        WAYBACK_RETURN_IF_ERROR((*writer)->Append(piece));
+      }
+      h.size = held->size();
+      sent = h;
+    } else {
+      sent = Stream(from, s.name, std::nullopt, writer->get());
+    }
     if (absl::IsNotFound(sent.status())) {
       absl::MutexLock lock(&mu);
       report.vanished.push_back(s.name);

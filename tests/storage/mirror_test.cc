@@ -9,8 +9,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -65,6 +67,43 @@ class CorruptingStorage : public StorageWrapper {
     std::unique_ptr<ObjectWriter> w_;
     bool flipped_ = false;
   };
+};
+
+// A source that counts the bytes read from each object.
+class CountingStorage : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  absl::StatusOr<std::unique_ptr<ReadableObject>> OpenForRead(
+      std::string_view name) override {
+    auto inner = target()->OpenForRead(name);
+    if (!inner.ok()) return inner.status();
+    return std::unique_ptr<ReadableObject>(
+        new Reader(std::move(*inner), &bytes_[std::string(name)]));
+  }
+  // Creates the counters of `names` up front (the map is not locked).
+  void Track(const std::vector<std::string>& names) {
+    for (const std::string& n : names) bytes_[n] = 0;
+  }
+  uint64_t bytes(const std::string& name) const { return bytes_.at(name); }
+
+ private:
+  class Reader : public ReadableObject {
+   public:
+    Reader(std::unique_ptr<ReadableObject> r, std::atomic<uint64_t>* count)
+        : r_(std::move(r)), count_(count) {}
+    uint64_t size() const override { return r_->size(); }
+    absl::StatusOr<std::string_view> ReadAt(uint64_t offset, size_t n,
+                                            char* scratch) const override {
+      auto got = r_->ReadAt(offset, n, scratch);
+      if (got.ok()) *count_ += got->size();
+      return got;
+    }
+
+   private:
+    std::unique_ptr<ReadableObject> r_;
+    std::atomic<uint64_t>* count_;
+  };
+  std::map<std::string, std::atomic<uint64_t>> bytes_;
 };
 
 class MirrorTest : public ::testing::Test {
@@ -172,7 +211,8 @@ TEST_F(MirrorTest, SourceCheckRejectsDamagedObjectsAndGoesOn) {
   std::atomic<int> checked{0};
   o.verify_source = [&](Storage* from, const ObjectInfo& info) {
     ++checked;
-    EXPECT_EQ(from, from_.get());
+    // The source, or a view of it serving this object from memory.
+    EXPECT_EQ(Read(from, info.name), model_.at(info.name)) << info.name;
     if (info.name == "log/seg-104") {
       return absl::DataLossError("log/seg-104: bad block checksum at 12");
     }
@@ -193,6 +233,59 @@ TEST_F(MirrorTest, SourceCheckRejectsDamagedObjectsAndGoesOn) {
   auto stopped = MirrorRepository(from_.get(), to_.get(), o);
   EXPECT_TRUE(absl::IsUnavailable(stopped.status())) << stopped.status();
   EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-104").status()));
+}
+
+// With a source check, an object up to read_once_max_bytes is read from the
+// source once (checked and copied from memory); a larger one is read by the
+// check and again by the copy. Either way the copy is exact.
+TEST_F(MirrorTest, ReadsACheckedObjectOnceUpToTheLimit) {
+  for (uint64_t limit : {uint64_t{128} << 20, uint64_t{5000}, uint64_t{0}}) {
+    SCOPED_TRACE(limit);
+    CountingStorage source(from_.get());
+    std::vector<std::string> names;
+    for (const auto& [name, data] : model_) names.push_back(name);
+    source.Track(names);
+    auto to = NewMemoryStorage();
+    MirrorOptions o;
+    o.read_once_max_bytes = limit;
+    o.verify_source = [&](Storage* from, const ObjectInfo& info) {
+      // A check that reads the whole object, as the segment check does.
+      auto data = from->ReadAll(info.name);
+      if (!data.ok()) return data.status();
+      EXPECT_EQ(*data, model_.at(info.name)) << info.name;
+      return absl::OkStatus();
+    };
+    auto r = MirrorRepository(&source, to.get(), o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->copied_objects, model_.size());
+    for (const auto& [name, data] : model_) {
+      EXPECT_EQ(Read(to.get(), name), data) << name;
+      const uint64_t reads = data.size() <= limit ? 1 : 2;
+      EXPECT_EQ(source.bytes(name), reads * data.size()) << name;
+    }
+  }
+}
+
+// An object deleted at the source before it is read once is reported as
+// vanished, not as an error, and nothing of it reaches the destination.
+TEST_F(MirrorTest, ObjectVanishingBeforeItsReadIsReported) {
+  MirrorOptions o;
+  o.parallelism = 1;
+  o.filter = [&](const ObjectInfo& info) {
+    // Called while the listing is filtered, before any copy starts.
+    if (info.name == "log/seg-105") {
+      EXPECT_TRUE(from_->Delete(info.name).ok());
+    }
+    return true;
+  };
+  o.verify_source = [](Storage*, const ObjectInfo&) {
+    return absl::OkStatus();
+  };
+  auto r = MirrorRepository(from_.get(), to_.get(), o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->vanished, ElementsAre("log/seg-105"));
+  EXPECT_EQ(r->copied_objects, model_.size() - 1);
+  EXPECT_TRUE(absl::IsNotFound(to_->Stat("log/seg-105").status()));
 }
 
 TEST_F(MirrorTest, FailureStopsAndRerunCompletes) {
