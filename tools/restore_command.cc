@@ -87,27 +87,38 @@ class RestoreCommand : public Command {
     if (io.tty) {
       options.progress = [&](const RestoreProgress& p) {
         int64_t now = clock->MonotonicNanos();
-        if (now - last_shown < 200'000'000) return;
+        const bool finishing = p.phase == RestoreProgress::Phase::kFinishing;
+        if (!finishing && now - last_shown < 200'000'000) return;
         last_shown = now;
         shown = true;
         double secs = static_cast<double>(now - started) / 1e9;
         double rate = secs > 0 ? static_cast<double>(p.bytes_read) / secs : 0;
+        if (finishing) {
+          io.err << absl::StrFormat(
+                        "\r\x1b[K  restoring: read %s, applied %s "
+                        "transactions; writing the state",
+                        FormatBytes(p.bytes_read),
+                        FormatCount(p.transactions_applied))
+                 << std::flush;
+          return;
+        }
+        // The first moments' rate says little about the rest.
         std::string eta = "?";
-        if (rate > 0 && p.bytes_total >= p.bytes_read) {
+        if (secs >= 1 && rate > 0 && p.bytes_total >= p.bytes_read) {
           eta = FormatDurationWords(absl::Seconds(
               static_cast<double>(p.bytes_total - p.bytes_read) / rate));
         }
-        io.err
-            << absl::StrFormat(
-                   "\r  restoring: %s of %s, %s transactions, %s/s, ETA %s   ",
-                   FormatBytes(p.bytes_read), FormatBytes(p.bytes_total),
-                   FormatCount(p.transactions_applied),
-                   FormatBytes(static_cast<uint64_t>(rate)), eta)
-            << std::flush;
+        io.err << absl::StrFormat(
+                      "\r\x1b[K  restoring: %s of %s, %s transactions, %s/s, "
+                      "ETA %s",
+                      FormatBytes(p.bytes_read), FormatBytes(p.bytes_total),
+                      FormatCount(p.transactions_applied),
+                      FormatBytes(static_cast<uint64_t>(rate)), eta)
+               << std::flush;
       };
     }
     auto result = Restore(storage->get(), *plan, state->get(), options);
-    if (shown) io.err << "\r" << std::string(78, ' ') << "\r" << std::flush;
+    if (shown) io.err << "\r\x1b[K" << std::flush;
     if (!result.ok()) {
       if (result.status().code() == absl::StatusCode::kFailedPrecondition &&
           !force_) {

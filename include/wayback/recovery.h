@@ -175,6 +175,16 @@ absl::StatusOr<RecoveryPlan> PlanRecovery(const Catalog& catalog,
                                           const RecoveryTarget& target);
 
 struct RestoreProgress {
+  enum class Phase {
+    // Loading the snapshot and reading and applying the log.
+    kApplying,
+    // Every byte is read and applied; the target is writing the state out
+    // (StateTarget::Finish(): a staged RocksDB target sorts the state and
+    // builds and ingests its SST files, a large part of a restore that the
+    // byte counts do not show). Reported once, when it begins.
+    kFinishing,
+  };
+  Phase phase = Phase::kApplying;
   uint64_t bytes_read = 0;
   uint64_t bytes_total = 0;
   uint64_t transactions_applied = 0;

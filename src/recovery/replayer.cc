@@ -139,6 +139,10 @@ class Pipeline {
   // The last transaction the pipeline applied, if any.
   const std::optional<CommitRef>& last_applied() const { return last_applied_; }
   // Progress counters continue from the snapshot load's.
+  RestoreProgress progress() {
+    std::lock_guard<std::mutex> l(mu_);
+    return progress_;
+  }
   void set_progress(const RestoreProgress& p) {
     std::lock_guard<std::mutex> l(mu_);
     progress_.bytes_total = p.bytes_total;
@@ -743,6 +747,11 @@ absl::StatusOr<RestoreResult> Restore(Storage* storage,
   marker.last_applied_lsn = plan.last_lsn;
   if (result.last_applied) {
     marker.last_applied_commit_time = result.last_applied->commit_time;
+  }
+  if (options.progress) {
+    RestoreProgress p = pipeline.progress();
+    p.phase = RestoreProgress::Phase::kFinishing;
+    options.progress(p);
   }
   WAYBACK_RETURN_IF_ERROR(target->Finish(marker));
   absl::StatusOr<StateDigest> digest = target->Digest();

@@ -167,6 +167,12 @@ TEST_F(RestoreTest, ProgressReportsEveryByte) {
   auto r = Restore(storage_.get(), plan, target.get(), ro);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_FALSE(seen.empty());
+  // The last report, and only that one, says the target is writing the
+  // state out (Finish()): everything is read and applied by then.
+  EXPECT_EQ(seen.back().phase, RestoreProgress::Phase::kFinishing);
+  for (size_t i = 0; i + 1 < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].phase, RestoreProgress::Phase::kApplying) << i;
+  }
   EXPECT_EQ(seen.back().bytes_read, seen.back().bytes_total);
   EXPECT_EQ(seen.back().bytes_total, plan.bytes_to_read);
   EXPECT_EQ(seen.back().transactions_applied, r->transactions_applied);

@@ -14,10 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testutil/testutil.h"
+#include "tools/common.h"
 #include "wayback/recovery.h"
 #include "wayback/storage.h"
 #include "wayback/workload.h"
@@ -37,9 +39,9 @@ struct Output {
   std::string err;
 };
 
-Output Wb(std::vector<std::string> args) {
+Output Wb(std::vector<std::string> args, bool tty = false) {
   std::ostringstream out, err;
-  int code = cli::RunWayback(args, out, err);
+  int code = cli::RunWayback(args, out, err, tty);
   return {code, out.str(), err.str()};
 }
 
@@ -359,6 +361,37 @@ TEST(RestoreCommand, IntoRocksDBWithSummaryAndRefusesToOverwrite) {
   ASSERT_EQ(forced.code, 0) << forced.err;
   EXPECT_EQ(Json(forced)["state"]["digest"],
             DigestOf(F().StateAtLsn(F().events().size())).ToString());
+}
+
+// On a terminal, restore shows its progress on standard error, one line
+// rewritten in place: the bytes, then (once everything is read and applied)
+// that the state is being written, and the line is erased at the end. The
+// result on standard output is the same as without a terminal.
+TEST(RestoreCommand, ProgressOnATerminalEndsWithTheWritePhaseAndIsErased) {
+  testing::TempDir dir;
+  const std::vector<std::string> args = {
+      "restore",   "--repo", F().repo(),
+      "--latest",  "--into", "rocksdb:" + dir.path() + "/db",
+      "--threads", "2",      "--json"};
+  auto o = Wb(args, /*tty=*/true);
+  ASSERT_EQ(o.code, 0) << o.err;
+  const std::string line = "\r\x1b[K  restoring: ";
+  EXPECT_EQ(o.err.rfind(line, 0), 0u) << o.err;
+  EXPECT_THAT(o.err, HasSubstr(" transactions, "));
+  const json j = Json(o);
+  const std::string finishing =
+      absl::StrCat(line, "read ", cli::FormatBytes(j["bytes_read"]),
+                   ", applied ", cli::FormatCount(j["transactions_applied"]),
+                   " transactions; writing the state\r\x1b[K");
+  EXPECT_TRUE(absl::EndsWith(o.err, finishing)) << o.err;
+  // The same restore without a terminal: no progress, the same state.
+  auto plain =
+      Wb({"restore", "--repo", F().repo(), "--latest", "--into",
+          "rocksdb:" + dir.path() + "/db2", "--threads", "2", "--json"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_EQ(plain.err, "");
+  EXPECT_EQ(j["state"], Json(plain)["state"]);
+  EXPECT_GT(j["transactions_applied"].get<uint64_t>(), 0u);
 }
 
 // ---------------------------------------------------------------------------
