@@ -93,9 +93,52 @@ struct Task {
 // at a time rather than one block at a time; slots share the chunk.
 constexpr uint64_t kChunkBytes = 1ull << 20;
 struct Chunk {
-  std::string buffer;
+  std::unique_ptr<char[]> buffer;  // Not zero-filled.
+  size_t capacity = 0;
   std::string_view bytes;  // Into buffer, or into memory the object owns.
   uint64_t offset = 0;     // Of bytes[0] in the object.
+};
+
+// Chunks are recycled: a fresh 1 MiB buffer per read cost a zero-fill and,
+// on memory the process had not touched yet, 256 page faults (6 % of a
+// staged restore's page faults, profiled). Shared by the pipeline and the
+// deleters of the chunks it hands out, which may outlive it.
+class ChunkPool : public std::enable_shared_from_this<ChunkPool> {
+ public:
+  // A chunk with room for `length` bytes; back to the pool when released.
+  std::shared_ptr<Chunk> Get(size_t length) {
+    std::unique_ptr<Chunk> c;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!free_.empty()) {
+        c = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (c == nullptr) c = std::make_unique<Chunk>();
+    if (c->capacity < length) {
+      c->capacity = std::max<size_t>(length, kChunkBytes);
+      c->buffer.reset(new char[c->capacity]);
+    }
+    c->bytes = {};
+    c->offset = 0;
+    return std::shared_ptr<Chunk>(
+        c.release(), [pool = shared_from_this()](Chunk* c) { pool->Put(c); });
+  }
+
+ private:
+  // Chunks beyond the bound, or larger than a usual read (a single block
+  // bigger than kChunkBytes), are freed.
+  static constexpr size_t kMaxFree = 128;
+  void Put(Chunk* c) {
+    std::unique_ptr<Chunk> owned(c);
+    if (owned->capacity > kChunkBytes) return;
+    std::lock_guard<std::mutex> l(mu_);
+    if (free_.size() < kMaxFree) free_.push_back(std::move(owned));
+  }
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Chunk>> free_;
 };
 
 struct Slot {
@@ -213,6 +256,7 @@ class Pipeline {
   // caller writes *result_ during the snapshot load).
   uint64_t transactions_ = 0, mutations_ = 0, raw_bytes_ = 0, bytes_read_ = 0;
   RestoreProgress progress_;
+  std::shared_ptr<ChunkPool> chunk_pool_ = std::make_shared<ChunkPool>();
   // Per partition (under mu_): the next block to apply, and whether a lane
   // is applying it.
   std::vector<uint64_t> next_;
@@ -275,12 +319,11 @@ absl::Status Pipeline::ReadChunk(uint64_t seq,
     }
     object = std::move(*o);
   }
-  auto chunk = std::make_shared<Chunk>();
+  std::shared_ptr<Chunk> chunk = chunk_pool_->Get(length);
   chunk->offset = first.block.offset;
-  chunk->buffer.resize(length);
   WAYBACK_ASSIGN_OR_RETURN(
       chunk->bytes,
-      object->ReadAt(first.block.offset, length, chunk->buffer.data()));
+      object->ReadAt(first.block.offset, length, chunk->buffer.get()));
   *out = std::move(chunk);
   *end = next;
   return absl::OkStatus();
