@@ -470,11 +470,17 @@ class Arena {
   uint64_t bytes_ = 0;
 };
 
-Entry* NewEntry(Arena* arena, std::string_view key, std::string_view value,
-                uint8_t flags) {
+// Bytes of an entry's block (the arena rounds to 8).
+size_t EntryBlockSize(size_t key_size, size_t value_capacity) {
+  return (sizeof(Entry) + key_size + value_capacity + 7) & ~size_t{7};
+}
+
+// Fills `block` (at least EntryBlockSize(key, Capacity(value)) bytes) with
+// the pair.
+Entry* InitEntry(void* block, std::string_view key, std::string_view value,
+                 uint8_t flags) {
   const size_t cap = Entry::Capacity(value.size());
-  auto* e =
-      static_cast<Entry*>(arena->Allocate(sizeof(Entry) + key.size() + cap));
+  auto* e = static_cast<Entry*>(block);
   e->key_size = static_cast<uint32_t>(key.size());
   e->value_size = static_cast<uint32_t>(value.size());
   e->value_capacity = static_cast<uint32_t>(cap);
@@ -568,6 +574,32 @@ struct alignas(64) StagePartition {
   Arena arena;
   uint64_t bytes = 0;     // Arena bytes + table slots.
   std::vector<Run> runs;  // Spilled sorted runs, oldest first.
+  // Blocks of entries that left the table (replaced by a larger value, or
+  // erased), by size in 8-byte units: a new entry of exactly that size
+  // reuses one instead of fresh arena memory, whose every new page costs a
+  // page fault (such dead blocks were 13 % of the arena of a 1 M-mutation
+  // restore).
+  static constexpr size_t kFreeClasses = 512;  // Blocks up to 4 KiB.
+  std::vector<std::vector<void*>> free_blocks;
+
+  Entry* NewEntry(std::string_view key, std::string_view value, uint8_t flags) {
+    const size_t n = EntryBlockSize(key.size(), Entry::Capacity(value.size()));
+    void* block = nullptr;
+    if (n / 8 < free_blocks.size() && !free_blocks[n / 8].empty()) {
+      block = free_blocks[n / 8].back();
+      free_blocks[n / 8].pop_back();
+    } else {
+      block = arena.Allocate(n);
+    }
+    return InitEntry(block, key, value, flags);
+  }
+  // `e` left the table: its block may be reused.
+  void FreeEntry(Entry* e) {
+    const size_t n = EntryBlockSize(e->key_size, e->value_capacity);
+    if (n / 8 >= kFreeClasses) return;
+    if (free_blocks.empty()) free_blocks.resize(kFreeClasses);
+    free_blocks[n / 8].push_back(e);
+  }
 
   StagePartition() = default;
   StagePartition(const StagePartition&) = delete;
@@ -575,6 +607,7 @@ struct alignas(64) StagePartition {
   ~StagePartition() { Reset(); }
   void Reset() {
     Table().swap(table);
+    free_blocks.clear();
     arena.Release();
     bytes = 0;
     for (const Run& r : runs) std::remove(r.path.c_str());
@@ -1228,7 +1261,11 @@ class RocksDBTarget final : public StateTarget {
       // Nothing older to hide: forget the key (its block stays in the arena
       // until the partition is released).
       auto it = p.table.find(key);
-      if (it != p.table.end()) p.table.erase(it);
+      if (it != p.table.end()) {
+        Entry* e = *it;
+        p.table.erase(it);
+        p.FreeEntry(e);
+      }
       return absl::OkStatus();
     }
     const std::string_view value = del ? std::string_view() : m.value;
@@ -1236,7 +1273,7 @@ class RocksDBTarget final : public StateTarget {
     bool inserted = false;
     auto it = p.table.lazy_emplace(key, [&](const auto& ctor) {
       inserted = true;
-      ctor(NewEntry(&p.arena, m.key, value, flags));
+      ctor(p.NewEntry(m.key, value, flags));
     });
     if (!inserted) {
       Entry* e = *it;
@@ -1249,7 +1286,8 @@ class RocksDBTarget final : public StateTarget {
       } else {
         // Same key bytes, so the same hash and slot: replacing the pointer
         // in place keeps the table's invariants.
-        const_cast<Entry*&>(*it) = NewEntry(&p.arena, m.key, value, flags);
+        const_cast<Entry*&>(*it) = p.NewEntry(m.key, value, flags);
+        p.FreeEntry(e);
       }
     }
     p.bytes = p.arena.bytes() + p.table.capacity() * (sizeof(Entry*) + 1);
@@ -1274,6 +1312,7 @@ class RocksDBTarget final : public StateTarget {
     }
     WAYBACK_ASSIGN_OR_RETURN(Run run, w.Close());
     Table().swap(p.table);
+    p.free_blocks.clear();
     p.arena.Release();
     p.bytes = 0;
     p.runs.push_back(std::move(run));
