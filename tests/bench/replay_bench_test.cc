@@ -124,23 +124,27 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
   const Model m = ModelOf(9, 4000);
   // RocksDB's own recovery is the expected state, and it equals the model.
   EXPECT_EQ(f->expected_digest, m.digest);
-  // raw apply, RocksDB's second configuration, SstFileWriter + ingest
-  // (compressed and not), and by Digest() and read back: memory x2, RocksDB
-  // staged and direct, snapshot restore.
-  EXPECT_EQ(f->digests_checked, 14);
+  // raw apply, RocksDB's second and third configurations, SstFileWriter +
+  // ingest (compressed and not), and by Digest() and read back: memory x2,
+  // RocksDB staged and direct, snapshot restore.
+  EXPECT_EQ(f->digests_checked, 15);
   for (double v :
        {f->rocksdb_wal_recovery_default, f->rocksdb_wal_recovery_large_memtable,
+        f->rocksdb_wal_recovery_large_memtable_no_flush,
         f->wayback_into_rocksdb, f->wayback_into_rocksdb_direct,
         f->snapshot_restore_into_rocksdb, f->sst_writer_ingest}) {
     EXPECT_GT(v, 0);
   }
   EXPECT_EQ(f->rocksdb_wal_recovery,
-            std::max(f->rocksdb_wal_recovery_default,
-                     f->rocksdb_wal_recovery_large_memtable));
+            std::max({f->rocksdb_wal_recovery_default,
+                      f->rocksdb_wal_recovery_large_memtable,
+                      f->rocksdb_wal_recovery_large_memtable_no_flush}));
   EXPECT_EQ(f->rocksdb_wal_recovery_config,
             f->rocksdb_wal_recovery == f->rocksdb_wal_recovery_default
                 ? "default"
-                : "large_memtable");
+            : f->rocksdb_wal_recovery == f->rocksdb_wal_recovery_large_memtable
+                ? "large_memtable"
+                : "large_memtable_no_flush");
   EXPECT_DOUBLE_EQ(f->rocksdb_speedup,
                    f->wayback_into_rocksdb / f->rocksdb_wal_recovery);
   EXPECT_DOUBLE_EQ(f->snapshot_vs_sst_ingest,
