@@ -416,8 +416,9 @@ class MergeSource {
 // Entries of a partition come from an arena: 4 MiB chunks, bump-allocated,
 // released all at once. A profile of the malloc'd entries showed 5% of a
 // restore in free() of 700 k blocks at the end, plus malloc per new key. An
-// overwrite that outgrows its block takes a new one and leaves the old one
-// unused until the arena is released (counted in the memory bound).
+// overwrite that outgrows its block takes a new one; the old one waits in
+// the partition's free blocks for a new entry of its size (the arena's
+// bytes, all of them counted in the memory bound, never shrink).
 class Arena {
  public:
   Arena() = default;
@@ -1258,8 +1259,8 @@ class RocksDBTarget final : public StateTarget {
     const absl::string_view key = AV(m.key);
     const bool del = m.type == MutationType::kDelete;
     if (del && base_empty_ && p.runs.empty()) {
-      // Nothing older to hide: forget the key (its block stays in the arena
-      // until the partition is released).
+      // Nothing older to hide: forget the key (its block goes to the
+      // partition's free blocks).
       auto it = p.table.find(key);
       if (it != p.table.end()) {
         Entry* e = *it;
