@@ -10,16 +10,19 @@
 //   2. read and decode every block once (kept in memory: the "uncompressed
 //      in-memory buffer" of the raw apply ceiling);
 //   3. raw apply ceiling: ApplyTransaction() of every decoded record into a
-//      one-partition memory target, one thread;
+//      one-partition memory target, one thread; its digest is the expected
+//      digest every other state must match (RocksDB's recoveries included,
+//      an answer independent of Wayback's restore path);
 //   4. RocksDB WAL: the same transactions written to a database with its WAL
 //      on and a memtable big enough that nothing is flushed, closed with
-//      avoid_flush_during_shutdown; copies of that directory are then opened
-//      with the default options and with a large memtable, timing DB::Open
-//      (which replays the WAL). The recovered database's digest is the
-//      expected digest: RocksDB's own answer, independent of Wayback;
+//      avoid_flush_during_shutdown;
 //   5. decompression ceiling: CRC32C + zstd of every block on T threads;
 //   6. Restore() of the log into memory (1 thread, then T threads and T
-//      partitions), into RocksDB staged (T) and direct; every digest checked;
+//      partitions); then, in rounds, copies of the WAL database opened with
+//      three configurations (defaults; a large memtable; a large memtable
+//      with avoid_flush_during_recovery), timing DB::Open (which replays the
+//      WAL), and Restore() into RocksDB staged (T); then direct; every
+//      digest checked;
 //   7. a snapshot of the final state is written, then restored into a fresh
 //      RocksDB target, against SstFileWriter + ingestion of the same sorted
 //      pairs.
