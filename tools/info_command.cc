@@ -43,6 +43,7 @@ class InfoCommand : public Command {
     const Catalog& c = **catalog;
 
     uint64_t seg_bytes = 0, seg_raw = 0, live = 0, txns = 0, mutations = 0;
+    uint64_t live_records = 0;  // Live segments carry no counts.
     std::set<TimelineId> timelines;
     std::vector<Hole> holes;
     const SegmentInfo* newest = nullptr;
@@ -51,6 +52,7 @@ class InfoCommand : public Command {
       seg_bytes += s.size;
       seg_raw += s.raw_bytes;
       live += !s.sealed;
+      if (!s.sealed) live_records += s.record_count;
       txns += s.transaction_count;
       mutations += s.mutation_count;
       timelines.insert(s.timeline);
@@ -98,8 +100,11 @@ class InfoCommand : public Command {
              {"last_lsn", s.last_lsn},
              {"first_commit_time", FormatCommitTime(s.first_commit_time)},
              {"last_commit_time", FormatCommitTime(s.last_commit_time)},
-             {"transactions", s.transaction_count},
-             {"mutations", s.mutation_count},
+             {"records", s.record_count},
+             // Counted when the segment is sealed.
+             {"transactions",
+              s.sealed ? json(s.transaction_count) : json(nullptr)},
+             {"mutations", s.sealed ? json(s.mutation_count) : json(nullptr)},
              {"bytes", s.size},
              {"raw_bytes", s.raw_bytes},
              {"sealed", s.sealed},
@@ -151,6 +156,12 @@ class InfoCommand : public Command {
     io.out << absl::StrFormat(
         "  log          %d segments (%d live), %s transactions, %s mutations\n",
         c.segments().size(), live, FormatCount(txns), FormatCount(mutations));
+    if (live > 0) {
+      io.out << absl::StrFormat(
+          "               (sealed segments; the live one holds %s more "
+          "records, counted when sealed)\n",
+          FormatCount(live_records));
+    }
     if (seg_raw > 0) {
       io.out << absl::StrFormat(
           "               %s stored, %s raw (%.1fx compression)\n",

@@ -51,7 +51,8 @@ struct LogWriterOptions {
   // many bytes ... Default: 64 MiB.
   uint64_t segment_max_bytes = 64ull << 20;
   // ... or when its first record is this old (this bounds the RPO of archived
-  // copies). Checked on every append and by the background timer. Default: 60 s.
+  // copies). Checked on every append and by the background timer. Default: 60
+  // s.
   absl::Duration segment_max_age = absl::Seconds(60);
   // Source of commit times and segment ages. Default (null): Clock::Real().
   Clock* clock = nullptr;
@@ -134,7 +135,11 @@ struct SegmentInfo {
   Lsn last_lsn = kNoLsn;  // first_lsn - 1 for an empty live segment.
   CommitTime first_commit_time = 0;
   CommitTime last_commit_time = 0;
+  // Records (transactions and restore points), from the footer or the
+  // block headers.
   uint64_t record_count = 0;
+  // From the footer: 0 for a live segment (counting them would mean
+  // decompressing its blocks; they are counted when it is sealed).
   uint64_t transaction_count = 0;
   uint64_t mutation_count = 0;
   uint64_t raw_bytes = 0;  // Sum of the blocks' raw sizes.

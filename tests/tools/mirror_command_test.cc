@@ -106,6 +106,38 @@ class MirrorCommandTest : public ::testing::Test {
     return dir_.path() + "/" + name;
   }
 
+  // Appends `n` one-put transactions 90 s apart after the generated log,
+  // synced, into one live segment that stays unsealed (the writer is kept
+  // open in writer_); returns the last commit time.
+  CommitTime AppendLive(int n) {
+    auto storage = OpenStorage(src_);
+    EXPECT_TRUE(storage.ok());
+    storage_ = std::move(*storage);
+    clock_ = std::make_unique<ManualClock>(gen_.last_commit_time);
+    LogWriterOptions wo;
+    wo.clock = clock_.get();
+    wo.durability = Durability::kSync;
+    wo.segment_max_age = absl::Hours(24);  // One live segment throughout.
+    auto writer = LogWriter::Open(storage_.get(), wo);
+    EXPECT_TRUE(writer.ok()) << writer.status();
+    writer_ = std::move(*writer);
+    const int64_t kStep = 90'000'000'000;
+    CommitTime last_time = 0;
+    for (int i = 1; i <= n; ++i) {
+      Transaction t;
+      last_time = gen_.last_commit_time + i * kStep;
+      clock_->Set(last_time);
+      t.commit_time = last_time;
+      t.Put(absl::StrCat("late/", i), "value");
+      EXPECT_TRUE(writer_->Append(t).ok());
+    }
+    EXPECT_TRUE(writer_->Sync().ok());
+    bool has_live = false;
+    for (auto& [name, data] : Files(src_)) has_live |= name.ends_with(".live");
+    EXPECT_TRUE(has_live);
+    return last_time;
+  }
+
   // The digest of a restore to `target` (e.g. "--latest") from `repo`.
   std::string RestoreDigest(const std::string& repo,
                             std::vector<std::string> target,
@@ -123,6 +155,10 @@ class MirrorCommandTest : public ::testing::Test {
   testing::TempDir dir_;
   std::string src_;
   GenerateResult gen_;
+  // AppendLive()'s open writer (and what it needs).
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<ManualClock> clock_;
+  std::unique_ptr<LogWriter> writer_;
 };
 
 TEST_F(MirrorCommandTest, LocalToLocalCopiesEverySealedObjectThenNothing) {
@@ -208,34 +244,60 @@ TEST_F(MirrorCommandTest, DryRunReportsAndWritesNothing) {
   EXPECT_FALSE(fs::exists(dst));
 }
 
+// `info` on a log whose newest segment is live: the sealed segments' counts
+// (the generator's), and the live segment's records apart, its transaction
+// and mutation counts unknown (null) rather than 0.
+TEST_F(MirrorCommandTest, InfoCountsTheLiveSegmentsRecordsApart) {
+  const int kAppended = 7;
+  AppendLive(kAppended);
+  ASSERT_FALSE(HasFailure());
+  Output o = Wb({"info", "--repo", src_, "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json j = Json(o);
+  uint64_t txns = 0, mutations = 0, records = 0;
+  int live = 0;
+  for (const json& s : j["segments"]) {
+    records += s["records"].get<uint64_t>();
+    if (s["sealed"]) {
+      txns += s["transactions"].get<uint64_t>();
+      mutations += s["mutations"].get<uint64_t>();
+    } else {
+      ++live;
+      EXPECT_EQ(s["records"], kAppended);
+      EXPECT_TRUE(s["transactions"].is_null());
+      EXPECT_TRUE(s["mutations"].is_null());
+    }
+  }
+  EXPECT_EQ(live, 1);
+  EXPECT_EQ(txns, gen_.transactions);
+  EXPECT_EQ(mutations, gen_.mutations);
+  EXPECT_EQ(records, gen_.last_lsn + kAppended);
+  Output text = Wb({"info", "--repo", src_});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("(1 live)"));
+  EXPECT_THAT(text.out, HasSubstr(absl::StrCat("the live one holds ", kAppended,
+                                               " more records")));
+  // Sealed, its transactions and mutations are counted (one put each).
+  ASSERT_TRUE(writer_->Roll().ok());
+  json sealed = Json(Wb({"info", "--repo", src_, "--json"}));
+  txns = mutations = 0;
+  for (const json& s : sealed["segments"]) {
+    ASSERT_TRUE(s["sealed"].get<bool>()) << s.dump();
+    txns += s["transactions"].get<uint64_t>();
+    mutations += s["mutations"].get<uint64_t>();
+  }
+  EXPECT_EQ(txns, gen_.transactions + kAppended);
+  EXPECT_EQ(mutations, gen_.mutations + kAppended);
+  ASSERT_TRUE(writer_->Close().ok());
+}
+
 // The live segment is not copied; the lag counts it. Oracle: the generator's
 // last commit (all sealed) and the commits this test appends after it.
 TEST_F(MirrorCommandTest, LiveSegmentIsNotCopiedAndCountsInTheLag) {
   const std::string dst = Dest("dst");
-  auto storage = OpenStorage(src_);
-  ASSERT_TRUE(storage.ok());
-  ManualClock clock(gen_.last_commit_time);
-  LogWriterOptions wo;
-  wo.clock = &clock;
-  wo.durability = Durability::kSync;
-  wo.segment_max_age = absl::Hours(24);  // One live segment throughout.
-  auto writer = LogWriter::Open(storage->get(), wo);
-  ASSERT_TRUE(writer.ok()) << writer.status();
   const int kAppended = 5;
-  const int64_t kStep = 90'000'000'000;  // 90 s between commits.
-  CommitTime last_time = 0;
-  for (int i = 1; i <= kAppended; ++i) {
-    Transaction t;
-    last_time = gen_.last_commit_time + i * kStep;
-    clock.Set(last_time);
-    t.commit_time = last_time;
-    t.Put(absl::StrCat("late/", i), "value");
-    ASSERT_TRUE((*writer)->Append(t).ok());
-  }
-  ASSERT_TRUE((*writer)->Sync().ok());
-  bool has_live = false;
-  for (auto& [name, data] : Files(src_)) has_live |= name.ends_with(".live");
-  ASSERT_TRUE(has_live);
+  const CommitTime last_time = AppendLive(kAppended);
+  ASSERT_FALSE(HasFailure());
 
   Output o = Wb({"mirror", "--from", src_, "--to", dst, "--json"});
   ASSERT_EQ(o.code, 0) << o.err;
@@ -259,14 +321,14 @@ TEST_F(MirrorCommandTest, LiveSegmentIsNotCopiedAndCountsInTheLag) {
                                                " LSNs, 7 min 30 s")));
 
   // Sealed, it is mirrored and the lag is gone.
-  ASSERT_TRUE((*writer)->Roll().ok());
+  ASSERT_TRUE(writer_->Roll().ok());
   Output after = Wb({"mirror", "--from", src_, "--to", dst, "--json"});
   ASSERT_EQ(after.code, 0) << after.err;
   json a = Json(after);
   EXPECT_EQ(a["mirrors"][0]["copied_objects"], 1);
   EXPECT_EQ(a["mirrors"][0]["lag"]["lsns"], 0);
   EXPECT_EQ(a["mirrors"][0]["newest_commit"]["commit_time_ns"], last_time);
-  ASSERT_TRUE((*writer)->Close().ok());
+  ASSERT_TRUE(writer_->Close().ok());
 }
 
 // Segments of a later timeline are checked and copied like the first's.
