@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,9 +36,10 @@ struct Summary {
 // Streams a whole object, returning its size and CRC32C; `sink` (if any)
 // receives every chunk. Fails if the object's length differs from `expected`
 // (when given), so a copy never silently truncates.
+using Sink = std::function<absl::Status(std::string_view chunk)>;
 absl::StatusOr<Summary> Stream(Storage* storage, const std::string& name,
                                std::optional<uint64_t> expected,
-                               ObjectWriter* sink) {
+                               const Sink& sink) {
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<ReadableObject> in,
                            storage->OpenForRead(name));
   const uint64_t size = in->size();
@@ -58,34 +60,10 @@ absl::StatusOr<Summary> Stream(Storage* storage, const std::string& name,
           storage->uri(), " ", name, ": short read at offset ", s.size));
     }
     s.crc = crc32c::Extend(s.crc, got.data(), got.size());
-    if (sink) WAYBACK_RETURN_IF_ERROR(sink->Append(got));
+    if (sink) WAYBACK_RETURN_IF_ERROR(sink(got));
     s.size += n;
   }
   return s;
-}
-
-// Reads a whole object into memory (its size as opened).
-absl::StatusOr<std::string> ReadWhole(Storage* storage,
-                                      const std::string& name) {
-  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<ReadableObject> in,
-                           storage->OpenForRead(name));
-  const uint64_t size = in->size();
-  std::string data(static_cast<size_t>(size), '\0');
-  for (uint64_t off = 0; off < size;) {
-    const size_t n =
-        static_cast<size_t>(std::min<uint64_t>(kChunk, size - off));
-    WAYBACK_ASSIGN_OR_RETURN(std::string_view got,
-                             in->ReadAt(off, n, data.data() + off));
-    if (got.size() != n) {
-      return absl::DataLossError(absl::StrCat(storage->uri(), " ", name,
-                                              ": short read at offset ", off));
-    }
-    if (got.data() != data.data() + off) {
-      std::copy(got.begin(), got.end(), data.begin() + off);
-    }
-    off += n;
-  }
-  return data;
 }
 
 // Bytes held in memory, read as an object.
@@ -194,15 +172,20 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
     // copied from memory (half the reads of the source, which may be in
     // another region).
     std::optional<std::string> held;
+    absl::StatusOr<Summary> sent;  // Of the bytes read from the source.
     if (options.verify_source && s.size <= options.read_once_max_bytes) {
-      absl::StatusOr<std::string> data = ReadWhole(from, s.name);
-      if (absl::IsNotFound(data.status())) {
+      held.emplace();
+      held->reserve(s.size);
+      sent = Stream(from, s.name, std::nullopt, [&](std::string_view chunk) {
+        held->append(chunk);
+        return absl::OkStatus();
+      });
+      if (absl::IsNotFound(sent.status())) {
         absl::MutexLock lock(&mu);
         report.vanished.push_back(s.name);
         return absl::OkStatus();
       }
-      WAYBACK_RETURN_IF_ERROR(data.status());
-      held = std::move(*data);
+      WAYBACK_RETURN_IF_ERROR(sent.status());
     }
     if (options.verify_source) {
       // Checked before anything is written, so a damaged object never
@@ -235,19 +218,15 @@ absl::StatusOr<MirrorReport> MirrorRepository(Storage* from, Storage* to,
       return absl::OkStatus();
     }
     WAYBACK_RETURN_IF_ERROR(writer.status());
-    absl::StatusOr<Summary> sent;
     if (held) {
-      Summary h;
       for (size_t off = 0; off < held->size(); off += kChunk) {
-        const std::string_view piece =
-            std::string_view(*held).substr(off, kChunk);
-        h.crc = crc32c::Extend(h.crc, piece.data(), piece.size());
-        WAYBACK_RETURN_IF_ERROR((*writer)->Append(piece));
+        WAYBACK_RETURN_IF_ERROR(
+            (*writer)->Append(std::string_view(*held).substr(off, kChunk)));
       }
-      h.size = held->size();
-      sent = h;
     } else {
-      sent = Stream(from, s.name, std::nullopt, writer->get());
+      sent = Stream(from, s.name, std::nullopt, [&](std::string_view chunk) {
+        return (*writer)->Append(chunk);
+      });
     }
     if (absl::IsNotFound(sent.status())) {
       absl::MutexLock lock(&mu);
