@@ -62,6 +62,12 @@ class BenchCommand : public Command {
                      "Runs of each measurement (the median is reported)")
         ->capture_default_str()
         ->check(CLI::Range(1, 99));
+    replay_
+        ->add_option(
+            "--stage-memory", stage_memory_mib_,
+            "MiB of staged state for the restores into RocksDB (default: as "
+            "wayback restore, a quarter of the memory available)")
+        ->check(CLI::Range(1, 1 << 24));
     replay_->add_option("--scratch", replay_opts_.scratch_dir,
                         "Directory for the temporary RocksDB databases "
                         "(default: $TMPDIR or /tmp)");
@@ -157,6 +163,7 @@ class BenchCommand : public Command {
     };
     if (replay_->parsed()) {
       replay_opts_.rocksdb = !no_rocksdb_;
+      replay_opts_.stage_memory_bytes = uint64_t{stage_memory_mib_} << 20;
       replay_opts_.progress = progress;
       auto f = RunReplayBench(replay_opts_);
       if (!f.ok()) return Fail(io, "bench replay", f.status());
@@ -204,6 +211,7 @@ class BenchCommand : public Command {
   bool verbose_ = false;
   ReplayBenchOptions replay_opts_;
   bool no_rocksdb_ = false;
+  uint32_t stage_memory_mib_ = 0;  // 0: AutoStageMemoryLimit().
   std::string repo_;
   RtoBenchOptions rto_opts_;
   std::string rto_text_;

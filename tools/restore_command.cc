@@ -5,12 +5,14 @@
 // Into RocksDB it uses the fastest exact path: the replayed state is staged
 // in memory, one key partition per thread, and written at the end as sorted
 // SST files ingested at once (RocksDBTargetOptions::stage_in_memory), with
-// the staged bytes bounded by --stage-memory (beyond it, sorted runs spill to
-// scratch files and are merged at the end).
+// the staged bytes bounded by --stage-memory (by default a quarter of the
+// memory available; beyond it, sorted runs spill to scratch files and are
+// merged at the end).
 
 #include <algorithm>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/common.h"
 #include "tools/plan_text.h"
@@ -36,10 +38,12 @@ class RestoreCommand : public Command {
                     "Threads for verification and decompression (0: all cores)")
         ->capture_default_str()
         ->check(CLI::Range(0, 1024));
-    app->add_option("--stage-memory", stage_memory_mib_,
-                    "RocksDB: MiB of replayed state held in memory before "
-                    "sorted runs spill to scratch files")
-        ->capture_default_str()
+    app->add_option(
+           "--stage-memory", stage_memory_mib_,
+           absl::StrCat("RocksDB: MiB of replayed state held in memory before "
+                        "sorted runs spill to scratch files (default: a "
+                        "quarter of the memory available, here ",
+                        AutoStageMemoryLimit() >> 20, ")"))
         ->check(CLI::Range(1, 1 << 24));
     app->add_flag("--force", force_,
                   "Restore over a non-empty target, clearing it first");
@@ -73,7 +77,9 @@ class RestoreCommand : public Command {
             : std::max(1,
                        static_cast<int>(std::thread::hardware_concurrency()));
     rocksdb.write_threads = rocksdb.partitions;
-    rocksdb.stage_memory_limit = uint64_t{stage_memory_mib_} << 20;
+    rocksdb.stage_memory_limit = stage_memory_mib_ > 0
+                                     ? uint64_t{stage_memory_mib_} << 20
+                                     : AutoStageMemoryLimit();
     auto state = OpenInto(into_, rocksdb);
     if (!state.ok()) return Fail(io, "restore", state.status());
 
@@ -183,7 +189,7 @@ class RestoreCommand : public Command {
   TargetFlags target_;
   std::string into_;
   int threads_ = 0;
-  uint32_t stage_memory_mib_ = 1024;
+  uint32_t stage_memory_mib_ = 0;  // 0: AutoStageMemoryLimit().
   bool force_ = false;
 };
 

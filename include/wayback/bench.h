@@ -63,6 +63,10 @@ struct ReplayBenchOptions {
   // Memtable size of the "large memtable" WAL-recovery configurations (the
   // other one is RocksDB's default). Default: 4 GiB.
   uint64_t large_memtable_bytes = uint64_t{4} << 30;
+  // Bound on the staged state of Wayback's restores into RocksDB
+  // (RocksDBTargetOptions::stage_memory_limit). 0: AutoStageMemoryLimit(), as
+  // `wayback restore`. Default: 0.
+  uint64_t stage_memory_bytes = 0;
   // Runs of each measurement; the median is reported (every run's digest is
   // checked). RocksDB's WAL recoveries and Wayback's staged restore into
   // RocksDB run in rounds (one run of each per round), so that their ratio
@@ -172,6 +176,8 @@ struct ReplayBenchFigures {
   int digests_checked = 0;
   // Peak resident set size of the process (getrusage), bytes.
   uint64_t peak_rss_bytes = 0;
+  // The staged-state bound the restores into RocksDB ran with.
+  uint64_t stage_memory_bytes = 0;
 
   // One JSON object with every field above (digest as "sum:count").
   std::string ToJson() const;

@@ -161,6 +161,16 @@ struct RocksDBTargetOptions {
 absl::StatusOr<std::unique_ptr<StateTarget>> OpenRocksDBTarget(
     std::string_view path, const RocksDBTargetOptions& options = {});
 
+// A stage_memory_limit sized to this machine: a quarter of the memory the
+// process may use (the lowest memory limit of its cgroup and their parents,
+// v2 `memory.max` or v1 `memory.limit_in_bytes`, when lower than the
+// physical memory; else the physical memory), at least 256 MiB. `wayback
+// restore` uses it unless --stage-memory is given; on a 24 GiB machine it is 6
+// GiB, enough to stage about 8 M live keys of ~700 bytes without spilling. The
+// rest of a restore (sort keys, SST buffers, decompression) needs roughly
+// another 60 bytes per live key.
+uint64_t AutoStageMemoryLimit();
+
 // Calls the application's function for every transaction. Keeps no state of
 // its own: Digest(), ForEach() and Get() return kUnimplemented, IsEmpty()
 // returns true, LoadSnapshot() calls `on_snapshot_pair` per pair (or fails

@@ -125,6 +125,8 @@ class Bench {
             : std::max(1,
                        static_cast<int>(std::thread::hardware_concurrency()));
     f_.threads = threads_;
+    f_.stage_memory_bytes = o.stage_memory_bytes > 0 ? o.stage_memory_bytes
+                                                     : AutoStageMemoryLimit();
   }
 
   absl::StatusOr<ReplayBenchFigures> Run() {
@@ -595,6 +597,7 @@ class Bench {
   // 6b. Into RocksDB: staged (the fast path) and direct.
   absl::Status IntoRocksDB(const RecoveryPlan& plan) {
     RocksDBTargetOptions staged;
+    staged.stage_memory_limit = f_.stage_memory_bytes;
     staged.stage_in_memory = true;
     staged.partitions = threads_;
     staged.write_threads = threads_;
@@ -752,6 +755,7 @@ class Bench {
           RecoveryPlan plan,
           PlanRecovery(*with_snap, RecoveryTarget::SnapshotOnly()));
       RocksDBTargetOptions ro;
+      ro.stage_memory_limit = f_.stage_memory_bytes;
       ro.stage_in_memory = true;
       ro.partitions = threads_;
       ro.write_threads = threads_;
@@ -853,6 +857,7 @@ std::string ReplayBenchFigures::ToJson() const {
   j["expected_digest"] = expected_digest.ToString();
   j["digests_checked"] = digests_checked;
   j["peak_rss_bytes"] = peak_rss_bytes;
+  j["stage_memory_bytes"] = stage_memory_bytes;
   return j.dump(2);
 }
 

@@ -239,6 +239,8 @@ class RtoBench {
     RocksDBTargetOptions ro;
     ro.stage_in_memory = true;
     ro.partitions = threads_;
+    // As `wayback restore` does.
+    ro.stage_memory_limit = AutoStageMemoryLimit();
     return OpenRocksDBTarget(scratch_->Sub(absl::StrCat("db-", ++dbs_)), ro);
   }
 

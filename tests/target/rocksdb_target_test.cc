@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -832,6 +833,27 @@ TEST(RocksDBTargetErrorTest, StagedRestoreOnTmpfsFallsBackToBufferedWrites) {
   EXPECT_TRUE(raw == Pairs(model));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// The automatic staging bound is a quarter of the memory (MemTotal in
+// /proc/meminfo, read independently here) or of a lower cgroup limit, and
+// never below 256 MiB.
+TEST(RocksDBTargetOptionsTest, AutoStageMemoryLimitIsAQuarterOfMemory) {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string name;
+  uint64_t kib = 0;
+  while (meminfo >> name) {
+    if (name == "MemTotal:") {
+      meminfo >> kib;
+      break;
+    }
+    meminfo.ignore(1 << 10, '\n');
+  }
+  ASSERT_GT(kib, 0u) << "no MemTotal in /proc/meminfo";
+  const uint64_t floor = uint64_t{256} << 20;
+  const uint64_t limit = AutoStageMemoryLimit();
+  EXPECT_GE(limit, floor);
+  EXPECT_LE(limit, std::max(floor, kib * 1024 / 4));
 }
 
 }  // namespace
