@@ -190,6 +190,12 @@ RunBuffer NewRunBuffer() {
   return RunBuffer(p);
 }
 
+// Clears O_DIRECT on `fd`; false if that fails.
+bool DropDirect(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0;
+}
+
 // Opens `path` with O_DIRECT added to `flags`, or without it where the file
 // system refuses it (EINVAL); *direct says which.
 int OpenMaybeDirect(const std::string& path, int flags, bool* direct) {
@@ -246,9 +252,10 @@ class RunWriter {
       // cut the file back to the entries' end.
       const size_t n =
           direct_ ? (used_ + kRunAlign - 1) / kRunAlign * kRunAlign : used_;
+      const bool padded = n != used_;
       std::memset(buf_.get() + used_, 0, n - used_);
       WAYBACK_RETURN_IF_ERROR(Write(n));
-      if (direct_ && ::ftruncate(fd_, static_cast<off_t>(run_.size)) != 0) {
+      if (padded && ::ftruncate(fd_, static_cast<off_t>(run_.size)) != 0) {
         return IoError("truncate run", run_.path, errno);
       }
     }
@@ -277,6 +284,12 @@ class RunWriter {
     while (done < n) {
       ssize_t w = ::write(fd_, buf_.get() + done, n - done);
       if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && direct_ && done == 0 && DropDirect(fd_)) {
+        // Accepted at open, refused at the first write (some file systems):
+        // buffered from here on.
+        direct_ = false;
+        continue;
+      }
       if (w < 0) return IoError("write run", run_.path, errno);
       if (w == 0 || (direct_ && static_cast<size_t>(w) % kRunAlign != 0)) {
         // A short O_DIRECT write leaves the next one unaligned: the disk is
@@ -413,6 +426,11 @@ class RunReader {
         ssize_t r =
             ::pread(fd_, win_.get(), kRunBuffer, static_cast<off_t>(win_off_));
         if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == EINVAL && DropDirect(fd_)) {
+          // Accepted at open, refused at the read: buffered from here on.
+          direct_ = false;
+          return ReadAt(off, dst, n);
+        }
         if (r < 0) return IoError("read run", run_->path, errno);
         win_len_ = static_cast<size_t>(r);
         break;
