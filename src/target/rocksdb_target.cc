@@ -478,8 +478,8 @@ class RunReader {
 // a state of gigabytes. On the clinical workload ("patient/000" shared,
 // "012345/encounter/0001/observation/0001" past it) the finish of a
 // 5 M-mutation restore took 3.35-3.62 CPU seconds with 40-byte slices after
-// the prefix, 3.81-4.08 with 24-byte slices from the key's first byte (three
-// levels for most keys).
+// the prefix, 3.61-4.09 with 24-byte slices (two levels for most keys; three
+// runs each, alternated).
 constexpr size_t kSliceBytes = 40;
 constexpr int kChunks = kSliceBytes / 8;
 struct SortItem {
