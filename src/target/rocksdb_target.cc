@@ -905,6 +905,7 @@ class RocksDBTarget final : public StateTarget {
     // Arena chunks of at most an eighth of a partition's share, so that a
     // small bound is not exceeded by one chunk.
     const uint64_t share = opts_.stage_memory_limit / opts_.partitions;
+    partition_limit_ = share;
     const size_t chunk =
         static_cast<size_t>(std::clamp<uint64_t>(share / 8, 4 << 10, 4 << 20));
     for (int i = 0; i < opts_.partitions; ++i) {
@@ -1485,7 +1486,7 @@ class RocksDBTarget final : public StateTarget {
       }
     }
     p.bytes = p.arena.bytes() + p.table.capacity() * (sizeof(Entry*) + 1);
-    if (p.bytes > opts_.stage_memory_limit / stage_.size()) return SpillRun(p);
+    if (p.bytes > partition_limit_) return SpillRun(p);
     return absl::OkStatus();
   }
 
@@ -1722,16 +1723,17 @@ class RocksDBTarget final : public StateTarget {
     std::condition_variable sorted_cv;
     std::vector<char> sorted(ranges, 0);
     std::atomic<size_t> next_task{0};
-    std::atomic<bool> failed{false};
+    std::atomic<bool> failed{false};  // Set under `mu`.
     absl::Status st = ParallelFor(
         std::min(ranges, StagedWriters()), [&](size_t) -> absl::Status {
-          for (size_t t = next_task++; t < tasks.size() && !failed;
-               t = next_task++) {
+          for (size_t t = next_task++; t < tasks.size(); t = next_task++) {
             const auto [write, r] = tasks[t];
             if (!write) {
-              for (size_t i = 0; i < parts; ++i) {
-                SortLoaded(items[i].data() + bounds[i][r],
-                           items[i].data() + bounds[i][r + 1], from);
+              if (!failed) {
+                for (size_t i = 0; i < parts; ++i) {
+                  SortLoaded(items[i].data() + bounds[i][r],
+                             items[i].data() + bounds[i][r + 1], from);
+                }
               }
               std::lock_guard<std::mutex> l(mu);
               sorted[r] = 1;
@@ -1739,12 +1741,17 @@ class RocksDBTarget final : public StateTarget {
               continue;
             }
             {
+              // A failed write wakes the writers waiting for a sort that
+              // was taken, and then skipped, after the failure.
               std::unique_lock<std::mutex> l(mu);
-              sorted_cv.wait(l, [&] { return sorted[r] != 0; });
+              sorted_cv.wait(l, [&] { return failed || sorted[r] != 0; });
+              if (failed) return absl::OkStatus();
             }
             absl::Status s = write_range(r);
             if (!s.ok()) {
+              std::lock_guard<std::mutex> l(mu);
               failed = true;
+              sorted_cv.notify_all();
               return s;
             }
           }
@@ -1803,6 +1810,8 @@ class RocksDBTarget final : public StateTarget {
   // The digest of the database's pairs, when known without a scan.
   std::optional<StateDigest> digest_;
   std::deque<StagePartition> stage_;
+  // Staged bytes a partition may hold before it spills a run.
+  uint64_t partition_limit_ = 0;
   BackgroundRelease release_;
   std::atomic<uint64_t> next_file_{0};
   std::atomic<bool> direct_writes_{true};
