@@ -14,11 +14,11 @@
 //    (one apply thread each; tombstones for deletes only when something
 //    older may hold the key). A partition that outgrows its share of
 //    stage_memory_limit is sorted and written to a scratch "run" file. At
-//    Finish() (or before any read of the database) every partition is
-//    sorted in parallel, the key space is cut into write_threads ranges, and
-//    each range is written by its own thread as uncompressed SST files from
-//    a merge of the partitions' sorted entries and runs. The ranges do not
-//    overlap, so one IngestExternalFile call moves every file in. The state
+//    Finish() (or before any read of the database) the key space is cut into
+//    ranges, each partition's entries are grouped by range, and a pool of
+//    threads sorts each range and writes it as uncompressed SST files from a
+//    merge of the partitions' entries and runs (WriteStaged()). The ranges do
+//    not overlap, so one IngestExternalFile call moves every file in. The state
 //    digest is folded from those sorted streams as they are written, so
 //    Restore()'s Digest() costs nothing instead of a full scan.
 // Snapshot loads write SST files straight from the snapshot's blocks (the
