@@ -1727,7 +1727,10 @@ class RocksDBTarget final : public StateTarget {
     absl::Status st = ParallelFor(
         std::min(ranges, StagedWriters()), [&](size_t) -> absl::Status {
           for (size_t t = next_task++; t < tasks.size(); t = next_task++) {
-            const auto [write, r] = tasks[t];
+            // Not a structured binding: clang 14 cannot capture one in the
+            // lambda below.
+            const bool write = tasks[t].first;
+            const size_t r = tasks[t].second;
             if (!write) {
               if (!failed) {
                 for (size_t i = 0; i < parts; ++i) {
