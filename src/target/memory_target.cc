@@ -68,10 +68,12 @@ void SubTerm(const Entry* e, StateDigest* d) { SetSum(d, Sum(*d) - TermOf(e)); }
 // hash table: a thread other than the main one allocates from a secondary
 // arena, which grows its heap with an mprotect() system call every few
 // entries, and every free() coalesces. Here blocks are carved from slabs
-// (64 KiB doubling to 2 MiB; the 2 MiB ones asked for transparent huge
-// pages, which also spares the random probes of apply TLB misses); a freed
-// block goes to the free list of its size class (multiples of kGrain up to
-// kMaxSmall) for the next block of that size; larger entries use malloc.
+// (64 KiB doubling to 2 MiB, on ordinary pages: on a VM that hands free
+// memory back to its host, huge pages for gigabytes of entries cost more to
+// fault in than they save; the table's arrays are on huge pages, see
+// packed_table.h); a freed block goes to the free list of its size class
+// (multiples of kGrain up to kMaxSmall) for the next block of that size;
+// larger entries use malloc.
 // Dropping the target frees the slabs, not each entry.
 class EntryArena {
  public:
