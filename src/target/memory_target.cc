@@ -189,6 +189,7 @@ class EntryArena {
     next_slab_ = std::min(kMaxSlab, next_slab_ * 2);
     void* p = std::malloc(size);
     if (p == nullptr) throw std::bad_alloc();
+    internal::PopulatePages(p, size);
     slabs_.push_back(p);
     cur_ = static_cast<char*>(p);
     end_ = cur_ + size;

@@ -38,6 +38,27 @@ inline void AdviseHugePages(void* p, size_t n) {
 #endif
 }
 
+// Faults in every whole page of [p, p + n) with one madvise call
+// (MADV_POPULATE_WRITE, Linux 5.14) instead of one page fault per 4 KiB
+// page as they are first written. For memory that is about to be filled
+// anyway: on this project's 2-vCPU VM, 2.4 GB in 4 MiB chunks took 0.68-0.77
+// CPU-s this way against 0.90-1.24 CPU-s touched page by page, and the
+// replay of a 5 M-mutation restore into RocksDB took 1.0-1.1 system CPU-s
+// instead of 1.7 (2.6 s of wall time instead of 2.8). Does nothing where the
+// kernel lacks it (the pages then fault in as before).
+inline void PopulatePages(void* p, size_t n) {
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;
+#endif
+  constexpr uintptr_t kPage = 4096;
+  const uintptr_t begin =
+      (reinterpret_cast<uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(kPage - 1);
+  if (end > begin) {
+    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+  }
+}
+
 // One key/value pair in one allocation. Capacity for the value is rounded up
 // so that overwrites with values of similar size reuse the block.
 struct Entry {

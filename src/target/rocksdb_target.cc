@@ -696,6 +696,7 @@ class Arena {
     const size_t size = std::max(n, chunk_);
     char* c = static_cast<char*>(std::malloc(size));
     if (c == nullptr) throw std::bad_alloc();
+    internal::PopulatePages(c, size);
     chunks_.push_back({c, size});
     used_ = chunks_.size();
     next_ = c;
