@@ -117,6 +117,22 @@ struct Entry {
   }
 };
 
+// A key and its table hash (EntryHash()(key)), for loops that look a key up
+// more than once: the staging loops prefetch the probe of a mutation ahead
+// and then look its entry up before they apply it, hashing the key once.
+struct HashedKey {
+  absl::string_view key;
+  size_t hash;
+};
+
+// A hash alone. It equals every entry, so find() with it returns the first
+// slot whose stored hash bits (7 of them) match, without reading an entry:
+// the entry to prefetch for a key about to be looked up (the wrong one, or
+// none, for 1 in ~128 keys that are new).
+struct HashOnly {
+  size_t hash;
+};
+
 // Transparent hash and equality: look up by key bytes, store Entry*.
 struct EntryHash {
   using is_transparent = void;
@@ -124,14 +140,21 @@ struct EntryHash {
     return absl::Hash<absl::string_view>()(key);
   }
   size_t operator()(const Entry* e) const { return (*this)(AV(e->key())); }
+  size_t operator()(const HashedKey& k) const { return k.hash; }
+  size_t operator()(const HashOnly& k) const { return k.hash; }
 };
 struct EntryEq {
   using is_transparent = void;
   static absl::string_view K(absl::string_view k) { return k; }
   static absl::string_view K(const Entry* e) { return AV(e->key()); }
+  static absl::string_view K(const HashedKey& k) { return k.key; }
   template <typename A, typename B>
   bool operator()(const A& a, const B& b) const {
     return K(a) == K(b);
+  }
+  template <typename A>
+  bool operator()(const A&, const HashOnly&) const {
+    return true;
   }
 };
 // The table's backing array (control bytes and slots) in transparent huge

@@ -1129,18 +1129,52 @@ class RocksDBTarget final : public StateTarget {
     return Stage(stage_[partition], m);
   }
 
-  // The replayer's per-block call: the loop stays inline, with the table
-  // slot of the mutation kPrefetch ahead prefetched (the probes are random
-  // reads of a table much larger than the caches).
+  // The replayer's per-block call: the loop stays inline and hides the two
+  // cache misses of a probe (the table is much larger than the caches, and
+  // the entries gigabytes). Each key is hashed once, kSlotAhead mutations
+  // ahead, and its table slot prefetched; kEntryAhead mutations ahead, with
+  // the slot in cache by then, the entry whose slot matches the hash (an
+  // overwrite or delete; found without reading an entry) is prefetched: its
+  // header and key for the compare, and the lines the new value goes to.
+  // Before, the read of the entry's header in the probe took over half of
+  // Stage()'s time; the replay of a 5 M-mutation restore into RocksDB now
+  // takes ~0.1 s (~4 %) less wall time (medians of 4 alternated runs).
   absl::Status ApplyMutationBatch(
       int partition, std::span<const MutationView> mutations) override {
     WAYBACK_RETURN_IF_ERROR(CheckPartition(partition));
     StagePartition& p = stage_[partition];
-    constexpr size_t kPrefetch = 8;
+    constexpr size_t kSlotAhead = 16;
+    constexpr size_t kEntryAhead = 8;
+    constexpr size_t kRing = 32;  // Hashes of the mutations in flight.
+    static_assert(kRing > kSlotAhead && (kRing & (kRing - 1)) == 0);
+    size_t hashes[kRing];
     const size_t n = mutations.size();
+    const internal::EntryHash hash;
+    auto key_of = [&](size_t j) {
+      return internal::HashedKey{AV(mutations[j].key), hashes[j % kRing]};
+    };
+    for (size_t j = 0; j < std::min(n, kSlotAhead); ++j) {
+      hashes[j] = hash(AV(mutations[j].key));
+    }
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetch < n) p.table.prefetch(AV(mutations[i + kPrefetch].key));
-      WAYBACK_RETURN_IF_ERROR(Stage(p, mutations[i]));
+      if (i + kSlotAhead < n) {
+        const size_t j = i + kSlotAhead;
+        hashes[j % kRing] = hash(AV(mutations[j].key));
+        p.table.prefetch(key_of(j));
+      }
+      if (i + kEntryAhead < n) {
+        const size_t j = i + kEntryAhead;
+        auto it = p.table.find(internal::HashOnly{hashes[j % kRing]});
+        if (it != p.table.end()) {
+          const char* e = reinterpret_cast<const char*>(*it);
+          const size_t bytes = sizeof(Entry) + mutations[j].key.size() +
+                               mutations[j].value.size();
+          for (size_t off = 0; off < bytes; off += 64) {
+            __builtin_prefetch(e + off, 1);
+          }
+        }
+      }
+      WAYBACK_RETURN_IF_ERROR(Stage(p, mutations[i], key_of(i)));
     }
     return absl::OkStatus();
   }
@@ -1450,7 +1484,13 @@ class RocksDBTarget final : public StateTarget {
 
   // The staged hot path: one probe per mutation, value storage reused.
   absl::Status Stage(StagePartition& p, const MutationView& m) {
-    const absl::string_view key = AV(m.key);
+    return Stage(
+        p, m,
+        internal::HashedKey{AV(m.key), p.table.hash_function()(AV(m.key))});
+  }
+  // `key` is m.key with its table hash.
+  absl::Status Stage(StagePartition& p, const MutationView& m,
+                     const internal::HashedKey& key) {
     const bool del = m.type == MutationType::kDelete;
     if (del && base_empty_ && p.runs.empty()) {
       // Nothing older to hide: forget the key (its block goes to the
