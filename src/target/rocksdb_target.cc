@@ -559,6 +559,28 @@ std::vector<SortItem> SortedEntries(const Table& table, size_t common) {
   return items;
 }
 
+// The table's entries grouped by the 4 MiB block of the address space they
+// are in (a counting sort on address bits 22-33). A pass that reads every
+// entry once goes faster in this order than in the table's (hash) order: the
+// entries are scattered over gigabytes of 4 KiB pages, and in hash order
+// nearly every read also missed the TLB, whose page walk held up the
+// prefetches behind it. Within a block the order stays the table's. The
+// grouping pass of WriteStaged() on a 5 M-mutation restore (3.5 M entries,
+// 2.4 GB) took 0.18-0.19 s in this order, 0.26-0.35 s in hash order.
+std::vector<const Entry*> ByAddress(const Table& table) {
+  constexpr int kShift = 22;
+  constexpr size_t kBlocks = 4096;
+  auto block = [](const Entry* e) {
+    return (reinterpret_cast<uintptr_t>(e) >> kShift) % kBlocks;
+  };
+  std::vector<uint32_t> start(kBlocks + 1, 0);
+  for (const Entry* e : table) ++start[block(e) + 1];
+  for (size_t b = 0; b < kBlocks; ++b) start[b + 1] += start[b];
+  std::vector<const Entry*> out(table.size());
+  for (const Entry* e : table) out[start[block(e)]++] = e;
+  return out;
+}
+
 // Bytes at the start of `a` and `b` that are equal.
 size_t CommonPrefix(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
@@ -1640,10 +1662,11 @@ class RocksDBTarget final : public StateTarget {
     std::vector<std::vector<SortItem>> items(parts);
     std::vector<std::vector<size_t>> bounds(parts);
     WAYBACK_RETURN_IF_ERROR(ParallelFor(parts, [&](size_t i) {
-      const Table& table = stage_[i].table;
       std::vector<SortItem>& v = items[i];
-      v.reserve(table.size());
-      for (const Entry* e : table) v.push_back({{}, 0, 0, e});
+      v.reserve(stage_[i].table.size());
+      for (const Entry* e : ByAddress(stage_[i].table)) {
+        v.push_back({{}, 0, 0, e});
+      }
       std::vector<size_t> count(ranges + 1, 0);
       constexpr size_t kAhead = 12;
       for (size_t j = 0; j < v.size(); ++j) {
