@@ -187,23 +187,21 @@ class EntryArena {
     }
     const size_t size = next_slab_;
     next_slab_ = std::min(kMaxSlab, next_slab_ * 2);
-    void* p = std::malloc(size);
-    if (p == nullptr) throw std::bad_alloc();
-    internal::PopulatePages(p, size);
-    slabs_.push_back(p);
+    void* p = internal::MapPages(size);
+    slabs_.push_back({p, size});
     cur_ = static_cast<char*>(p);
     end_ = cur_ + size;
   }
 
   void ReleaseSlabs() {
-    for (void* p : slabs_) std::free(p);
+    for (const auto& [p, size] : slabs_) internal::UnmapPages(p, size);
     slabs_.clear();
     cur_ = end_ = nullptr;
     next_slab_ = kMinSlab;
     std::fill(std::begin(free_), std::end(free_), nullptr);
   }
 
-  std::vector<void*> slabs_;
+  std::vector<std::pair<void*, size_t>> slabs_;  // Address, bytes.
   char* cur_ = nullptr;
   char* end_ = nullptr;
   size_t next_slab_ = kMinSlab;

@@ -679,16 +679,19 @@ class Arena {
     bytes_ = 0;
   }
   void Release() {
-    for (const Chunk& c : chunks_) std::free(c.data);
+    for (const Chunk& c : chunks_) internal::UnmapPages(c.data, c.size);
     chunks_.clear();
     Rewind();
   }
-  // Hands over the chunks (to be std::free()d by the caller) and empties
-  // the arena.
-  std::vector<char*> TakeChunks() {
-    std::vector<char*> chunks;
-    chunks.reserve(chunks_.size());
-    for (const Chunk& c : chunks_) chunks.push_back(c.data);
+  // A chunk: its address and bytes (internal::MapPages() memory).
+  struct Chunk {
+    char* data;
+    size_t size;
+  };
+  // Hands over the chunks (to be internal::UnmapPages()d by the caller) and
+  // empties the arena.
+  std::vector<Chunk> TakeChunks() {
+    std::vector<Chunk> chunks = std::move(chunks_);
     chunks_.clear();
     Rewind();
     return chunks;
@@ -699,10 +702,6 @@ class Arena {
   uint64_t bytes() const { return bytes_; }
 
  private:
-  struct Chunk {
-    char* data;
-    size_t size;
-  };
   // Moves to the next kept chunk that fits `n` bytes (skipped ones count as
   // used), or a new one.
   void NextChunk(size_t n) {
@@ -716,9 +715,7 @@ class Arena {
       }
     }
     const size_t size = std::max(n, chunk_);
-    char* c = static_cast<char*>(std::malloc(size));
-    if (c == nullptr) throw std::bad_alloc();
-    internal::PopulatePages(c, size);
+    char* c = static_cast<char*>(internal::MapPages(size));
     chunks_.push_back({c, size});
     used_ = chunks_.size();
     next_ = c;
@@ -836,18 +833,20 @@ class BackgroundRelease {
   void Release(std::deque<StagePartition>* parts) {
     Wait();
     std::vector<Table> tables;
-    std::vector<char*> chunks;
+    std::vector<Arena::Chunk> chunks;
     for (StagePartition& p : *parts) {
       tables.emplace_back(std::move(p.table));
       p.table = Table();
-      std::vector<char*> c = p.arena.TakeChunks();
+      std::vector<Arena::Chunk> c = p.arena.TakeChunks();
       chunks.insert(chunks.end(), c.begin(), c.end());
       p.Reset();
     }
     thread_ = std::thread(
         [tables = std::move(tables), chunks = std::move(chunks)]() mutable {
           tables.clear();
-          for (char* c : chunks) std::free(c);
+          for (const Arena::Chunk& c : chunks) {
+            internal::UnmapPages(c.data, c.size);
+          }
         });
   }
   // Returns once the memory of the last Release() is freed.
