@@ -679,19 +679,16 @@ class Arena {
     bytes_ = 0;
   }
   void Release() {
-    for (const Chunk& c : chunks_) internal::UnmapPages(c.data, c.size);
+    for (const Chunk& c : chunks_) std::free(c.data);
     chunks_.clear();
     Rewind();
   }
-  // A chunk: its address and bytes (internal::MapPages() memory).
-  struct Chunk {
-    char* data;
-    size_t size;
-  };
-  // Hands over the chunks (to be internal::UnmapPages()d by the caller) and
-  // empties the arena.
-  std::vector<Chunk> TakeChunks() {
-    std::vector<Chunk> chunks = std::move(chunks_);
+  // Hands over the chunks (to be std::free()d by the caller) and empties
+  // the arena.
+  std::vector<char*> TakeChunks() {
+    std::vector<char*> chunks;
+    chunks.reserve(chunks_.size());
+    for (const Chunk& c : chunks_) chunks.push_back(c.data);
     chunks_.clear();
     Rewind();
     return chunks;
@@ -702,6 +699,10 @@ class Arena {
   uint64_t bytes() const { return bytes_; }
 
  private:
+  struct Chunk {
+    char* data;
+    size_t size;
+  };
   // Moves to the next kept chunk that fits `n` bytes (skipped ones count as
   // used), or a new one.
   void NextChunk(size_t n) {
@@ -715,7 +716,9 @@ class Arena {
       }
     }
     const size_t size = std::max(n, chunk_);
-    char* c = static_cast<char*>(internal::MapPages(size));
+    char* c = static_cast<char*>(std::malloc(size));
+    if (c == nullptr) throw std::bad_alloc();
+    internal::PopulatePages(c, size);
     chunks_.push_back({c, size});
     used_ = chunks_.size();
     next_ = c;
@@ -833,20 +836,18 @@ class BackgroundRelease {
   void Release(std::deque<StagePartition>* parts) {
     Wait();
     std::vector<Table> tables;
-    std::vector<Arena::Chunk> chunks;
+    std::vector<char*> chunks;
     for (StagePartition& p : *parts) {
       tables.emplace_back(std::move(p.table));
       p.table = Table();
-      std::vector<Arena::Chunk> c = p.arena.TakeChunks();
+      std::vector<char*> c = p.arena.TakeChunks();
       chunks.insert(chunks.end(), c.begin(), c.end());
       p.Reset();
     }
     thread_ = std::thread(
         [tables = std::move(tables), chunks = std::move(chunks)]() mutable {
           tables.clear();
-          for (const Arena::Chunk& c : chunks) {
-            internal::UnmapPages(c.data, c.size);
-          }
+          for (char* c : chunks) std::free(c);
         });
   }
   // Returns once the memory of the last Release() is freed.
