@@ -146,9 +146,11 @@ struct HashedKey {
 };
 
 // A hash alone. It equals every entry, so find() with it returns the first
-// slot whose stored hash bits (7 of them) match, without reading an entry:
-// the entry to prefetch for a key about to be looked up (the wrong one, or
-// none, for 1 in ~128 keys that are new).
+// slot on the key's probe path whose stored hash bits (7 of them) match,
+// without reading an entry: the entry to prefetch for a key about to be
+// looked up. For a key in the table that is nearly always its own entry; for
+// a new key usually none (about 1 slot in 128 matches by chance). Only for
+// prefetching: never to find a key.
 struct HashOnly {
   size_t hash;
 };
