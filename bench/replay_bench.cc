@@ -1,10 +1,11 @@
 // Copyright 2026 The Wayback Authors.
 //
 // The replay comparison of issue 7 as a Google Benchmark: one iteration of
-// RunReplayBench() per workload size, every figure reported as a counter
-// (mutations/s, MB/s and the ratios). The harness generates its workload
-// (fixed seed) and checks every restored digest; a failure is reported with
-// SkipWithError. Build in Release:
+// RunReplayBench() per workload size and shape (appends:0 is
+// ReplayWorkload::kUpdates, appends:1 kAppends), every figure reported as a
+// counter (mutations/s, MB/s and the ratios). The harness generates its
+// workload (fixed seed) and checks every restored digest; a failure is reported
+// with SkipWithError. Build in Release:
 //
 //   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release
 //   ninja -C build-release replay_bench && build-release/bench/replay_bench
@@ -22,6 +23,8 @@ namespace {
 void BM_ReplayAgainstRocksDB(benchmark::State& state) {
   ReplayBenchOptions o;
   o.mutations = static_cast<uint64_t>(state.range(0));
+  o.workload =
+      state.range(1) == 0 ? ReplayWorkload::kUpdates : ReplayWorkload::kAppends;
   if (const char* t = std::getenv("WAYBACK_BENCH_THREADS")) {
     o.threads = std::atoi(t);
   }
@@ -54,9 +57,8 @@ void BM_ReplayAgainstRocksDB(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(f.raw_bytes));
 }
 BENCHMARK(BM_ReplayAgainstRocksDB)
-    ->Arg(100'000)
-    ->Arg(1'000'000)
-    ->ArgName("mutations")
+    ->ArgsProduct({{100'000, 1'000'000}, {0, 1}})
+    ->ArgNames({"mutations", "appends"})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

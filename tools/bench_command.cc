@@ -55,6 +55,15 @@ class BenchCommand : public Command {
                      "Threads and apply partitions (0: all cores)")
         ->capture_default_str()
         ->check(CLI::Range(0, 1024));
+    replay_
+        ->add_option("--workload", workload_name_,
+                     "Shape of the generated workload: updates (records "
+                     "mostly updated in place, ~258 B of log per mutation, "
+                     "~10 % of the mutations left as live keys) or appends "
+                     "(mostly new records, 100-2000 B values, ~660 B per "
+                     "mutation, ~70 % left as live keys)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"updates", "appends"}));
     replay_->add_option("--seed", replay_opts_.seed, "Workload seed")
         ->capture_default_str();
     replay_
@@ -82,7 +91,8 @@ class BenchCommand : public Command {
         "state is checked\nagainst the state RocksDB recovered.\n\n"
         "Examples:\n"
         "  wayback bench replay\n"
-        "  wayback bench replay --mutations 5000000 --threads 2 --json");
+        "  wayback bench replay --mutations 5000000 --threads 2 --json\n"
+        "  wayback bench replay --mutations 5000000 --workload appends");
 
     rto_ = app->add_subcommand(
         "rto", "Worst-case restore time of a repository (read-only)");
@@ -163,6 +173,9 @@ class BenchCommand : public Command {
     };
     if (replay_->parsed()) {
       replay_opts_.rocksdb = !no_rocksdb_;
+      replay_opts_.workload = workload_name_ == "appends"
+                                  ? ReplayWorkload::kAppends
+                                  : ReplayWorkload::kUpdates;
       replay_opts_.stage_memory_bytes = uint64_t{stage_memory_mib_} << 20;
       replay_opts_.progress = progress;
       auto f = RunReplayBench(replay_opts_);
@@ -208,6 +221,7 @@ class BenchCommand : public Command {
   CLI::App* rto_ = nullptr;
   CLI::App* rpo_ = nullptr;
   bool json_ = false;
+  std::string workload_name_ = "updates";
   bool verbose_ = false;
   ReplayBenchOptions replay_opts_;
   bool no_rocksdb_ = false;

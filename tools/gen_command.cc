@@ -31,6 +31,17 @@ class GenCommand : public Command {
            "--snapshot-every", snapshot_every_,
            "Simulated time between snapshots (e.g. 6h, 90m; 0 for none)")
         ->capture_default_str();
+    app->add_option("--update-fraction", update_fraction_,
+                    "Share of the non-delete transactions that update one "
+                    "existing record in place, on top of the regular mix "
+                    "(0.835: the live state is ~10% of the mutations)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    app->add_option("--value-size-exponent", value_size_exponent_,
+                    "Value sizes between 100 and 2000 bytes have a density "
+                    "~ size^-X (1: log-uniform; 2.9: mostly short values)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 10.0));
     app->add_option("--start", start_,
                     "Simulated time of the start (RFC 3339 with offset)")
         ->capture_default_str();
@@ -52,6 +63,8 @@ class GenCommand : public Command {
     g.workload.seed = seed_;
     g.workload.rate = rate_;
     g.workload.duration = absl::Seconds(days_ * 86400.0);
+    g.workload.in_place_update_fraction = update_fraction_;
+    g.workload.value_size_exponent = value_size_exponent_;
     auto start = ParseCommitTime(start_);
     if (!start.ok())
       return Usage(io, "gen",
@@ -123,6 +136,8 @@ class GenCommand : public Command {
   uint64_t seed_ = 1;
   double days_ = 2;
   double rate_ = 1;
+  double update_fraction_ = 0;
+  double value_size_exponent_ = 1;
   std::string snapshot_every_ = "6h";
   std::string start_ = "2026-11-24T00:00:00Z";
 };

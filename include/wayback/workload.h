@@ -64,6 +64,19 @@ struct WorkloadOptions {
   // Size bounds of JSON values, in bytes. Default: 100 and 2000.
   size_t min_value_size = 100;
   size_t max_value_size = 2000;
+  // Shape of the value sizes between those bounds: the density of a size s is
+  // proportional to s^-value_size_exponent. 1.0 is log-uniform (as many values
+  // of 100-200 bytes as of 1000-2000); larger exponents make most values short
+  // with a long tail of large ones (2.5: a mean target of ~235 bytes within
+  // 100-2000). A value is never shorter than its JSON fields (~120-230 bytes
+  // by resource type), whatever the target. Default: 1.0.
+  double value_size_exponent = 1.0;
+  // Fraction of the transactions that are not deletes which update one
+  // existing record in place (a patient, an encounter's status, an amended
+  // observation), drawn before the regular mix (whose own updates are ~28 %
+  // of it). Raising it shrinks the live state relative to the log: 0.88 leaves
+  // ~10 % of the mutations as live keys, against ~70 % with 0. Default: 0.
+  double in_place_update_fraction = 0.0;
   // Every simulated day at this UTC hour a restore point
   // "before-nightly-batch-YYYY-MM-DD" is written, followed by a burst of
   // batch transactions (medication order reconciliation). -1 disables the

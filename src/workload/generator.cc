@@ -114,12 +114,23 @@ struct WorkloadGenerator::State {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixNanos(t),
                             absl::UTCTimeZone());
   }
+  // A size with density proportional to s^-value_size_exponent between the
+  // bounds (inverse CDF of the truncated power law; log-uniform at 1).
   size_t TargetSize() {
-    double lo = std::log(
-        static_cast<double>(std::max<size_t>(1, options.min_value_size)));
-    double hi = std::log(static_cast<double>(
-        std::max(options.max_value_size, options.min_value_size)));
-    return static_cast<size_t>(std::exp(lo + (hi - lo) * Uniform()));
+    double lo_size =
+        static_cast<double>(std::max<size_t>(1, options.min_value_size));
+    double hi_size = static_cast<double>(
+        std::max(options.max_value_size, options.min_value_size));
+    double a = options.value_size_exponent;
+    if (std::abs(a - 1.0) < 1e-9) {
+      double lo = std::log(lo_size);
+      double hi = std::log(hi_size);
+      return static_cast<size_t>(std::exp(lo + (hi - lo) * Uniform()));
+    }
+    double lo = std::pow(lo_size, 1.0 - a);
+    double hi = std::pow(hi_size, 1.0 - a);
+    return static_cast<size_t>(
+        std::pow(lo + (hi - lo) * Uniform(), 1.0 / (1.0 - a)));
   }
   // Closes `json` (an object missing its last '}') with a "note" of words so
   // that the value has the target size (clamped to the bounds).
@@ -280,6 +291,11 @@ struct WorkloadGenerator::State {
         if (DeleteOne(PickPatient(), &t)) return t;
       }
       AddObservations(PickPatient(), &t, 1);
+      return t;
+    }
+    if (options.in_place_update_fraction > 0 &&
+        Chance(options.in_place_update_fraction)) {
+      Update(PickPatient(), &t);
       return t;
     }
     u = (u - options.delete_fraction) / (1.0 - options.delete_fraction);

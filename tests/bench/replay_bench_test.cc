@@ -4,6 +4,7 @@
 // independent model of the same generated workload, every field is filled,
 // and the ratios are the quotients of the fields they name.
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,11 +24,16 @@ struct Model {
   uint64_t mutations = 0;
 };
 
-// The workload the harness generates (same seed, whole transactions until
-// at least `mutations`), applied to a std::map.
-Model ModelOf(uint64_t seed, uint64_t mutations) {
+// The workload the harness generates (same seed and shape, whole
+// transactions until at least `mutations`), applied to a std::map. The
+// shape's parameters are written out here as bench.h documents them.
+Model ModelOf(ReplayWorkload workload, uint64_t seed, uint64_t mutations) {
   WorkloadOptions w;
   w.seed = seed;
+  if (workload == ReplayWorkload::kUpdates) {
+    w.in_place_update_fraction = 0.835;
+    w.value_size_exponent = 2.9;
+  }
   w.rate = 100;
   w.duration = absl::Hours(24 * 365 * 10);
   WorkloadGenerator gen(w);
@@ -56,12 +62,14 @@ TEST(ReplayBenchTest, MemoryOnlyMatchesModelAndRatiosFollowFields) {
   o.mutations = 3000;
   o.threads = 2;
   o.seed = 5;
+  o.workload = ReplayWorkload::kAppends;
   o.rocksdb = false;
   o.repetitions = 3;
   o.scratch_dir = dir.path();
   auto f = RunReplayBench(o);
   ASSERT_TRUE(f.ok()) << f.status();
-  const Model m = ModelOf(5, 3000);
+  const Model m = ModelOf(ReplayWorkload::kAppends, 5, 3000);
+  EXPECT_EQ(f->workload, ReplayWorkload::kAppends);
   EXPECT_EQ(f->mutations, m.mutations);
   EXPECT_EQ(f->transactions, m.transactions);
   EXPECT_EQ(f->expected_digest, m.digest);
@@ -121,7 +129,8 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
   o.large_memtable_bytes = 64 << 20;
   auto f = RunReplayBench(o);
   ASSERT_TRUE(f.ok()) << f.status();
-  const Model m = ModelOf(9, 4000);
+  const Model m = ModelOf(ReplayWorkload::kUpdates, 9, 4000);
+  EXPECT_EQ(f->workload, ReplayWorkload::kUpdates);  // The default.
   // The expected state (every RocksDB recovery matched it) equals the model.
   EXPECT_EQ(f->expected_digest, m.digest);
   // RocksDB's three configurations, SstFileWriter +
@@ -171,9 +180,51 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_EQ(j["mutations"].get<uint64_t>(), f->mutations);
+  EXPECT_EQ(j["workload"].get<std::string>(), "updates");
   EXPECT_DOUBLE_EQ(j["rocksdb_speedup"].get<double>(), f->rocksdb_speedup);
   EXPECT_EQ(j["expected_digest"].get<std::string>(), m.digest.ToString());
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+// The two shapes differ as bench.h says: with updates, fewer live keys per
+// mutation and fewer log bytes per mutation. Counted on the generator's
+// output for 200,000 mutations (seed 1), independently of the harness.
+TEST(ReplayBenchTest, WorkloadShapesHaveTheirDocumentedProportions) {
+  for (ReplayWorkload shape :
+       {ReplayWorkload::kUpdates, ReplayWorkload::kAppends}) {
+    WorkloadOptions w = ReplayWorkloadOptions(shape, 1);
+    w.rate = 100;
+    w.duration = absl::Hours(24 * 365 * 10);
+    WorkloadGenerator gen(w);
+    WorkloadEvent e;
+    std::map<std::string, std::string> state;
+    uint64_t mutations = 0, bytes = 0;
+    while (mutations < 200'000 && gen.Next(&e)) {
+      if (e.kind != WorkloadEvent::Kind::kTransaction) continue;
+      for (const Mutation& mu : e.txn.mutations) {
+        ++mutations;
+        bytes += mu.key.size() + mu.value.size();
+        if (mu.type == MutationType::kDelete) {
+          state.erase(mu.key);
+        } else {
+          state[mu.key] = mu.value;
+        }
+      }
+    }
+    const double live = static_cast<double>(state.size()) / mutations;
+    const double per_mutation = static_cast<double>(bytes) / mutations;
+    SCOPED_TRACE(std::string(ReplayWorkloadName(shape)));
+    if (shape == ReplayWorkload::kUpdates) {
+      // ~10 % live at 5 M; more at this scale (the patients admitted first
+      // are a larger share), still well under the appends shape.
+      EXPECT_LT(live, 0.2);
+      EXPECT_GT(per_mutation, 200);  // Keys and values alone: ~247 at 5 M.
+      EXPECT_LT(per_mutation, 300);
+    } else {
+      EXPECT_GT(live, 0.6);
+      EXPECT_GT(per_mutation, 550);  // ~650 at 5 M.
+    }
+  }
 }
 
 TEST(ReplayBenchTest, ZeroMutationsIsInvalid) {

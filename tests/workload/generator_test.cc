@@ -4,10 +4,12 @@
 // describes: every delete and update names a live key, values are JSON of the
 // promised sizes, and the same seed gives the same bytes.
 
+#include <cmath>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -105,6 +107,77 @@ TEST(WorkloadGenerator, EventsAreConsistentWithTheStateTheyDescribe) {
   EXPECT_GT(delete_share, 0.07);
   EXPECT_LT(delete_share, 0.12);
   EXPECT_GT(updates, puts / 10);  // Updates happen, not only inserts.
+}
+
+// P(target size >= y) of the truncated power law the options describe: the
+// continuous distribution, written out independently of the generator.
+double TailAbove(const WorkloadOptions& o, double y) {
+  const double lo = static_cast<double>(o.min_value_size);
+  const double hi = static_cast<double>(o.max_value_size);
+  const double a = o.value_size_exponent;
+  if (a == 1.0) return std::log(hi / y) / std::log(hi / lo);
+  return (std::pow(y, 1 - a) - std::pow(hi, 1 - a)) /
+         (std::pow(lo, 1 - a) - std::pow(hi, 1 - a));
+}
+
+// Value sizes follow value_size_exponent, and in_place_update_fraction of the
+// transactions that are not deletes update one live record. Values longer
+// than their JSON fields (all above 300 bytes) have exactly the drawn size, so
+// the share of puts above 300 and above 1000 bytes can be compared with the
+// distribution; the share of one-put transactions naming a live key is the
+// in-place fraction plus the regular mix's updates (28 % of the rest).
+TEST(WorkloadGenerator, ValueSizesAndInPlaceUpdatesFollowTheirOptions) {
+  for (auto [exponent, fraction] : std::vector<std::pair<double, double>>{
+           {1.0, 0.0}, {2.9, 0.835}, {2.0, 0.5}}) {
+    SCOPED_TRACE(testing::Message()
+                 << "exponent " << exponent << " fraction " << fraction);
+    WorkloadOptions o;
+    o.seed = 3;
+    o.rate = 100;
+    o.duration = absl::Hours(24 * 365);
+    o.max_transactions = 60'000;
+    o.initial_patients = 100;
+    o.nightly_batch_hour = -1;
+    o.value_size_exponent = exponent;
+    o.in_place_update_fraction = fraction;
+    WorkloadGenerator g(o);
+    WorkloadEvent e;
+    std::set<std::string> live;
+    uint64_t txns = 0, puts = 0, above_300 = 0, above_1000 = 0, in_place = 0;
+    while (g.Next(&e)) {
+      ASSERT_EQ(e.kind, WorkloadEvent::Kind::kTransaction);
+      ++txns;
+      const auto& ms = e.txn.mutations;
+      if (ms.size() == 1 && ms[0].type == MutationType::kPut &&
+          live.count(ms[0].key)) {
+        ++in_place;
+      }
+      for (const Mutation& m : ms) {
+        if (m.type == MutationType::kDelete) {
+          ASSERT_EQ(live.erase(m.key), 1u) << m.key;
+          continue;
+        }
+        live.insert(m.key);
+        ++puts;
+        EXPECT_GE(m.value.size(), o.min_value_size);
+        EXPECT_LE(m.value.size(), o.max_value_size);
+        above_300 += m.value.size() > 300;
+        above_1000 += m.value.size() > 1000;
+      }
+    }
+    ASSERT_EQ(txns, 60'000u);
+    // Within 5 standard deviations of a binomial count (and 0.2 %).
+    auto expect_share = [](uint64_t count, uint64_t n, double p) {
+      const double sd = std::sqrt(p * (1 - p) / n);
+      EXPECT_NEAR(static_cast<double>(count) / n, p, 5 * sd + 0.002)
+          << count << " of " << n;
+    };
+    expect_share(above_300, puts, TailAbove(o, 301));
+    expect_share(above_1000, puts, TailAbove(o, 1001));
+    // The first 100 transactions admit patients; the rest are 10 % deletes.
+    expect_share(in_place, txns,
+                 (1 - o.delete_fraction) * (fraction + (1 - fraction) * 0.28));
+  }
 }
 
 TEST(WorkloadGenerator, RestorePointPrecedesTheNightlyBatch) {
