@@ -154,6 +154,49 @@ TEST(GenCommand, WritesTheGeneratorsWorkload) {
   EXPECT_EQ(Json(r)["state"]["digest"], DigestOf(s).ToString());
 }
 
+// The workload shape flags reach the generator: the same options given to an
+// independent generator give the digest gen reports (and not the default
+// shape's).
+TEST(GenCommand, ShapeFlagsReachTheGenerator) {
+  testing::TempDir dir;
+  auto o = Wb({"gen", "--repo", dir.path() + "/repo", "--days", "0.1", "--rate",
+               "0.5", "--snapshot-every", "0", "--update-fraction", "0.835",
+               "--value-size-exponent", "2.9", "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto digest_of = [](double fraction, double exponent) {
+    WorkloadOptions w;
+    w.rate = 0.5;
+    w.duration = absl::Seconds(0.1 * 86400);
+    w.in_place_update_fraction = fraction;
+    w.value_size_exponent = exponent;
+    WorkloadGenerator gen(w);
+    State s;
+    for (WorkloadEvent e; gen.Next(&e);) {
+      for (const Mutation& m : e.txn.mutations) {
+        if (m.type == MutationType::kPut) {
+          s[m.key] = m.value;
+        } else {
+          s.erase(m.key);
+        }
+      }
+    }
+    return DigestOf(s).ToString();
+  };
+  EXPECT_EQ(Json(o)["final_state"]["digest"], digest_of(0.835, 2.9));
+  EXPECT_NE(Json(o)["final_state"]["digest"], digest_of(0, 1));
+}
+
+TEST(GenCommand, ShapeFlagsOutOfRangeAreRefused) {
+  testing::TempDir dir;
+  for (auto [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--update-fraction", "1.5"}, {"--value-size-exponent", "-1"}}) {
+    auto o = Wb({"gen", "--repo", dir.path() + "/r", flag, value});
+    EXPECT_EQ(o.code, 2) << flag;
+    EXPECT_THAT(o.err, HasSubstr(flag));
+    EXPECT_FALSE(fs::exists(dir.path() + "/r")) << flag;
+  }
+}
+
 TEST(GenCommand, RefusesAnExistingRepository) {
   auto o = Wb({"gen", "--repo", F().repo(), "--days", "0.01"});
   EXPECT_EQ(o.code, 2);
