@@ -58,8 +58,8 @@ class BenchCommand : public Command {
     replay_
         ->add_option("--workload", workload_name_,
                      "Shape of the generated workload: updates (records "
-                     "mostly updated in place, ~258 B of log per mutation, "
-                     "~10 % of the mutations left as live keys) or appends "
+                     "mostly updated in place, ~262 B of log per mutation, "
+                     "~11 % of the mutations left as live keys) or appends "
                      "(mostly new records, 100-2000 B values, ~660 B per "
                      "mutation, ~70 % left as live keys)")
         ->capture_default_str()

@@ -49,10 +49,10 @@ namespace wayback {
 // from WorkloadGenerator with the bench's seed; they differ in how many of the
 // mutations create records and in how large the values are.
 enum class ReplayWorkload {
-  // Records mostly updated in place, short values: ~258 bytes of log per
-  // mutation, and ~10 % of the mutations left as live keys at the end
-  // (5 M mutations: ~1.3 GB of log, ~0.53 M live keys). These are the
-  // figures of the workload issue 7's targets were set on.
+  // Records mostly updated in place, short values: ~262 bytes of log per
+  // mutation, and ~11 % of the mutations left as live keys at the end
+  // (5 M mutations: 1.31 GB of log, 537,517 live keys). The workload issue
+  // 7's targets were set on had 1.29 GB, ~258 bytes and 526,536 keys.
   // WorkloadOptions: in_place_update_fraction 0.835, value_size_exponent 2.9.
   kUpdates,
   // The generator's defaults: mostly new records (observations, orders),

@@ -215,7 +215,7 @@ TEST(ReplayBenchTest, WorkloadShapesHaveTheirDocumentedProportions) {
     const double per_mutation = static_cast<double>(bytes) / mutations;
     SCOPED_TRACE(std::string(ReplayWorkloadName(shape)));
     if (shape == ReplayWorkload::kUpdates) {
-      // ~10 % live at 5 M; more at this scale (the patients admitted first
+      // ~11 % live at 5 M; more at this scale (the patients admitted first
       // are a larger share), still well under the appends shape.
       EXPECT_LT(live, 0.2);
       EXPECT_GT(per_mutation, 200);  // Keys and values alone: ~247 at 5 M.
