@@ -77,6 +77,10 @@ class BenchCommand : public Command {
             "MiB of staged state for the restores into RocksDB (default: as "
             "wayback restore, a quarter of the memory available)")
         ->check(CLI::Range(1, 1 << 24));
+    replay_->add_flag("--direct-writes", replay_opts_.direct_writes,
+                      "Write the SST files of the restores into RocksDB and "
+                      "of the SstFileWriter baseline with O_DIRECT (as "
+                      "wayback restore --direct-writes)");
     replay_->add_option("--scratch", replay_opts_.scratch_dir,
                         "Directory for the temporary RocksDB databases "
                         "(default: $TMPDIR or /tmp)");

@@ -93,6 +93,10 @@ struct ReplayBenchOptions {
   // (RocksDBTargetOptions::stage_memory_limit). 0: AutoStageMemoryLimit(), as
   // `wayback restore`. Default: 0.
   uint64_t stage_memory_bytes = 0;
+  // RocksDBTargetOptions::direct_writes for Wayback's restores into RocksDB
+  // and for the SstFileWriter baseline, which writes as the target does.
+  // Default: false (buffered, the target's default).
+  bool direct_writes = false;
   // Runs of each measurement; the median is reported (every run's digest is
   // checked). RocksDB's WAL recoveries and Wayback's staged restore into
   // RocksDB run in rounds (one run of each per round), so that their ratio
@@ -205,6 +209,8 @@ struct ReplayBenchFigures {
   uint64_t peak_rss_bytes = 0;
   // The staged-state bound the restores into RocksDB ran with.
   uint64_t stage_memory_bytes = 0;
+  // Whether they (and the SstFileWriter baseline) wrote with O_DIRECT.
+  bool direct_writes = false;
 
   // One JSON object with every field above (digest as "sum:count").
   std::string ToJson() const;

@@ -128,6 +128,7 @@ class Bench {
     f_.threads = threads_;
     f_.stage_memory_bytes = o.stage_memory_bytes > 0 ? o.stage_memory_bytes
                                                      : AutoStageMemoryLimit();
+    f_.direct_writes = o.direct_writes;
   }
 
   absl::StatusOr<ReplayBenchFigures> Run() {
@@ -606,6 +607,7 @@ class Bench {
   absl::Status IntoRocksDB(const RecoveryPlan& plan) {
     RocksDBTargetOptions staged;
     staged.stage_memory_limit = f_.stage_memory_bytes;
+    staged.direct_writes = f_.direct_writes;
     staged.stage_in_memory = true;
     staged.partitions = threads_;
     staged.write_threads = threads_;
@@ -699,8 +701,9 @@ class Bench {
       const std::string file = scratch_->Sub("pairs.sst");
       std::unique_ptr<rocksdb::SstFileWriter> writer;
       if (target_settings) {
-        // As the target: O_DIRECT, buffered where the file system refuses.
-        for (bool direct : {true, false}) {
+        // As the target: O_DIRECT if it writes so, buffered where the file
+        // system refuses.
+        for (bool direct : {f_.direct_writes, false}) {
           writer = std::make_unique<rocksdb::SstFileWriter>(
               internal::SstWriterEnvOptions(direct),
               internal::SstWriterOptions(opts), nullptr,
@@ -736,7 +739,7 @@ class Bench {
       bench_internal::RemoveTree(path);
       return secs;
     };
-    f_.sst_writer_settings = internal::SstWriterSettingsText();
+    f_.sst_writer_settings = internal::SstWriterSettingsText(f_.direct_writes);
     WAYBACK_ASSIGN_OR_RETURN(f_.seconds_sst_writer_ingest, Median(run));
     f_.seconds_sst_writer_ingest_uncompressed = f_.seconds_sst_writer_ingest;
     f_.cpu_seconds.emplace_back("sst_writer_ingest", median_cpu_);
@@ -764,6 +767,7 @@ class Bench {
           PlanRecovery(*with_snap, RecoveryTarget::SnapshotOnly()));
       RocksDBTargetOptions ro;
       ro.stage_memory_limit = f_.stage_memory_bytes;
+      ro.direct_writes = f_.direct_writes;
       ro.stage_in_memory = true;
       ro.partitions = threads_;
       ro.write_threads = threads_;
@@ -889,6 +893,7 @@ std::string ReplayBenchFigures::ToJson() const {
   j["digests_checked"] = digests_checked;
   j["peak_rss_bytes"] = peak_rss_bytes;
   j["stage_memory_bytes"] = stage_memory_bytes;
+  j["direct_writes"] = direct_writes;
   return j.dump(2);
 }
 

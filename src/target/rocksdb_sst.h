@@ -21,16 +21,15 @@ namespace wayback::internal {
 // filter.
 rocksdb::Options SstWriterOptions(const rocksdb::Options& db_options);
 // Environment options for the writer: 4 MiB write buffer, and O_DIRECT
-// writes if `direct` (the kernel's copy into the page cache was 15% of a
-// staged restore's CPU; the data must reach the disk before ingestion
-// anyway). Some file systems (tmpfs) refuse O_DIRECT: open the writer again
+// writes if `direct` (RocksDBTargetOptions::direct_writes says when that
+// pays). Some file systems (tmpfs) refuse O_DIRECT: open the writer again
 // with direct = false.
 rocksdb::EnvOptions SstWriterEnvOptions(bool direct);
 // Pass as SstFileWriter's invalidate_page_cache: false (with buffered
 // writes, dropping the pages as they are written costs system time).
 inline constexpr bool kSstInvalidatePageCache = false;
 // A short description of the above, for benchmark reports.
-std::string SstWriterSettingsText();
+std::string SstWriterSettingsText(bool direct);
 
 }  // namespace wayback::internal
 

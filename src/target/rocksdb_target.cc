@@ -916,6 +916,7 @@ class RocksDBTarget final : public StateTarget {
  public:
   RocksDBTarget(std::string path, const RocksDBTargetOptions& options)
       : path_(std::move(path)), opts_(options) {
+    direct_writes_ = opts_.direct_writes;
     opts_.transactions_per_batch = std::max(opts_.transactions_per_batch, 1);
     opts_.partitions =
         opts_.stage_in_memory ? std::max(opts_.partitions, 1) : 1;
@@ -1331,8 +1332,8 @@ class RocksDBTarget final : public StateTarget {
       WAYBACK_RETURN_IF_ERROR(t_->MakeStagingDir());
       std::string file =
           absl::StrCat(t_->StagingDir(), "/", t_->next_file_++, ".sst");
-      // O_DIRECT where the file system takes it (not tmpfs): the first
-      // refusal switches the target to buffered writes.
+      // O_DIRECT if asked for and the file system takes it (not tmpfs): the
+      // first refusal switches the target to buffered writes.
       for (;;) {
         const bool direct = t_->direct_writes_.load();
         writer_ = std::make_unique<rocksdb::SstFileWriter>(
@@ -1881,7 +1882,8 @@ class RocksDBTarget final : public StateTarget {
   uint64_t partition_limit_ = 0;
   BackgroundRelease release_;
   std::atomic<uint64_t> next_file_{0};
-  std::atomic<bool> direct_writes_{true};
+  // RocksDBTargetOptions::direct_writes, until the file system refuses it.
+  std::atomic<bool> direct_writes_{false};
 };
 
 }  // namespace
@@ -1906,10 +1908,13 @@ rocksdb::EnvOptions SstWriterEnvOptions(bool direct) {
   return e;
 }
 
-std::string SstWriterSettingsText() {
-  return "SstFileWriter: no compression, 32 KiB blocks, no filter, 4 MiB "
-         "write buffer, O_DIRECT writes (buffered where unsupported); one "
-         "IngestExternalFile call with move_files";
+std::string SstWriterSettingsText(bool direct) {
+  return absl::StrCat(
+      "SstFileWriter: no compression, 32 KiB blocks, no filter, 4 MiB write "
+      "buffer, ",
+      direct ? "O_DIRECT writes (buffered where unsupported)"
+             : "buffered writes",
+      "; one IngestExternalFile call with move_files");
 }
 
 }  // namespace internal

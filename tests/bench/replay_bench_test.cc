@@ -164,8 +164,12 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
                    f->snapshot_restore_into_rocksdb / f->sst_writer_ingest);
   EXPECT_GT(f->seconds_sst_writer_ingest_uncompressed, 0);
   EXPECT_GT(f->seconds_sst_writer_ingest_rocksdb_defaults, 0);
-  // The baseline names the SstFileWriter settings it shares with the target.
+  // The baseline names the SstFileWriter settings it shares with the target,
+  // buffered by default.
   EXPECT_NE(f->sst_writer_settings.find("no compression"), std::string::npos);
+  EXPECT_NE(f->sst_writer_settings.find("buffered writes"), std::string::npos);
+  EXPECT_EQ(f->sst_writer_settings.find("O_DIRECT"), std::string::npos);
+  EXPECT_FALSE(f->direct_writes);
   EXPECT_EQ(f->read_back_seconds.size(), 5u);  // One per restore measured.
   EXPECT_DOUBLE_EQ(f->snapshot_restore_into_rocksdb,
                    m.digest.count / f->seconds_snapshot_restore_into_rocksdb);
@@ -181,6 +185,7 @@ TEST(ReplayBenchTest, WithRocksDBEveryDigestMatchesTheModel) {
   }
   EXPECT_EQ(j["mutations"].get<uint64_t>(), f->mutations);
   EXPECT_EQ(j["workload"].get<std::string>(), "updates");
+  EXPECT_FALSE(j["direct_writes"].get<bool>());
   EXPECT_DOUBLE_EQ(j["rocksdb_speedup"].get<double>(), f->rocksdb_speedup);
   EXPECT_EQ(j["expected_digest"].get<std::string>(), m.digest.ToString());
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));

@@ -506,6 +506,9 @@ struct StagedCase {
   int partitions;
   int write_threads;
   uint64_t memory_limit;
+  // SST files written with O_DIRECT (where the scratch file system takes
+  // it) instead of the default buffered writes.
+  bool direct_writes = false;
 };
 
 class RocksDBStagedScaleTest : public ::testing::TestWithParam<StagedCase> {
@@ -516,6 +519,7 @@ class RocksDBStagedScaleTest : public ::testing::TestWithParam<StagedCase> {
     o.partitions = GetParam().partitions;
     o.write_threads = GetParam().write_threads;
     o.stage_memory_limit = GetParam().memory_limit;
+    o.direct_writes = GetParam().direct_writes;
     o.sst_file_size = 64 << 10;
     return o;
   }
@@ -788,11 +792,14 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, RocksDBStagedScaleTest,
     ::testing::Values(StagedCase{1, 1, 1 << 30}, StagedCase{2, 2, 1 << 30},
                       StagedCase{3, 4, 1 << 30}, StagedCase{1, 1, 32 << 10},
-                      StagedCase{2, 3, 64 << 10}, StagedCase{4, 2, 96 << 10}),
+                      StagedCase{2, 3, 64 << 10}, StagedCase{4, 2, 96 << 10},
+                      StagedCase{2, 2, 1 << 30, true},
+                      StagedCase{2, 3, 64 << 10, true}),
     [](const auto& info) {
       return absl::StrCat("P", info.param.partitions, "W",
                           info.param.write_threads, "Mem",
-                          info.param.memory_limit >> 10, "K");
+                          info.param.memory_limit >> 10, "K",
+                          info.param.direct_writes ? "Direct" : "");
     });
 
 TEST(RocksDBTargetErrorTest, DamagedRunIsDataLossAtFinish) {
@@ -896,6 +903,7 @@ TEST(RocksDBTargetErrorTest, StagedRestoreOnTmpfsFallsBackToBufferedWrites) {
     o.stage_in_memory = true;
     o.partitions = 2;
     o.stage_memory_limit = 64 << 10;  // Runs spill every few hundred pairs.
+    o.direct_writes = true;           // Refused here: buffered instead.
     auto t = OpenRocksDBTarget(dir + "/db", o);
     ASSERT_TRUE(t.ok()) << t.status();
     ASSERT_TRUE((*t)->Begin({"mem:", "latest", 1, 0, 0, false}).ok());

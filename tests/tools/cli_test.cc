@@ -399,8 +399,9 @@ TEST(RestoreCommand, IntoRocksDBWithSummaryAndRefusesToOverwrite) {
       {"restore", "--repo", F().repo(), "--latest", "--into", "rocksdb:" + db});
   EXPECT_EQ(again.code, 2);
   EXPECT_THAT(again.err, HasSubstr("not empty; add --force"));
+  // With the SST files written through O_DIRECT this time: the same state.
   auto forced = Wb({"restore", "--repo", F().repo(), "--latest", "--into",
-                    "rocksdb:" + db, "--force", "--json"});
+                    "rocksdb:" + db, "--force", "--json", "--direct-writes"});
   ASSERT_EQ(forced.code, 0) << forced.err;
   EXPECT_EQ(Json(forced)["state"]["digest"],
             DigestOf(F().StateAtLsn(F().events().size())).ToString());
