@@ -157,14 +157,15 @@ struct RocksDBTargetOptions {
   // on buffered where the file system refuses it (tmpfs). Direct writes
   // spare the kernel's copy into the page cache (~15 % of a staged restore's
   // CPU) but block the writing thread until the device has the data, so
-  // they pay only where the disk takes large direct writes fast. Measured on
-  // two 2-vCPU VMs: where `dd oflag=direct` ran at 1.1-1.9 GB/s they were the
-  // faster choice; where it ran at ~0.45 GB/s, buffered writes restored 7.4 M
-  // mutations (3.2 GB of SST files) in 19-21 s instead of 33-34 s and loaded
-  // a 486 k-pair snapshot in 0.47-0.52 s instead of 0.92-1.16 s. Buffered is
-  // RocksDB's own default; the data is synced before ingestion either way.
-  // `wayback bench replay --direct-writes` measures this machine. Spilled runs
-  // (stage_memory_limit) use O_DIRECT regardless. Default: false.
+  // they pay only where the disk takes large direct writes fast. They were
+  // the default on a 2-vCPU VM where `dd oflag=direct` ran at 1.1-1.9 GB/s,
+  // for the copy they spare. On one where it ran at ~0.45 GB/s, buffered
+  // writes restored 7.4 M mutations (3.2 GB of SST files) in 19-21 s instead
+  // of 33-34 s and loaded a 486 k-pair snapshot in 0.47-0.52 s instead of
+  // 0.92-1.16 s. Buffered is RocksDB's own default; the data is synced before
+  // ingestion either way. `wayback bench replay --direct-writes` against the
+  // default measures this machine. Spilled runs (stage_memory_limit) use
+  // O_DIRECT regardless. Default: false.
   bool direct_writes = false;
 };
 // A RocksDB database at `path`. The application's pairs live in the default
