@@ -30,8 +30,10 @@ PlanEstimate EstimateRestore(const RecoveryPlan& plan) {
       }
     }
   }
-  // Conservative rates (issue 7's figures for Debian's RocksDB build):
-  // ~150k mutations/s of log replay, ~1M snapshot pairs/s.
+  // Conservative fixed rates, well below what docs/performance.md measures
+  // on a 2-core machine with Debian's RocksDB build: 150k mutations/s of log
+  // replay, 1M snapshot pairs/s. A plan promises no more than an order of
+  // magnitude; `wayback bench rto` measures the real figure.
   double seconds = static_cast<double>(e.mutations) / 150e3;
   if (plan.snapshot)
     seconds += static_cast<double>(plan.snapshot->pair_count) / 1e6;

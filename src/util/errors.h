@@ -29,11 +29,14 @@ inline std::string Where(std::string_view object, uint64_t offset,
 
 inline absl::Status CorruptionAt(std::string_view object, uint64_t offset,
                                  Lsn lsn, std::string_view what) {
-  return absl::DataLossError(absl::StrCat(Where(object, offset, lsn), ": ", AV(what)));
+  return absl::DataLossError(
+      absl::StrCat(Where(object, offset, lsn), ": ", AV(what)));
 }
 
 // Converts errno from a failed system call on `path` into a Status:
-// kNotFound, kAlreadyExists, kUnavailable (EINTR/EAGAIN), kInternal otherwise.
+// kNotFound (ENOENT), kAlreadyExists (EEXIST), kUnavailable (EINTR, EAGAIN),
+// kPermissionDenied (EACCES, EPERM), kResourceExhausted (ENOSPC), kInternal
+// otherwise.
 absl::Status IoError(std::string_view op, std::string_view path, int err);
 
 }  // namespace wayback
