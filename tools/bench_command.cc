@@ -23,14 +23,15 @@ namespace {
 absl::StatusOr<std::optional<absl::Duration>> ParseObjective(
     const std::string& flag, const std::string& text) {
   if (text.empty()) return std::optional<absl::Duration>();
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
+  absl::StatusOr<absl::Duration> d = ParseDurationFlag(flag, text);
+  if (!d.ok()) return d.status();
+  if (*d <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad ", flag, " \"", text,
                      "\": expected a positive duration such as 4h, 15m, 90s "
                      "or 500ms"));
   }
-  return std::optional<absl::Duration>(d);
+  return std::optional<absl::Duration>(*d);
 }
 
 class BenchCommand : public Command {
@@ -196,7 +197,7 @@ class BenchCommand : public Command {
       rto_opts_.progress = progress;
       auto storage = OpenRepository(repo_);
       if (!storage.ok()) return Fail(io, "bench rto", storage.status());
-      auto f = RunRtoBench(storage->get(), rto_opts_);
+      auto f = RunRtoBench((*storage)->storage(), rto_opts_);
       if (!f.ok()) return Fail(io, "bench rto", f.status());
       io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
       return f->pass ? kExitOk : kExitProblem;
@@ -205,12 +206,13 @@ class BenchCommand : public Command {
     if (!rpo.ok()) {
       return Usage(io, "bench rpo", std::string(rpo.status().message()));
     }
-    if (!absl::ParseDuration(segment_age_, &rpo_opts_.segment_max_age) ||
-        rpo_opts_.segment_max_age <= absl::ZeroDuration()) {
+    auto age = ParseDurationFlag("--segment-age", segment_age_);
+    if (!age.ok() || *age <= absl::ZeroDuration()) {
       return Usage(io, "bench rpo",
                    absl::StrCat("bad --segment-age \"", segment_age_,
                                 "\": expected a duration such as 250ms"));
     }
+    rpo_opts_.segment_max_age = *age;
     rpo_opts_.rpo = *rpo;
     rpo_opts_.duration = absl::Seconds(duration_s_);
     rpo_opts_.progress = progress;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -23,24 +24,9 @@ namespace fs = std::filesystem;
 
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
 
-// The local directory a URI names, or nullopt for other schemes.
-std::optional<std::string> LocalPath(const std::string& uri) {
-  if (absl::StartsWith(uri, "file://")) return uri.substr(7);
-  if (uri.find("://") != std::string::npos || absl::StartsWith(uri, "mem:")) {
-    return std::nullopt;
-  }
-  return uri;
-}
-
 S3Settings& MutableS3Settings() {
   static S3Settings* settings = new S3Settings;
   return *settings;
-}
-
-absl::StatusOr<bool> HoldsRepository(Storage* storage) {
-  WAYBACK_ASSIGN_OR_RETURN(auto log, storage->List("log/"));
-  WAYBACK_ASSIGN_OR_RETURN(auto snaps, storage->List("snap/"));
-  return !log.empty() || !snaps.empty();
 }
 
 }  // namespace
@@ -90,61 +76,21 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorageForCli(
   return OpenStorage(uri, options);
 }
 
-absl::StatusOr<std::unique_ptr<Storage>> OpenRepository(
+absl::StatusOr<std::unique_ptr<Repository>> OpenRepository(
     const std::string& uri) {
   if (uri.empty()) return absl::InvalidArgumentError("--repo is empty");
-  if (auto path = LocalPath(uri)) {
-    std::error_code ec;
-    auto st = fs::status(*path, ec);
-    if (!fs::exists(st)) {
-      return absl::NotFoundError(absl::StrCat(
-          "no repository at ", *path, ": the directory does not exist"));
-    }
-    if (!fs::is_directory(st)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          *path, " is not a directory, so not a Wayback repository"));
-    }
-  }
-  WAYBACK_ASSIGN_OR_RETURN(auto storage,
-                           OpenStorageForCli(uri, /*create=*/false));
-  WAYBACK_ASSIGN_OR_RETURN(bool holds, HoldsRepository(storage.get()));
-  if (!holds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        uri,
-        " is not a Wayback repository: it holds no log/ or snap/ objects "
-        "(create one with `wayback gen` or `wayback import`)"));
-  }
-  return storage;
+  RepositoryOptions options;
+  options.s3 = CliS3Settings();
+  return Repository::Open(uri, options);
 }
 
-absl::StatusOr<std::unique_ptr<Storage>> CreateRepository(
-    const std::string& uri) {
+absl::StatusOr<std::unique_ptr<Repository>> CreateRepository(
+    const std::string& uri, const std::string& source) {
   if (uri.empty()) return absl::InvalidArgumentError("--repo is empty");
-  if (auto path = LocalPath(uri)) {
-    std::error_code ec;
-    if (fs::exists(*path, ec)) {
-      if (!fs::is_directory(*path, ec)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(*path, " exists and is not a directory"));
-      }
-      for (const auto& entry : fs::directory_iterator(*path, ec)) {
-        std::string name = entry.path().filename().string();
-        if (name != "log" && name != "snap") {
-          return absl::FailedPreconditionError(absl::StrCat(
-              *path, " is not empty and is not a Wayback repository (it holds ",
-              name, "); choose a new or empty directory"));
-        }
-      }
-    }
-  }
-  WAYBACK_ASSIGN_OR_RETURN(auto storage,
-                           OpenStorageForCli(uri, /*create=*/true));
-  WAYBACK_ASSIGN_OR_RETURN(bool holds, HoldsRepository(storage.get()));
-  if (holds) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        uri, " already holds a repository; choose a new or empty directory"));
-  }
-  return storage;
+  RepositoryOptions options;
+  options.s3 = CliS3Settings();
+  options.source = source;
+  return Repository::Create(uri, options);
 }
 
 void TargetFlags::Add(CLI::App* app) {
@@ -253,6 +199,45 @@ absl::StatusOr<RecoveryTarget> ParseTargetSpec(const std::string& spec_in) {
                      " (", t.status().message(), ")"));
   }
   return RecoveryTarget::Time(*t, inclusive);
+}
+
+absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
+                                                 const std::string& text) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad ", flag, " \"", text,
+        "\": expected a duration such as 35d, 6h, 90m, 30s, 250ms or 0"));
+  };
+  if (text == "0") return absl::ZeroDuration();
+  // absl::ParseDuration knows every unit but days: rewrite each "<n>d" as
+  // hours first, number by number, so "1d12h" becomes "24h12h".
+  std::string rewritten;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() &&
+           (absl::ascii_isdigit(text[j]) || text[j] == '.')) {
+      ++j;
+    }
+    if (j == i) return bad();
+    size_t k = j;
+    while (k < text.size() && absl::ascii_isalpha(text[k])) ++k;
+    const std::string number = text.substr(i, j - i);
+    const std::string unit = text.substr(j, k - j);
+    if (unit == "d") {
+      double days;
+      if (!absl::SimpleAtod(number, &days)) return bad();
+      absl::StrAppend(&rewritten, absl::StrFormat("%.9fh", days * 24));
+    } else {
+      absl::StrAppend(&rewritten, number, unit);
+    }
+    i = k;
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(rewritten, &d) || d < absl::ZeroDuration()) {
+    return bad();
+  }
+  return d;
 }
 
 int ExitCodeFor(const absl::Status& s) {

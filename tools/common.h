@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/cli.h"
 #include "wayback/recovery.h"
+#include "wayback/repository.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
 
@@ -46,13 +47,14 @@ const S3Settings& CliS3Settings();
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorageForCli(
     const std::string& uri, bool create);
 
-// Opens an existing repository for reading: kNotFound if the path does not
-// exist, kInvalidArgument if it holds no Wayback objects.
-absl::StatusOr<std::unique_ptr<Storage>> OpenRepository(const std::string& uri);
-// Opens (creating it if needed) a repository to be written: it must not hold
-// a log or snapshots yet.
-absl::StatusOr<std::unique_ptr<Storage>> CreateRepository(
+// Repository::Open(uri) with CliS3Settings(): kNotFound if a local path does
+// not exist, kInvalidArgument if it holds no Wayback objects.
+absl::StatusOr<std::unique_ptr<Repository>> OpenRepository(
     const std::string& uri);
+// Repository::Create(uri) with CliS3Settings(), recording `source` in its
+// identity: the location must be new or empty.
+absl::StatusOr<std::unique_ptr<Repository>> CreateRepository(
+    const std::string& uri, const std::string& source);
 
 // --to TIME | --lsn N | --txid ID | --restore-point NAME | --latest |
 // --snapshot-only, plus --exclusive.
@@ -80,6 +82,13 @@ inline constexpr char kTargetSpecHelp[] =
     "TIME (RFC 3339 with offset, or @<unix-ns>), lsn:N, txid:N, "
     "restore-point:NAME, latest or snapshot; append ,exclusive to stop before "
     "a time, LSN or txid";
+
+// Parses a duration flag: a sequence of decimal numbers each with a unit,
+// d (24 h), h, m, s, ms, us or ns ("35d", "1d12h", "90m", "1.5h", "250ms"),
+// or "0". `flag` names the flag in the message. kInvalidArgument for
+// anything else, or for a negative duration.
+absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
+                                                 const std::string& text);
 
 // The exit code for a failed status: 1 for damage found (kDataLoss), 2 for
 // everything else (bad usage, unreachable target, I/O).

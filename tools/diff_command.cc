@@ -48,7 +48,7 @@ class DiffCommand : public Command {
                    absl::StrCat("--until: ", until.status().message()));
     auto storage = OpenRepository(flags_.repo);
     if (!storage.ok()) return Fail(io, "diff", storage.status());
-    auto catalog = Catalog::Open(storage->get());
+    auto catalog = Catalog::Open((*storage)->storage());
     if (!catalog.ok()) return Fail(io, "diff", catalog.status());
     Pairs a, b;
     std::optional<RestoreResult> ra, rb;

@@ -65,12 +65,12 @@ class ExportCommand : public Command {
       }
       out = &file;
     }
-    auto catalog = Catalog::Open(storage->get());
+    auto catalog = Catalog::Open((*storage)->storage());
     if (!catalog.ok()) return Fail(io, "export", catalog.status());
     auto plan = PlanRecovery(**catalog, *target);
     if (!plan.ok()) return Fail(io, "export", plan.status());
     auto state = NewMemoryTarget();
-    auto result = Restore(storage->get(), *plan, state.get(), {});
+    auto result = Restore((*storage)->storage(), *plan, state.get(), {});
     if (!result.ok()) return Fail(io, "export", result.status());
     if (format_ == "csv") *out << "key,value,key_b64,value_b64\n";
     absl::Status s =

@@ -70,16 +70,12 @@ class GenCommand : public Command {
       return Usage(io, "gen",
                    absl::StrCat("--start: ", start.status().message()));
     g.workload.start_time = *start;
-    if (snapshot_every_ == "0") {
-      g.snapshot_every = absl::ZeroDuration();
-    } else if (!absl::ParseDuration(snapshot_every_, &g.snapshot_every) ||
-               g.snapshot_every < absl::ZeroDuration()) {
-      return Usage(
-          io, "gen",
-          absl::StrCat("bad --snapshot-every \"", snapshot_every_,
-                       "\": expected a duration such as 6h, 90m or 0"));
+    auto every = ParseDurationFlag("--snapshot-every", snapshot_every_);
+    if (!every.ok()) {
+      return Usage(io, "gen", std::string(every.status().message()));
     }
-    auto storage = CreateRepository(flags_.repo);
+    g.snapshot_every = *every;
+    auto storage = CreateRepository(flags_.repo, "gen");
     if (!storage.ok()) return Fail(io, "gen", storage.status());
     int64_t started = Clock::Real()->MonotonicNanos();
     if (io.tty && !flags_.json) {

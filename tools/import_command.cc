@@ -54,7 +54,7 @@ class ImportCommand : public Command {
       }
       in = &file;
     }
-    auto storage = CreateRepository(flags_.repo);
+    auto storage = CreateRepository(flags_.repo, "import");
     if (!storage.ok()) return Fail(io, "import", storage.status());
     ImportOptions o;
     o.snapshot_every = snapshot_every_;

@@ -3,21 +3,12 @@
 // wayback info: what a repository holds and which instants it can restore.
 // Reads headers, footers and indexes only (the catalog).
 
-#include <map>
-#include <set>
-
 #include "absl/strings/str_format.h"
 #include "tools/common.h"
 #include "wayback/clock.h"
 
 namespace wayback::cli {
 namespace {
-
-struct Hole {
-  TimelineId timeline;
-  Lsn first_missing;
-  Lsn last_missing;
-};
 
 class InfoCommand : public Command {
  public:
@@ -38,42 +29,12 @@ class InfoCommand : public Command {
   int Run(Io& io) override {
     auto storage = OpenRepository(flags_.repo);
     if (!storage.ok()) return Fail(io, "info", storage.status());
-    auto catalog = Catalog::Open(storage->get());
+    auto catalog = (*storage)->ReadCatalog();
     if (!catalog.ok()) return Fail(io, "info", catalog.status());
     const Catalog& c = **catalog;
-
-    uint64_t seg_bytes = 0, seg_raw = 0, live = 0, txns = 0, mutations = 0;
-    uint64_t live_records = 0;  // Live segments carry no counts.
-    std::set<TimelineId> timelines;
-    std::vector<Hole> holes;
-    const SegmentInfo* newest = nullptr;
-    for (size_t i = 0; i < c.segments().size(); ++i) {
-      const SegmentInfo& s = c.segments()[i];
-      seg_bytes += s.size;
-      seg_raw += s.raw_bytes;
-      live += !s.sealed;
-      if (!s.sealed) live_records += s.record_count;
-      txns += s.transaction_count;
-      mutations += s.mutation_count;
-      timelines.insert(s.timeline);
-      if (i > 0) {
-        const SegmentInfo& p = c.segments()[i - 1];
-        if (p.timeline == s.timeline && s.first_lsn > p.last_lsn + 1) {
-          holes.push_back({s.timeline, p.last_lsn + 1, s.first_lsn - 1});
-        }
-      }
-      if (s.last_lsn >= s.first_lsn &&
-          (newest == nullptr || s.last_commit_time > newest->last_commit_time ||
-           (s.last_commit_time == newest->last_commit_time &&
-            s.last_lsn > newest->last_lsn))) {
-        newest = &s;
-      }
-    }
-    uint64_t snap_bytes = 0;
-    for (const SnapshotInfo& s : c.snapshots()) {
-      snap_bytes += s.size;
-      timelines.insert(s.timeline);
-    }
+    const RepositoryDescription d = DescribeCatalog(c);
+    const std::optional<RepositoryIdentity>& identity = (*storage)->identity();
+    const std::optional<CommitPoint>& newest = d.latest_commit_time;
     CommitTime now = Clock::Real()->NowNanos();
 
     if (flags_.json) {
@@ -111,12 +72,11 @@ class InfoCommand : public Command {
              {"torn_bytes", s.torn_bytes}});
       }
       j["segments"] = segs;
-      j["timelines"] =
-          std::vector<TimelineId>(timelines.begin(), timelines.end());
-      j["sizes"] = {{"segments_bytes", seg_bytes},
-                    {"segments_raw_bytes", seg_raw},
-                    {"snapshots_bytes", snap_bytes},
-                    {"total_bytes", seg_bytes + snap_bytes}};
+      j["timelines"] = d.timelines;
+      j["sizes"] = {{"segments_bytes", d.segment_bytes},
+                    {"segments_raw_bytes", d.segment_raw_bytes},
+                    {"snapshots_bytes", d.snapshot_bytes},
+                    {"total_bytes", d.segment_bytes + d.snapshot_bytes}};
       json windows = json::array();
       for (const RecoverableWindow& w : c.windows()) {
         windows.push_back({{"timeline", w.timeline},
@@ -127,7 +87,7 @@ class InfoCommand : public Command {
       }
       j["windows"] = windows;
       json hs = json::array();
-      for (const Hole& h : holes) {
+      for (const LogHole& h : d.holes) {
         hs.push_back({{"timeline", h.timeline},
                       {"first_missing_lsn", h.first_missing},
                       {"last_missing_lsn", h.last_missing}});
@@ -138,13 +98,20 @@ class InfoCommand : public Command {
         problems.push_back({{"object", p.object}, {"message", p.message}});
       }
       j["problems"] = problems;
-      if (newest != nullptr) {
+      if (identity) {
+        j["identity"] = {{"id", identity->id},
+                         {"created", FormatCommitTime(identity->created)},
+                         {"source", identity->source}};
+      } else {
+        j["identity"] = nullptr;
+      }
+      if (newest) {
         j["newest_commit"] = {
-            {"lsn", newest->last_lsn},
+            {"lsn", newest->lsn},
             {"timeline", newest->timeline},
-            {"commit_time", FormatCommitTime(newest->last_commit_time)},
+            {"commit_time", FormatCommitTime(newest->commit_time)},
             {"age_seconds",
-             static_cast<double>(now - newest->last_commit_time) / 1e9}};
+             static_cast<double>(now - newest->commit_time) / 1e9}};
       } else {
         j["newest_commit"] = nullptr;
       }
@@ -153,24 +120,35 @@ class InfoCommand : public Command {
     }
 
     io.out << "Repository " << flags_.repo << "\n";
+    if (identity) {
+      io.out << "  identity     " << identity->id << ", created "
+             << FormatCommitTime(identity->created)
+             << (identity->source.empty()
+                     ? std::string()
+                     : absl::StrCat(", source ", identity->source))
+             << "\n";
+    } else {
+      io.out << "  identity     none (made before repositories carried one)\n";
+    }
     io.out << absl::StrFormat(
         "  log          %d segments (%d live), %s transactions, %s mutations\n",
-        c.segments().size(), live, FormatCount(txns), FormatCount(mutations));
-    if (live > 0) {
+        d.segment_count, d.live_segment_count, FormatCount(d.transaction_count),
+        FormatCount(d.mutation_count));
+    if (d.live_segment_count > 0) {
       io.out << absl::StrFormat(
           "               (sealed segments; the live one holds %s more "
           "records, counted when sealed)\n",
-          FormatCount(live_records));
+          FormatCount(d.live_records));
     }
-    if (seg_raw > 0) {
+    if (d.segment_raw_bytes > 0) {
       io.out << absl::StrFormat(
           "               %s stored, %s raw (%.1fx compression)\n",
-          FormatBytes(seg_bytes), FormatBytes(seg_raw),
-          static_cast<double>(seg_raw) /
-              static_cast<double>(std::max<uint64_t>(1, seg_bytes)));
+          FormatBytes(d.segment_bytes), FormatBytes(d.segment_raw_bytes),
+          static_cast<double>(d.segment_raw_bytes) /
+              static_cast<double>(std::max<uint64_t>(1, d.segment_bytes)));
     }
     io.out << "  snapshots    " << c.snapshots().size() << ", "
-           << FormatBytes(snap_bytes) << "\n";
+           << FormatBytes(d.snapshot_bytes) << "\n";
     for (const SnapshotInfo& s : c.snapshots()) {
       io.out << absl::StrFormat("    %-36s LSN %-9d %s  %s keys, %s\n", s.name,
                                 s.lsn, FormatCommitTime(s.commit_time),
@@ -178,12 +156,13 @@ class InfoCommand : public Command {
     }
     io.out << "  timelines    ";
     bool first = true;
-    for (TimelineId t : timelines) {
+    for (TimelineId t : d.timelines) {
       io.out << (first ? "" : ", ") << t;
       first = false;
     }
-    io.out << (timelines.empty() ? "none\n" : "\n");
-    io.out << "  total size   " << FormatBytes(seg_bytes + snap_bytes) << "\n";
+    io.out << (d.timelines.empty() ? "none\n" : "\n");
+    io.out << "  total size   "
+           << FormatBytes(d.segment_bytes + d.snapshot_bytes) << "\n";
     io.out << "  recoverable  ";
     if (c.windows().empty()) io.out << "nothing\n";
     for (size_t i = 0; i < c.windows().size(); ++i) {
@@ -197,8 +176,8 @@ class InfoCommand : public Command {
              << " to " << FormatCommitTime(w.latest_time) << " (LSN "
              << w.latest_lsn << ")\n";
     }
-    io.out << "  holes        " << (holes.empty() ? "none" : "") << "\n";
-    for (const Hole& h : holes) {
+    io.out << "  holes        " << (d.holes.empty() ? "none" : "") << "\n";
+    for (const LogHole& h : d.holes) {
       io.out << "    timeline " << h.timeline << ": LSN " << h.first_missing
              << "-" << h.last_missing << " missing (nothing can be restored "
              << "across it without a later snapshot)\n";
@@ -209,10 +188,10 @@ class InfoCommand : public Command {
         io.out << "    " << p.object << ": " << p.message << "\n";
       }
     }
-    if (newest != nullptr) {
-      absl::Duration age = absl::Nanoseconds(now - newest->last_commit_time);
-      io.out << "  newest commit LSN " << newest->last_lsn << " at "
-             << FormatCommitTime(newest->last_commit_time) << " ("
+    if (newest) {
+      absl::Duration age = absl::Nanoseconds(now - newest->commit_time);
+      io.out << "  newest commit LSN " << newest->lsn << " at "
+             << FormatCommitTime(newest->commit_time) << " ("
              << FormatDurationWords(age)
              << (age < absl::ZeroDuration()
                      ? " in the future of this machine's clock"

@@ -63,7 +63,7 @@ class LogCommand : public Command {
     LogReaderOptions o;
     o.timeline = timeline_;
     o.start_time = from;
-    auto reader = LogReader::Open(storage->get(), o);
+    auto reader = LogReader::Open((*storage)->storage(), o);
     if (!reader.ok()) return Fail(io, "log", reader.status());
     uint64_t matched = 0;
     for (;;) {

@@ -21,233 +21,36 @@
 // segment included. It is measured from each mirror's own objects (its
 // catalog) after the copy, not inferred from what was copied.
 //
-// Checks, per object copied: the source's bytes are first verified through
-// their format (every block checksum and the LSN sequence of a segment; every
-// block and the digest of a snapshot), so a damaged object is never
-// published at a mirror; then the copy is streamed with its CRC32C and, once
-// published, read back from the mirror and compared (MirrorRepository).
+// The pass itself (which objects, the checks at the source, the create-only
+// copy read back, the lag from the mirror's own catalog) is the library's
+// MirrorRepository(Repository, ...) in wayback/repository.h; this file holds
+// the flags and the printing.
 
 #include <filesystem>
 #include <optional>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "tools/common.h"
 #include "wayback/log.h"
 #include "wayback/mirror.h"
-#include "wayback/snapshot.h"
+#include "wayback/repository.h"
 
 namespace wayback::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-// std::string_view -> absl::string_view (Debian's Abseil keeps its own).
-absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
-
-// What a source object is, by name.
-enum class Kind { kSegment, kSnapshot, kLive, kTemporary, kLock, kOther };
-
-Kind KindOf(const std::string& name) {
-  if (absl::EndsWith(name, ".tmp")) return Kind::kTemporary;
-  TimelineId t;
-  Lsn lsn;
-  bool sealed;
-  if (ParseSegmentObjectName(name, &t, &lsn, &sealed)) {
-    return sealed ? Kind::kSegment : Kind::kLive;
-  }
-  if (ParseSnapshotObjectName(name, &t, &lsn)) return Kind::kSnapshot;
-  if (name == "log/LOCK") return Kind::kLock;
-  return Kind::kOther;
-}
-
-// Shows a reader one object of a storage and nothing else, so that a log
-// reader started on it reads exactly that segment (not a sibling .live or
-// the segments around it).
-class OneObjectView : public StorageWrapper {
- public:
-  OneObjectView(Storage* target, ObjectInfo object)
-      : StorageWrapper(target), object_(std::move(object)) {}
-  absl::StatusOr<std::vector<ObjectInfo>> List(
-      std::string_view prefix) override {
-    if (absl::StartsWith(object_.name, A(prefix))) {
-      return std::vector<ObjectInfo>{object_};
-    }
-    return std::vector<ObjectInfo>{};
-  }
-  absl::StatusOr<std::unique_ptr<ReadableObject>> OpenForRead(
-      std::string_view name) override {
-    if (name != object_.name) return NotHere(name);
-    return target()->OpenForRead(name);
-  }
-  absl::StatusOr<ObjectInfo> Stat(std::string_view name) override {
-    if (name != object_.name) return NotHere(name);
-    return target()->Stat(name);
-  }
-  absl::StatusOr<std::unique_ptr<ObjectWriter>> Create(
-      std::string_view name) override {
-    return ReadOnly(name);
-  }
-  absl::Status Delete(std::string_view name) override { return ReadOnly(name); }
-  absl::StatusOr<std::unique_ptr<AppendableObject>> OpenAppendable(
-      std::string_view name, const AppendableOptions&) override {
-    return ReadOnly(name);
-  }
-  absl::Status Rename(std::string_view from, std::string_view) override {
-    return ReadOnly(from);
-  }
-  absl::StatusOr<std::unique_ptr<StorageLock>> Lock(
-      std::string_view name) override {
-    return ReadOnly(name);
-  }
-
- private:
-  absl::Status NotHere(std::string_view name) const {
-    return absl::NotFoundError(
-        absl::StrCat(A(name), ": not part of the object being verified"));
-  }
-  absl::Status ReadOnly(std::string_view name) const {
-    return absl::PermissionDeniedError(
-        absl::StrCat(A(name), ": read-only view for verification"));
-  }
-  const ObjectInfo object_;
-};
-
-bool IsIoError(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kDeadlineExceeded:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Anything a format reader says about the bytes (bad checksum, hole, bad
-// length, contradiction) is damage: kDataLoss naming the object. I/O errors
-// stay what they are.
-absl::Status AsDamage(const std::string& name, const absl::Status& s) {
-  if (s.ok() || IsIoError(s) || absl::IsDataLoss(s)) return s;
-  return absl::DataLossError(absl::StrCat(name, ": ", s.message()));
-}
-
-absl::Status VerifySegment(Storage* from, const ObjectInfo& object) {
-  TimelineId timeline;
-  Lsn first;
-  bool sealed;
-  if (!ParseSegmentObjectName(object.name, &timeline, &first, &sealed)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(object.name, ": not a segment name"));
-  }
-  OneObjectView view(from, object);
-  absl::StatusOr<SegmentInfo> info = ReadSegmentInfo(&view, object.name);
-  if (!info.ok()) return AsDamage(object.name, info.status());
-  if (info->timeline != timeline || info->first_lsn != first || !info->sealed) {
-    return absl::DataLossError(absl::StrCat(
-        object.name, ": header says timeline ", info->timeline, " first LSN ",
-        info->first_lsn, info->sealed ? "" : " (unsealed)",
-        ", which contradicts its name"));
-  }
-  LogReaderOptions ro;
-  ro.timeline = timeline;
-  ro.start_lsn = first;
-  ro.allow_torn_tail = false;
-  absl::StatusOr<std::unique_ptr<LogReader>> reader =
-      LogReader::Open(&view, ro);
-  if (!reader.ok()) return AsDamage(object.name, reader.status());
-  Lsn next = first;
-  while (true) {
-    absl::StatusOr<const LogRecord*> r = (*reader)->Next();
-    if (!r.ok()) return AsDamage(object.name, r.status());
-    if (*r == nullptr) break;
-    if ((*r)->lsn != next) {
-      return absl::DataLossError(absl::StrCat(object.name, ": record LSN ",
-                                              (*r)->lsn, " where ", next,
-                                              " was expected"));
-    }
-    ++next;
-  }
-  if (next - 1 != info->last_lsn) {
-    return absl::DataLossError(
-        absl::StrCat(object.name, ": records end at LSN ", next - 1,
-                     " but the footer says ", info->last_lsn));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status VerifySnapshot(Storage* from, const ObjectInfo& object) {
-  OneObjectView view(from, object);
-  absl::StatusOr<std::unique_ptr<SnapshotReader>> reader =
-      SnapshotReader::Open(&view, object.name);
-  if (!reader.ok()) return AsDamage(object.name, reader.status());
-  return AsDamage(object.name, (*reader)->Verify());
-}
-
-absl::Status VerifySourceObject(Storage* from, const ObjectInfo& object) {
-  switch (KindOf(object.name)) {
-    case Kind::kSegment:
-      return VerifySegment(from, object);
-    case Kind::kSnapshot:
-      return VerifySnapshot(from, object);
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat(object.name, ": not a mirrored kind of object"));
-  }
-}
-
-// The newest commit a repository holds: the highest (timeline, LSN) among
-// its segments' last records and its snapshots.
-struct Newest {
-  TimelineId timeline = kFirstTimeline;
-  Lsn lsn = kNoLsn;
-  CommitTime time = 0;
-  std::string object;
-  bool live = false;
-};
-
-std::optional<Newest> NewestCommit(const Catalog& c, bool sealed_only) {
-  std::optional<Newest> best;
-  auto consider = [&](const Newest& n) {
-    if (!best ||
-        std::tie(n.timeline, n.lsn) > std::tie(best->timeline, best->lsn)) {
-      best = n;
-    }
-  };
-  for (const SegmentInfo& s : c.segments()) {
-    if (s.last_lsn < s.first_lsn || (sealed_only && !s.sealed)) continue;
-    consider({s.timeline, s.last_lsn, s.last_commit_time, s.name, !s.sealed});
-  }
-  for (const SnapshotInfo& s : c.snapshots()) {
-    if (s.lsn == kNoLsn) continue;
-    consider({s.timeline, s.lsn, s.commit_time, s.name, false});
-  }
-  return best;
-}
-
-// The newest commit a restore from the repository can reach.
-std::optional<Newest> NewestRestorable(const Catalog& c) {
-  std::optional<Newest> best;
-  for (const RecoverableWindow& w : c.windows()) {
-    if (w.latest_lsn == kNoLsn) continue;
-    if (!best || std::tie(w.timeline, w.latest_lsn) >
-                     std::tie(best->timeline, best->lsn)) {
-      best = Newest{w.timeline, w.latest_lsn, w.latest_time, "", false};
-    }
-  }
-  return best;
-}
+using Newest = CommitPoint;
 
 json NewestJson(const std::optional<Newest>& n) {
   if (!n) return nullptr;
   json j = {{"timeline", n->timeline},
             {"lsn", n->lsn},
-            {"commit_time", FormatCommitTime(n->time)},
-            {"commit_time_ns", n->time}};
+            {"commit_time", FormatCommitTime(n->commit_time)},
+            {"commit_time_ns", n->commit_time}};
   if (!n->object.empty()) {
     j["object"] = n->object;
     j["live"] = n->live;
@@ -257,101 +60,43 @@ json NewestJson(const std::optional<Newest>& n) {
 
 std::string NewestText(const std::optional<Newest>& n) {
   if (!n) return "none (no commits)";
-  std::string s =
-      absl::StrCat("LSN ", n->lsn, " committed ", FormatCommitTime(n->time));
+  std::string s = absl::StrCat("LSN ", n->lsn, " committed ",
+                               FormatCommitTime(n->commit_time));
   if (n->timeline != kFirstTimeline) {
     absl::StrAppend(&s, " on timeline ", n->timeline);
   }
   return s;
 }
 
-// The mirror's lag behind the source.
-struct Lag {
-  std::optional<uint64_t> lsns;  // Absent across timelines.
-  std::optional<absl::Duration> time;
-  std::string text;
-};
-
-Lag LagOf(const std::optional<Newest>& source,
-          const std::optional<Newest>& mirror) {
-  Lag lag;
-  if (!source) {
-    lag.lsns = 0;
-    lag.time = absl::ZeroDuration();
-    lag.text = "none (the source holds no commits)";
-    return lag;
+// The lag in words.
+std::string LagText(const std::optional<Newest>& source, const MirrorLag& lag) {
+  if (!source) return "none (the source holds no commits)";
+  if (!lag.time) {
+    return absl::StrCat(FormatCount(source->lsn),
+                        " LSNs: the mirror holds no commits yet");
   }
-  if (!mirror) {
-    lag.lsns = source->lsn;
-    lag.text = absl::StrCat(FormatCount(source->lsn),
-                            " LSNs: the mirror holds no commits yet");
-    return lag;
+  if (lag.caught_up()) {
+    return "none: the mirror holds the source's newest commit";
   }
-  if (mirror->timeline == source->timeline) {
-    lag.lsns = source->lsn >= mirror->lsn ? source->lsn - mirror->lsn : 0;
-  }
-  lag.time =
-      absl::Nanoseconds(std::max<int64_t>(0, source->time - mirror->time));
-  if (lag.lsns && *lag.lsns == 0) {
-    lag.text = "none: the mirror holds the source's newest commit";
-  } else {
-    lag.text =
-        absl::StrCat(lag.lsns ? absl::StrCat(FormatCount(*lag.lsns), " LSNs, ")
-                              : std::string("another timeline, "),
-                     FormatDurationWords(*lag.time), " of commits");
-  }
-  return lag;
+  return absl::StrCat(lag.lsns ? absl::StrCat(FormatCount(*lag.lsns), " LSNs, ")
+                               : std::string("another timeline, "),
+                      FormatDurationWords(*lag.time), " of commits");
 }
 
-json LagJson(const Lag& lag) {
+json LagJson(const MirrorLag& lag, const std::string& text) {
   return {{"lsns", lag.lsns ? json(*lag.lsns) : json(nullptr)},
           {"seconds",
            lag.time ? json(absl::ToDoubleSeconds(*lag.time)) : json(nullptr)},
-          {"text", lag.text}};
-}
-
-std::optional<std::string> LocalPathOf(const std::string& uri) {
-  if (absl::StartsWith(uri, "file://")) return uri.substr(7);
-  if (uri.find(':') != std::string::npos && uri.find('/') > uri.find(':')) {
-    return std::nullopt;  // Some scheme (s3:, mem:, ...).
-  }
-  return uri;
-}
-
-// A local destination must be a directory that is new, empty, or already a
-// repository: mirroring into, say, a home directory is a mistake.
-absl::Status CheckLocalDestination(const std::string& uri) {
-  std::optional<std::string> path = LocalPathOf(uri);
-  if (!path) return absl::OkStatus();
-  std::error_code ec;
-  auto st = fs::status(*path, ec);
-  if (!fs::exists(st)) return absl::OkStatus();
-  if (!fs::is_directory(st)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mirror ", *path, " exists and is not a directory"));
-  }
-  for (const auto& entry : fs::directory_iterator(*path, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name != "log" && name != "snap") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "mirror ", *path,
-          " is not empty and is not a Wayback repository (it holds ", name,
-          "); choose a new or empty directory or an existing mirror"));
-    }
-  }
-  if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mirror ", *path, ": ", ec.message()));
-  }
-  return absl::OkStatus();
+          {"text", text}};
 }
 
 bool SameLocation(const std::string& a, const std::string& b) {
-  std::optional<std::string> pa = LocalPathOf(a), pb = LocalPathOf(b);
-  if (pa && pb) {
+  absl::StatusOr<std::optional<std::string>> pa = LocalPathOfUri(a),
+                                             pb = LocalPathOfUri(b);
+  if (pa.ok() && pb.ok() && *pa && *pb) {
     std::error_code ec1, ec2;
-    fs::path ca = fs::weakly_canonical(*pa, ec1);
-    fs::path cb = fs::weakly_canonical(*pb, ec2);
+    fs::path ca = fs::weakly_canonical(**pa, ec1);
+    fs::path cb = fs::weakly_canonical(**pb, ec2);
     return !ec1 && !ec2 && ca == cb;
   }
   return a == b;
@@ -360,11 +105,15 @@ bool SameLocation(const std::string& a, const std::string& b) {
 struct MirrorOutcome {
   std::string uri;
   absl::Status status;  // The first failure (open, copy), if any.
-  std::optional<MirrorReport> report;
+  std::optional<RepositoryMirrorResult> result;
+  const MirrorReport* report() const {
+    return result ? &result->report : nullptr;
+  }
   std::vector<std::pair<std::string, std::string>> conflicts;  // name, sizes
   std::optional<Newest> newest;
   std::optional<Newest> restorable;
-  Lag lag;
+  MirrorLag lag;
+  std::string lag_text;
   bool measured = false;  // newest/restorable/lag were read from the mirror.
   int exit = kExitOk;
 };
@@ -433,37 +182,30 @@ class MirrorCommand : public Command {
     }
     auto source = OpenRepository(from_);
     if (!source.ok()) return Fail(io, "mirror", source.status());
-    auto catalog = Catalog::Open(source->get());
-    if (!catalog.ok()) return Fail(io, "mirror", catalog.status());
-    auto listed = (*source)->List("");
-    if (!listed.ok()) return Fail(io, "mirror", listed.status());
-
-    uint64_t mirrorable = 0, mirrorable_bytes = 0;
-    std::vector<std::string> live, other;
-    for (const ObjectInfo& o : *listed) {
-      switch (KindOf(o.name)) {
-        case Kind::kSegment:
-        case Kind::kSnapshot:
-          ++mirrorable;
-          mirrorable_bytes += o.size;
-          break;
-        case Kind::kLive:
-          live.push_back(o.name);
-          break;
-        case Kind::kOther:
-          other.push_back(o.name);
-          break;
-        default:
-          break;
-      }
-    }
-    const std::optional<Newest> source_newest = NewestCommit(**catalog, false);
-    const std::optional<Newest> source_sealed = NewestCommit(**catalog, true);
 
     std::vector<MirrorOutcome> outcomes;
     for (const std::string& to : to_) {
-      outcomes.push_back(MirrorOne(source->get(), to, source_newest));
+      outcomes.push_back(MirrorOne(**source, to));
     }
+    // The source's side, as the first pass that got that far saw it.
+    RepositoryMirrorResult described;
+    const RepositoryMirrorResult* seen = nullptr;
+    for (const MirrorOutcome& m : outcomes) {
+      if (m.result) {
+        seen = &*m.result;
+        break;
+      }
+    }
+    if (seen == nullptr) {
+      // No pass got as far as the source's catalog: describe it directly.
+      auto d = (*source)->Describe();
+      if (!d.ok()) return Fail(io, "mirror", d.status());
+      described.source_newest = d->newest_commit;
+      described.source_newest_sealed = d->newest_sealed_commit;
+      seen = &described;
+    }
+    const std::optional<Newest>& source_newest = seen->source_newest;
+    const std::optional<Newest>& source_sealed = seen->source_newest_sealed;
 
     int exit = kExitOk;
     for (const MirrorOutcome& m : outcomes) exit = std::max(exit, m.exit);
@@ -472,20 +214,20 @@ class MirrorCommand : public Command {
       j["ok"] = exit == kExitOk;
       j["dry_run"] = dry_run_;
       j["source"] = {{"uri", from_},
-                     {"objects", mirrorable},
-                     {"bytes", mirrorable_bytes},
+                     {"objects", seen->source_objects},
+                     {"bytes", seen->source_bytes},
                      {"newest_commit", NewestJson(source_newest)},
                      {"newest_sealed_commit", NewestJson(source_sealed)},
-                     {"live_segments", live},
-                     {"not_mirrored", other}};
+                     {"live_segments", seen->live},
+                     {"not_mirrored", seen->unknown}};
       json mirrors = json::array();
       for (const MirrorOutcome& m : outcomes) mirrors.push_back(MirrorJson(m));
       j["mirrors"] = mirrors;
       io.out << j.dump(2) << "\n";
     } else {
-      io.out << "Source " << from_ << ": " << FormatCount(mirrorable)
-             << " sealed segments and snapshots ("
-             << FormatBytes(mirrorable_bytes) << ")\n";
+      io.out << "Source " << from_ << ": " << FormatCount(seen->source_objects)
+             << " sealed segments, snapshots and identity ("
+             << FormatBytes(seen->source_bytes) << ")\n";
       io.out << "  newest commit   " << NewestText(source_newest);
       if (source_newest && source_newest->live) {
         io.out << "\n                  (in the live segment "
@@ -494,9 +236,10 @@ class MirrorCommand : public Command {
                << NewestText(source_sealed) << ")";
       }
       io.out << "\n";
-      if (!other.empty()) {
-        io.out << "  not mirrored    " << other.size()
-               << " unknown objects: " << absl::StrJoin(other, ", ") << "\n";
+      if (!seen->unknown.empty()) {
+        io.out << "  not mirrored    " << seen->unknown.size()
+               << " unknown objects: " << absl::StrJoin(seen->unknown, ", ")
+               << "\n";
       }
       for (const MirrorOutcome& m : outcomes) PrintMirror(io, m);
     }
@@ -510,8 +253,8 @@ class MirrorCommand : public Command {
                << "); not overwritten. Find out which copy is right before "
                   "removing either.\n";
       }
-      if (m.report) {
-        for (const MirrorRejection& r : m.report->rejected) {
+      if (m.report() != nullptr) {
+        for (const MirrorRejection& r : m.report()->rejected) {
           io.err << "wayback mirror: error: " << r.name
                  << " is damaged at the source and was not copied to " << m.uri
                  << ": " << r.message << "\n";
@@ -526,70 +269,77 @@ class MirrorCommand : public Command {
   }
 
  private:
-  MirrorOutcome MirrorOne(Storage* source, const std::string& to,
-                          const std::optional<Newest>& source_newest) {
+  MirrorOutcome MirrorOne(const Repository& source, const std::string& to) {
     MirrorOutcome m;
     m.uri = to;
     auto fail = [&](absl::Status s) {
       m.status = std::move(s);
       m.exit = std::max(m.exit, ExitCodeFor(m.status));
     };
-    if (absl::Status s = CheckLocalDestination(to); !s.ok()) {
-      fail(s);
-      return m;
-    }
-    auto dest = OpenStorageForCli(to, /*create=*/!dry_run_);
-    if (!dest.ok()) {
-      // A dry run does not create the mirror: a missing local one is empty.
-      if (dry_run_ && absl::IsNotFound(dest.status()) && LocalPathOf(to)) {
-        dest = NewMemoryStorage();
-      } else {
-        fail(absl::Status(
-            dest.status().code(),
-            absl::StrCat("mirror ", to, ": ", dest.status().message())));
+    RepositoryOptions ro;
+    ro.s3 = CliS3Settings();
+    // A dry run does not create the mirror: a missing local one is empty.
+    std::unique_ptr<Storage> scratch;
+    std::unique_ptr<Repository> dest;
+    absl::StatusOr<std::optional<std::string>> local = LocalPathOfUri(to);
+    std::error_code ec;
+    if (dry_run_ && local.ok() && *local && !fs::exists(**local, ec)) {
+      scratch = NewMemoryStorage();
+    } else {
+      auto opened = Repository::OpenOrCreateMirror(to, source, ro);
+      if (!opened.ok()) {
+        const absl::Status& st = opened.status();
+        fail(absl::StrContains(st.message(), to)
+                 ? st
+                 : absl::Status(st.code(), absl::StrCat("mirror ", to, ": ",
+                                                        st.message())));
         return m;
       }
+      dest = std::move(*opened);
     }
-    MirrorOptions options;
-    options.filter = [](const ObjectInfo& o) {
-      Kind k = KindOf(o.name);
-      return k == Kind::kSegment || k == Kind::kSnapshot;
-    };
+    Storage* dest_storage = dest ? dest->storage() : scratch.get();
+    RepositoryMirrorOptions options;
     options.parallelism = parallelism_;
-    options.verify = true;
     options.verify_existing = verify_existing_;
     options.dry_run = dry_run_;
-    options.verify_source = &VerifySourceObject;
-    absl::StatusOr<MirrorReport> report =
-        MirrorRepository(source, dest->get(), options);
-    if (!report.ok()) {
-      fail(report.status());
-    } else {
-      m.report = std::move(*report);
-      for (const std::string& name : m.report->conflicts) {
-        auto a = source->Stat(name);
-        auto b = (*dest)->Stat(name);
-        std::string sizes =
-            a.ok() && b.ok() && a->size == b->size
-                ? absl::StrCat("both ", a->size, " bytes, CRC32C differs")
-                : absl::StrCat("source ", a.ok() ? absl::StrCat(a->size) : "?",
-                               " bytes, mirror ",
-                               b.ok() ? absl::StrCat(b->size) : "?", " bytes");
-        m.conflicts.emplace_back(name, sizes);
+    absl::StatusOr<RepositoryMirrorResult> result =
+        MirrorRepository(source, dest_storage, options);
+    if (!result.ok()) {
+      fail(result.status());
+      // The lag, from what the mirror itself holds despite the failure.
+      auto catalog = Catalog::Open(dest_storage);
+      if (catalog.ok()) {
+        m.newest = DescribeCatalog(**catalog).newest_commit;
+        m.restorable = DescribeCatalog(**catalog).newest_restorable;
+        auto src = source.Describe();
+        if (src.ok()) {
+          m.lag = LagBetween(src->newest_commit, m.newest);
+          m.lag_text = LagText(src->newest_commit, m.lag);
+          m.measured = true;
+        }
       }
-      if (!m.report->conflicts.empty() || !m.report->rejected.empty()) {
-        m.exit = std::max(m.exit, kExitProblem);
-      }
-    }
-    // The lag, from what the mirror itself now holds.
-    auto mirror_catalog = Catalog::Open(dest->get());
-    if (!mirror_catalog.ok()) {
-      if (m.status.ok()) fail(mirror_catalog.status());
       return m;
     }
-    m.newest = NewestCommit(**mirror_catalog, false);
-    m.restorable = NewestRestorable(**mirror_catalog);
-    m.lag = LagOf(source_newest, m.newest);
+    m.result = std::move(*result);
+    const MirrorReport& report = m.result->report;
+    for (const std::string& name : report.conflicts) {
+      auto a = source.storage()->Stat(name);
+      auto b = dest_storage->Stat(name);
+      std::string sizes =
+          a.ok() && b.ok() && a->size == b->size
+              ? absl::StrCat("both ", a->size, " bytes, CRC32C differs")
+              : absl::StrCat("source ", a.ok() ? absl::StrCat(a->size) : "?",
+                             " bytes, mirror ",
+                             b.ok() ? absl::StrCat(b->size) : "?", " bytes");
+      m.conflicts.emplace_back(name, sizes);
+    }
+    if (!report.conflicts.empty() || !report.rejected.empty()) {
+      m.exit = std::max(m.exit, kExitProblem);
+    }
+    m.newest = m.result->mirror_newest;
+    m.restorable = m.result->mirror_restorable;
+    m.lag = m.result->lag;
+    m.lag_text = LagText(m.result->source_newest, m.lag);
     m.measured = true;
     return m;
   }
@@ -600,8 +350,8 @@ class MirrorCommand : public Command {
     j["ok"] = m.exit == kExitOk;
     j["error"] =
         m.status.ok() ? json(nullptr) : json(std::string(m.status.message()));
-    if (m.report) {
-      const MirrorReport& r = *m.report;
+    if (m.report() != nullptr) {
+      const MirrorReport& r = *m.report();
       j["copied"] = r.copied;
       j["copied_objects"] = r.copied_objects;
       j["copied_bytes"] = r.copied_bytes;
@@ -622,7 +372,7 @@ class MirrorCommand : public Command {
     if (m.measured) {
       j["newest_commit"] = NewestJson(m.newest);
       j["newest_restorable"] = NewestJson(m.restorable);
-      j["lag"] = LagJson(m.lag);
+      j["lag"] = LagJson(m.lag, m.lag_text);
     } else {
       j["newest_commit"] = j["newest_restorable"] = j["lag"] = nullptr;
     }
@@ -632,24 +382,27 @@ class MirrorCommand : public Command {
   void PrintMirror(Io& io, const MirrorOutcome& m) const {
     io.out << "Mirror " << m.uri << (m.exit == kExitOk ? "" : " (FAILED)")
            << "\n";
-    if (m.report) {
-      const MirrorReport& r = *m.report;
+    if (m.report() != nullptr) {
+      const MirrorReport& r = *m.report();
       if (r.copied_objects == 0) {
         io.out << "  copied          nothing"
                << (r.conflicts.empty() && r.rejected.empty()
                        ? absl::StrCat(": the mirror already holds all ",
                                       FormatCount(r.already_present),
-                                      " sealed segments and snapshots")
+                                      " sealed segments, snapshots and "
+                                      "identity")
                        : std::string())
                << "\n";
       } else {
-        uint64_t segs = 0;
+        uint64_t segs = 0, ids = 0;
         for (const std::string& n : r.copied) {
-          segs += KindOf(n) == Kind::kSegment;
+          segs += ClassifyObject(n).kind == ObjectKind::kSegment;
+          ids += ClassifyObject(n).kind == ObjectKind::kIdentity;
         }
         io.out << "  " << (dry_run_ ? "would copy      " : "copied          ")
                << FormatCount(r.copied_objects) << " objects (" << segs
-               << " segments, " << r.copied_objects - segs << " snapshots), "
+               << " segments, " << r.copied_objects - segs - ids << " snapshots"
+               << (ids > 0 ? ", the identity" : "") << "), "
                << FormatBytes(r.copied_bytes)
                << (dry_run_ ? ""
                             : "; each checked at the source, then read back "
@@ -687,7 +440,7 @@ class MirrorCommand : public Command {
                          m.restorable->timeline != m.newest->timeline)) {
       io.out << "  restorable to   " << NewestText(m.restorable) << "\n";
     }
-    io.out << "  lag             " << m.lag.text << "\n";
+    io.out << "  lag             " << m.lag_text << "\n";
   }
 
   std::string from_;

@@ -34,7 +34,7 @@ class PlanCommand : public Command {
       return Usage(io, "plan", std::string(target.status().message()));
     auto storage = OpenRepository(flags_.repo);
     if (!storage.ok()) return Fail(io, "plan", storage.status());
-    auto catalog = Catalog::Open(storage->get());
+    auto catalog = Catalog::Open((*storage)->storage());
     if (!catalog.ok()) return Fail(io, "plan", catalog.status());
     auto plan = PlanRecovery(**catalog, *target);
     if (!plan.ok()) return Fail(io, "plan", plan.status());

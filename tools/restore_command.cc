@@ -70,7 +70,7 @@ class RestoreCommand : public Command {
       return Usage(io, "restore", std::string(target.status().message()));
     auto storage = OpenRepository(flags_.repo);
     if (!storage.ok()) return Fail(io, "restore", storage.status());
-    auto catalog = Catalog::Open(storage->get());
+    auto catalog = Catalog::Open((*storage)->storage());
     if (!catalog.ok()) return Fail(io, "restore", catalog.status());
     auto plan = PlanRecovery(**catalog, *target);
     if (!plan.ok()) return Fail(io, "restore", plan.status());
@@ -129,7 +129,7 @@ class RestoreCommand : public Command {
                << std::flush;
       };
     }
-    auto result = Restore(storage->get(), *plan, state->get(), options);
+    auto result = Restore((*storage)->storage(), *plan, state->get(), options);
     if (shown) io.err << "\r\x1b[K" << std::flush;
     if (!result.ok()) {
       if (result.status().code() == absl::StatusCode::kFailedPrecondition &&

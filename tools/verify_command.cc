@@ -36,7 +36,7 @@ class VerifyCommand : public Command {
     VerifyOptions o;
     o.restore_test = restore_test_;
     o.threads = threads_;
-    auto report = VerifyRepository(storage->get(), o);
+    auto report = VerifyRepository((*storage)->storage(), o);
     if (!report.ok()) {
       io.err << "wayback verify: error: could not check: "
              << report.status().message() << "\n";

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -273,6 +274,13 @@ struct StorageOpenOptions {
 // if the endpoint cannot be reached.
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(
     std::string_view uri, const StorageOpenOptions& options);
+
+// The local directory a URI names: the path itself for a plain path, the
+// decoded path of a file:/// URI, nullopt for every other scheme (s3:, mem:,
+// registered ones). The one parser of local URIs: OpenStorage() and every
+// caller that must treat local repositories specially use it.
+// kInvalidArgument for an empty or malformed file URI.
+absl::StatusOr<std::optional<std::string>> LocalPathOfUri(std::string_view uri);
 
 // Registers a factory for a URI scheme ("s3"); later registrations replace
 // earlier ones. Thread-safe.

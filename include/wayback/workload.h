@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "wayback/repository.h"
 #include "wayback/storage.h"
 #include "wayback/types.h"
 
@@ -150,13 +151,21 @@ struct GenerateResult {
   StateDigest final_digest;
 };
 
-// Writes the workload into `storage` (which must hold no log yet: else
-// kFailedPrecondition) with a LogWriter in kBuffered mode driven by a
+// Writes the workload into `repository` (which must have no history yet:
+// else kFailedPrecondition) with a LogWriter in kBuffered mode driven by a
 // ManualClock set to each event's time, and writes a snapshot of the state
 // every options.snapshot_every of simulated time. Syncs and closes the log
 // before returning.
 absl::StatusOr<GenerateResult> GenerateRepository(
+    Repository* repository, const GenerateOptions& options);
+// The same into a repository created in `storage` (Repository::Attach with
+// create, source "gen"): kFailedPrecondition if it already holds one.
+absl::StatusOr<GenerateResult> GenerateRepository(
     Storage* storage, const GenerateOptions& options);
+
+// kFailedPrecondition naming the repository if it has a history (segments or
+// snapshots); the generator and the importer write only new repositories.
+absl::Status RequireNewRepository(const Repository& repository);
 
 // ---------------------------------------------------------------------------
 // JSONL import (docs/import_format.md).
@@ -191,11 +200,17 @@ struct ImportResult {
   StateDigest final_digest;
 };
 
-// Imports JSONL change events from `in` into `storage`, which must hold no log
-// yet (kFailedPrecondition). Blank lines are skipped. Commit times must not
-// decrease. On a bad line, stops with kInvalidArgument "line N: reason; ...";
-// the repository then holds exactly the events of the lines before N (synced
-// before returning), and *partial (if not null) says what was imported.
+// Imports JSONL change events from `in` into `repository`, which must have no
+// history yet (kFailedPrecondition). Blank lines are skipped. Commit times must
+// not decrease. On a bad line, stops with kInvalidArgument "line N: reason;
+// ..."; the repository then holds exactly the events of the lines before N
+// (synced before returning), and *partial (if not null) says what was imported.
+absl::StatusOr<ImportResult> ImportJsonl(Repository* repository,
+                                         std::istream& in,
+                                         const ImportOptions& options,
+                                         ImportResult* partial = nullptr);
+// The same into a repository created in `storage` (Repository::Attach with
+// create, source "import").
 absl::StatusOr<ImportResult> ImportJsonl(Storage* storage, std::istream& in,
                                          const ImportOptions& options,
                                          ImportResult* partial = nullptr);

@@ -1,7 +1,8 @@
 // Copyright 2026 The Wayback Authors.
 //
 // RunRpoBench(): synced commits at a paced rate, segments rolled by age,
-// every sealed segment copied to a mirror repository, and for every
+// every sealed segment copied to a mirror repository by the verified mirror
+// pass users run (MirrorRepository in wayback/repository.h), and for every
 // transaction the time from its acknowledgement to the moment the segment
 // holding it is whole in the mirror (the archive lag: what a loss of the
 // primary at that instant would lose).
@@ -31,6 +32,7 @@
 #include "wayback/bench.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
+#include "wayback/repository.h"
 #include "wayback/status.h"
 
 namespace wayback {
@@ -89,21 +91,19 @@ class RpoBench {
     total_ = std::max<uint64_t>(1, static_cast<uint64_t>(want));
     const std::string mirror_uri =
         o_.mirror.empty() ? absl::StrCat(o_.repo, "-mirror") : o_.mirror;
-    WAYBACK_ASSIGN_OR_RETURN(primary_, OpenLocalStorage(o_.repo, true));
-    WAYBACK_ASSIGN_OR_RETURN(mirror_, OpenStorage(mirror_uri, true));
-    for (Storage* s : {primary_.get(), mirror_.get()}) {
-      WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, s->List("log/"));
-      for (const ObjectInfo& obj : objs) {
-        Lsn first;
-        TimelineId tl;
-        bool sealed;
-        if (ParseSegmentObjectName(obj.name, &tl, &first, &sealed)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "rpo bench: ", s->uri(),
-              " already holds a log; the benchmark writes its own, so give "
-              "it an empty or new directory"));
-        }
-      }
+    // The benchmark writes its own log, so both must be new or empty; the
+    // mirror is opened the way `wayback mirror` opens one.
+    RepositoryOptions ro;
+    ro.source = "bench rpo";
+    WAYBACK_ASSIGN_OR_RETURN(primary_, Repository::Create(o_.repo, ro));
+    WAYBACK_ASSIGN_OR_RETURN(
+        mirror_, Repository::OpenOrCreateMirror(mirror_uri, *primary_, ro));
+    WAYBACK_ASSIGN_OR_RETURN(bool mirror_history, mirror_->HasHistory());
+    if (mirror_history) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "rpo bench: ", mirror_uri,
+          " already holds a log; the benchmark writes its own, so give it an "
+          "empty or new mirror"));
     }
 
     LogWriterOptions w;
@@ -116,7 +116,7 @@ class RpoBench {
       cv_.notify_one();
     };
     WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> writer,
-                             LogWriter::Open(primary_.get(), w));
+                             LogWriter::Open(primary_->storage(), w));
     base_lsn_ = writer->last_lsn();
     ack_ns_.assign(total_, 0);
     latency_us_.assign(total_, 0);
@@ -255,15 +255,27 @@ class RpoBench {
     }
   }
 
-  absl::Status Copy(const std::string& name) {
-    WAYBACK_ASSIGN_OR_RETURN(std::string bytes, primary_->ReadAll(name));
-    WAYBACK_RETURN_IF_ERROR(mirror_->WriteAll(name, bytes));
+  // One pass of the verified mirror `wayback mirror` runs (each segment
+  // checked at the source, copied create-only, read back), after each seal.
+  // A pass may copy several segments when seals come faster than passes.
+  absl::Status Copy(const std::string& sealed) {
+    WAYBACK_ASSIGN_OR_RETURN(RepositoryMirrorResult r,
+                             MirrorRepository(*primary_, mirror_->storage()));
     const int64_t done = MonoNanos();
-    WAYBACK_ASSIGN_OR_RETURN(SegmentInfo info,
-                             ReadSegmentInfo(mirror_.get(), name));
-    ++f_.segments_mirrored;
-    f_.bytes_mirrored += bytes.size();
-    mirrored_.push_back({info.first_lsn, info.last_lsn, done});
+    if (!r.report.conflicts.empty() || !r.report.rejected.empty()) {
+      return absl::DataLossError(
+          absl::StrCat("rpo bench: the mirror pass after ", sealed, " found ",
+                       r.report.conflicts.size(), " conflicts and ",
+                       r.report.rejected.size(), " damaged objects"));
+    }
+    for (const std::string& name : r.report.copied) {
+      if (ClassifyObject(name).kind != ObjectKind::kSegment) continue;
+      WAYBACK_ASSIGN_OR_RETURN(SegmentInfo info,
+                               ReadSegmentInfo(mirror_->storage(), name));
+      ++f_.segments_mirrored;
+      f_.bytes_mirrored += info.size;
+      mirrored_.push_back({info.first_lsn, info.last_lsn, done});
+    }
     return absl::OkStatus();
   }
 
@@ -271,8 +283,8 @@ class RpoBench {
   RpoBenchFigures f_;
   uint64_t total_ = 0;
   Lsn base_lsn_ = kNoLsn;
-  std::unique_ptr<Storage> primary_;
-  std::unique_ptr<Storage> mirror_;
+  std::unique_ptr<Repository> primary_;
+  std::unique_ptr<Repository> mirror_;
   // Indexed by k (latency) and by lsn - base - 1 (ack time); each slot is
   // written by one committer and read after they are joined.
   std::vector<float> latency_us_;

@@ -5,6 +5,7 @@
 // entries (tests use it to interpose decorators).
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,8 +49,7 @@ absl::StatusOr<std::string> PercentDecode(std::string_view in,
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Storage>> OpenFileUri(std::string_view uri,
-                                                     bool create) {
+absl::StatusOr<std::string> FileUriPath(std::string_view uri) {
   constexpr std::string_view kPrefix = "file://";
   std::string_view rest;
   if (absl::StartsWithIgnoreCase(AV(uri), AV(kPrefix))) {
@@ -60,7 +60,12 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenFileUri(std::string_view uri,
         absl::StrCat("malformed URI \"", AV(uri),
                      "\": expected file:///absolute/path (no host)"));
   }
-  WAYBACK_ASSIGN_OR_RETURN(std::string path, PercentDecode(rest, uri));
+  return PercentDecode(rest, uri);
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenFileUri(std::string_view uri,
+                                                     bool create) {
+  WAYBACK_ASSIGN_OR_RETURN(std::string path, FileUriPath(uri));
   return OpenLocalStorage(path, create);
 }
 
@@ -139,6 +144,16 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(std::string_view uri,
   if (scheme.empty()) return OpenLocalStorage(uri, create);
   WAYBACK_ASSIGN_OR_RETURN(StorageFactory factory, GetRegistry().Find(scheme));
   return factory(uri, create);
+}
+
+absl::StatusOr<std::optional<std::string>> LocalPathOfUri(
+    std::string_view uri) {
+  if (uri.empty()) return absl::InvalidArgumentError("empty storage URI");
+  std::string_view scheme = SchemeOf(uri);
+  if (scheme.empty()) return std::optional<std::string>(std::string(uri));
+  if (absl::AsciiStrToLower(AV(scheme)) != "file") return std::nullopt;
+  WAYBACK_ASSIGN_OR_RETURN(std::string path, FileUriPath(uri));
+  return std::optional<std::string>(std::move(path));
 }
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
+#include "wayback/repository.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
 #include "wayback/workload.h"
@@ -45,16 +46,30 @@ class Model {
 
 }  // namespace
 
+absl::Status RequireNewRepository(const Repository& repository) {
+  WAYBACK_ASSIGN_OR_RETURN(bool history, repository.HasHistory());
+  if (history) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(repository.uri(),
+                     " already holds a repository; choose a new or empty "
+                     "location"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<GenerateResult> GenerateRepository(
     Storage* storage, const GenerateOptions& options) {
-  WAYBACK_ASSIGN_OR_RETURN(auto existing, storage->List("log/"));
-  WAYBACK_ASSIGN_OR_RETURN(auto snaps, storage->List("snap/"));
-  if (!existing.empty() || !snaps.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(storage->uri(),
-                     " already holds a repository; generate into an empty "
-                     "or new directory"));
-  }
+  RepositoryOptions ro;
+  ro.source = "gen";
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
+                           Repository::Attach(storage, /*create=*/true, ro));
+  return GenerateRepository(repository.get(), options);
+}
+
+absl::StatusOr<GenerateResult> GenerateRepository(
+    Repository* repository, const GenerateOptions& options) {
+  WAYBACK_RETURN_IF_ERROR(RequireNewRepository(*repository));
+  Storage* storage = repository->storage();
   ManualClock clock(options.workload.start_time);
   LogWriterOptions w;
   w.durability = Durability::kBuffered;

@@ -13,6 +13,7 @@
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
+#include "wayback/repository.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
 #include "wayback/workload.h"
@@ -175,14 +176,6 @@ class Importer {
       : storage_(storage), options_(options) {}
 
   absl::Status Open() {
-    WAYBACK_ASSIGN_OR_RETURN(auto log, storage_->List("log/"));
-    WAYBACK_ASSIGN_OR_RETURN(auto snaps, storage_->List("snap/"));
-    if (!log.empty() || !snaps.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          storage_->uri(),
-          " already holds a repository; import builds a new one (choose an "
-          "empty or new directory)"));
-    }
     LogWriterOptions w;
     w.durability = Durability::kBuffered;
     w.clock = &clock_;
@@ -278,7 +271,19 @@ class Importer {
 absl::StatusOr<ImportResult> ImportJsonl(Storage* storage, std::istream& in,
                                          const ImportOptions& options,
                                          ImportResult* partial) {
-  Importer importer(storage, options);
+  RepositoryOptions ro;
+  ro.source = "import";
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
+                           Repository::Attach(storage, /*create=*/true, ro));
+  return ImportJsonl(repository.get(), in, options, partial);
+}
+
+absl::StatusOr<ImportResult> ImportJsonl(Repository* repository,
+                                         std::istream& in,
+                                         const ImportOptions& options,
+                                         ImportResult* partial) {
+  WAYBACK_RETURN_IF_ERROR(RequireNewRepository(*repository));
+  Importer importer(repository->storage(), options);
   WAYBACK_RETURN_IF_ERROR(importer.Open());
   ImportResult& r = importer.result();
   std::string line;

@@ -21,6 +21,7 @@
 #include "tests/testutil/testutil.h"
 #include "tools/common.h"
 #include "wayback/recovery.h"
+#include "wayback/repository.h"
 #include "wayback/storage.h"
 #include "wayback/workload.h"
 
@@ -210,6 +211,38 @@ TEST(GenCommand, RefusesANonEmptyDirectoryThatIsNotARepository) {
   EXPECT_EQ(o.code, 2);
   EXPECT_THAT(o.err, HasSubstr("is not empty and is not a Wayback repository"));
   EXPECT_TRUE(fs::exists(dir.path() + "/precious.txt"));
+}
+
+TEST(DurationFlags, AcceptDaysAndEveryAbslUnit) {
+  struct Case {
+    const char* text;
+    absl::Duration want;
+  } cases[] = {
+      {"35d", absl::Hours(35 * 24)}, {"90d", absl::Hours(90 * 24)},
+      {"1d12h", absl::Hours(36)},    {"1.5d", absl::Hours(36)},
+      {"6h", absl::Hours(6)},        {"90m", absl::Minutes(90)},
+      {"30s", absl::Seconds(30)},    {"250ms", absl::Milliseconds(250)},
+      {"0", absl::ZeroDuration()},
+  };
+  for (const Case& c : cases) {
+    auto d = cli::ParseDurationFlag("--keep", c.text);
+    ASSERT_TRUE(d.ok()) << c.text << ": " << d.status();
+    EXPECT_EQ(*d, c.want) << c.text;
+  }
+  for (const char* bad :
+       {"", "d", "35", "5x", "-1h", "35 d", "1d-", "h1", "1dd", "often"}) {
+    auto d = cli::ParseDurationFlag("--keep", bad);
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(d.status().message(), HasSubstr("--keep")) << bad;
+  }
+}
+
+TEST(GenCommand, SnapshotEveryTakesDays) {
+  testing::TempDir dir;
+  auto o = Wb({"gen", "--repo", dir.path() + "/r", "--days", "2.5", "--rate",
+               "0.01", "--snapshot-every", "1d", "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(Json(o)["snapshots"], 2);
 }
 
 TEST(GenCommand, BadDuration) {
@@ -842,6 +875,123 @@ TEST(Help, EveryCommandExplainsItselfWithExamples) {
     EXPECT_THAT(o.out, HasSubstr(std::string("wayback ") + cmd)) << cmd;
     EXPECT_THAT(o.out, HasSubstr("--repo")) << cmd;
   }
+}
+
+// ---------------------------------------------------------------------------
+// bench: flags, the shape of the JSON, bad input. The harnesses' figures are
+// checked against models in tests/bench; here the command line is.
+
+TEST(BenchCommand, ReplayJsonHasEveryFieldAndChecksDigests) {
+  testing::TempDir dir;
+  auto o = Wb({"bench", "replay", "--mutations", "20000", "--threads", "2",
+               "--repetitions", "1", "--no-rocksdb", "--workload", "appends",
+               "--scratch", dir.path(), "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json j = Json(o);
+  EXPECT_EQ(j["workload"], "appends");
+  EXPECT_EQ(j["threads"], 2);
+  EXPECT_GE(j["mutations"].get<uint64_t>(), 20000u);
+  for (const char* field :
+       {"transactions", "raw_bytes", "stored_bytes", "blocks", "live_keys",
+        "wayback_into_memory", "wayback_into_memory_1t", "raw_apply_ceiling",
+        "memory_vs_raw_apply", "expected_digest", "digests_checked",
+        "peak_rss_bytes", "seconds", "cpu_seconds", "seconds_range"}) {
+    EXPECT_TRUE(j.contains(field)) << field;
+  }
+  EXPECT_GT(j["wayback_into_memory"].get<double>(), 0);
+  EXPECT_GT(j["digests_checked"].get<uint64_t>(), 0u);
+  // Without RocksDB there is no RocksDB figure to invent.
+  EXPECT_EQ(j["rocksdb_speedup"].get<double>(), 0);
+}
+
+TEST(BenchCommand, ReplayRefusesBadFlags) {
+  auto o = Wb({"bench", "replay", "--workload", "bogus"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--workload"));
+  o = Wb({"bench", "replay", "--threads", "2000"});  // 0 means every core.
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--threads"));
+  o = Wb({"bench", "replay", "--mutations", "lots"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--mutations"));
+}
+
+TEST(BenchCommand, RtoCountsTheRepositorysSnapshotsAndJudgesTheObjective) {
+  auto o = Wb({"bench", "rto", "--repo", F().repo(), "--rto", "4h", "--into",
+               "memory", "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json j = Json(o);
+  auto storage = OpenStorage(F().repo());
+  ASSERT_TRUE(storage.ok());
+  auto catalog = Catalog::Open(storage->get());
+  ASSERT_TRUE(catalog.ok());
+  EXPECT_EQ(j["snapshots"], (*catalog)->snapshots().size());
+  EXPECT_EQ(j["segments"], (*catalog)->segments().size());
+  EXPECT_EQ(j["rto_seconds"], 4 * 3600);
+  EXPECT_EQ(j["pass"], j["worst_case_rto_seconds"].get<double>() <= 4 * 3600);
+  EXPECT_NEAR(j["margin_seconds"].get<double>(),
+              4 * 3600 - j["worst_case_rto_seconds"].get<double>(), 1e-6);
+}
+
+TEST(BenchCommand, RtoRefusesBadInput) {
+  auto o = Wb({"bench", "rto", "--rto", "4h"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--repo"));
+  o = Wb({"bench", "rto", "--repo", F().repo(), "--rto", "soon"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--rto"));
+  o = Wb({"bench", "rto", "--repo", F().repo(), "--rto", "0s"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("positive"));
+  o = Wb({"bench", "rto", "--repo", "/nonexistent/wayback-repo"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("does not exist"));
+}
+
+TEST(BenchCommand, RpoMirrorsThroughTheVerifiedMirrorAndReportsEveryField) {
+  testing::TempDir dir;
+  const std::string repo = dir.path() + "/r";
+  auto o =
+      Wb({"bench", "rpo", "--repo", repo, "--rate", "400", "--duration", "1",
+          "--clients", "2", "--segment-age", "200ms", "--rpo", "1d", "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json j = Json(o);
+  EXPECT_EQ(j["transactions"], 400);
+  EXPECT_GE(j["segments_mirrored"].get<uint64_t>(), 1u);
+  EXPECT_EQ(j["rpo_seconds"], 86400);
+  EXPECT_EQ(j["pass"], true);
+  for (const char* field :
+       {"commit_latency_p50_us", "commit_latency_p99_us", "archive_lag_p50_ms",
+        "archive_lag_p99_ms", "archive_lag_max_ms", "bytes_mirrored"}) {
+    EXPECT_TRUE(j.contains(field)) << field;
+  }
+  // The mirror is a verified mirror of the primary: same identity, and the
+  // mirror command finds nothing left to copy but the live segment's data.
+  auto primary = Repository::Open(repo);
+  auto mirror = Repository::Open(repo + "-mirror");
+  ASSERT_TRUE(primary.ok()) << primary.status();
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  ASSERT_TRUE((*primary)->identity().has_value());
+  EXPECT_EQ((*primary)->identity(), (*mirror)->identity());
+  auto again =
+      Wb({"mirror", "--from", repo, "--to", repo + "-mirror", "--json"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(Json(again)["mirrors"][0]["copied_objects"], 0);
+}
+
+TEST(BenchCommand, RpoRefusesBadInputAndAnExistingRepository) {
+  testing::TempDir dir;
+  auto o =
+      Wb({"bench", "rpo", "--repo", dir.path() + "/r", "--segment-age", "-1s"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--segment-age"));
+  o = Wb({"bench", "rpo", "--repo", dir.path() + "/r", "--rpo", "never"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--rpo"));
+  o = Wb({"bench", "rpo", "--repo", F().repo(), "--rate", "10", "--duration",
+          "1"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("already holds"));
 }
 
 }  // namespace

@@ -69,13 +69,18 @@ std::map<std::string, std::string> Files(const std::string& dir) {
   return out;
 }
 
-// The objects a mirror must receive: sealed segments and snapshots, judged
-// by file name alone (an oracle independent of the tool's classification).
+// The identity object every repository created now carries.
+constexpr char kIdentity[] = "wayback.repository";
+
+// The objects a mirror must receive: the identity, sealed segments and
+// snapshots, judged by file name alone (an oracle independent of the tool's
+// classification).
 std::map<std::string, std::string> Mirrorable(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (auto& [name, data] : Files(dir)) {
     if ((name.starts_with("log/") && name.ends_with(".seg")) ||
-        (name.starts_with("snap/") && name.ends_with(".snap"))) {
+        (name.starts_with("snap/") && name.ends_with(".snap")) ||
+        name == kIdentity) {
       out[name] = data;
     }
   }
@@ -198,17 +203,21 @@ TEST_F(MirrorCommandTest, LocalToLocalCopiesEverySealedObjectThenNothing) {
 TEST_F(MirrorCommandTest, CopiesOnlyWhatTheMirrorLacks) {
   const std::string dst = Dest("dst");
   auto want = Mirrorable(src_);
-  // The mirror already holds the first three objects.
+  // The mirror already holds the identity (a pass copies it first) and the
+  // first three segments: an interrupted earlier pass.
+  fs::create_directories(dst);
+  std::ofstream(fs::path(dst) / kIdentity, std::ios::binary) << want[kIdentity];
   int n = 0;
   for (auto& [name, data] : want) {
+    if (name == kIdentity) continue;
     if (n++ == 3) break;
     fs::create_directories(fs::path(dst) / fs::path(name).parent_path());
     std::ofstream(fs::path(dst) / name, std::ios::binary) << data;
   }
   Output o = Wb({"mirror", "--from", src_, "--to", dst, "--json"});
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_EQ(Json(o)["mirrors"][0]["copied_objects"], want.size() - 3);
-  EXPECT_EQ(Json(o)["mirrors"][0]["already_present"], 3);
+  EXPECT_EQ(Json(o)["mirrors"][0]["copied_objects"], want.size() - 4);
+  EXPECT_EQ(Json(o)["mirrors"][0]["already_present"], 4);
   EXPECT_TRUE(Files(dst) == want);
 }
 
@@ -369,6 +378,7 @@ TEST_F(MirrorCommandTest, ObjectWithDifferentSizeIsAConflictNotOverwritten) {
   auto want = Mirrorable(src_);
   const std::string victim = want.begin()->first;
   fs::create_directories(fs::path(dst) / fs::path(victim).parent_path());
+  std::ofstream(fs::path(dst) / kIdentity, std::ios::binary) << want[kIdentity];
   std::ofstream(fs::path(dst) / victim, std::ios::binary) << "not the same";
   Output o = Wb({"mirror", "--from", src_, "--to", dst});
   EXPECT_EQ(o.code, 1) << o.err;
@@ -384,10 +394,48 @@ TEST_F(MirrorCommandTest, ObjectWithDifferentSizeIsAConflictNotOverwritten) {
   }
 }
 
+TEST_F(MirrorCommandTest, MirrorOfAnotherRepositoryIsRefusedBeforeCopying) {
+  // Another repository's mirror: a different identity.
+  const std::string other = Dest("other");
+  ASSERT_EQ(Wb({"gen", "--repo", other, "--days", "0.01"}).code, 0);
+  const auto before = Files(other);
+  Output o = Wb({"mirror", "--from", src_, "--to", other});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("not repository"));
+  EXPECT_THAT(o.err, HasSubstr(other));
+  EXPECT_TRUE(Files(other) == before);
+  // Segments without an identity (an older repository's mirror, or a copy
+  // made by hand) are not this repository's mirror either.
+  const std::string bare = Dest("bare");
+  fs::create_directories(fs::path(bare) / "log");
+  const auto want = Mirrorable(src_);
+  const std::string seg = want.begin()->first;
+  std::ofstream(fs::path(bare) / seg, std::ios::binary) << want.at(seg);
+  o = Wb({"mirror", "--from", src_, "--to", bare});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("without an identity"));
+  EXPECT_EQ(Files(bare).size(), 1u);
+}
+
+TEST_F(MirrorCommandTest, DamagedIdentityAtTheMirrorIsDamageNotOverwritten) {
+  const std::string dst = Dest("dst");
+  ASSERT_EQ(Wb({"mirror", "--from", src_, "--to", dst}).code, 0);
+  std::string id = ReadFile(fs::path(dst) / kIdentity);
+  id[30] ^= 0x01;
+  std::ofstream(fs::path(dst) / kIdentity, std::ios::binary | std::ios::trunc)
+      << id;
+  Output o = Wb({"mirror", "--from", src_, "--to", dst});
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("wayback.repository"));
+  EXPECT_THAT(o.err, HasSubstr("checksum mismatch"));
+  EXPECT_EQ(ReadFile(fs::path(dst) / kIdentity), id);
+}
+
 TEST_F(MirrorCommandTest, SameSizeDifferentContentFoundWithVerifyExisting) {
   const std::string dst = Dest("dst");
   ASSERT_EQ(Wb({"mirror", "--from", src_, "--to", dst}).code, 0);
   auto want = Mirrorable(src_);
+  want.erase(kIdentity);
   const std::string victim = std::prev(want.end())->first;
   std::string changed = want[victim];
   changed[changed.size() / 2] ^= 0x01;

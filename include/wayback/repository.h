@@ -1,0 +1,311 @@
+// Copyright 2026 The Wayback Authors.
+//
+// Repository: a Storage seen as a Wayback repository. It is the one place
+// that knows the repository's layout: which object names are segments, live
+// segments, snapshots, the identity object, the writer's lock, temporaries;
+// whether a storage already holds a repository; how one object is verified
+// through its format; and what the repository can restore (holes, newest
+// commit, windows) as typed data. Commands, importers, generators, mirrors
+// and benchmarks go through it instead of listing prefixes themselves.
+//
+//   auto repo = Repository::Open("/var/lib/app/wayback");
+//   auto status = (*repo)->Describe();       // holes, newest commit, windows
+//   auto mirror = Repository::OpenOrCreateMirror("s3://dr/app", **repo);
+//   auto result = MirrorRepository(**repo, (*mirror)->storage());
+//
+// Layout (the object names are specified with their formats):
+//   wayback.repository    the identity object (src/repository/
+//                         repository_format.md); written by Create()
+//   log/LOCK              the writer's lock (local directories)
+//   log/<timeline>-<lsn>.seg / .live    sealed and live segments
+//                         (src/log/segment_format.md)
+//   snap/<timeline>-<lsn>.snap          snapshots
+//                         (src/snapshot/snapshot_format.md)
+//   *.tmp                 temporaries of writers that have not closed
+//
+// Repositories created before the identity object existed hold no
+// `wayback.repository`; they open and restore unchanged (identity() is then
+// absent), and a mirror of one holds none either.
+//
+// Thread-safety: a Repository is immutable after it is opened and safe for
+// concurrent use; Describe() and VerifyObject() read the storage each time.
+
+#ifndef WAYBACK_REPOSITORY_H_
+#define WAYBACK_REPOSITORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "wayback/clock.h"
+#include "wayback/mirror.h"
+#include "wayback/recovery.h"
+#include "wayback/storage.h"
+#include "wayback/types.h"
+
+namespace wayback {
+
+// What an object of a repository is, by its name alone.
+enum class ObjectKind {
+  kSegment,      // A sealed segment: immutable.
+  kLiveSegment,  // The live segment: still growing.
+  kSnapshot,     // A snapshot: immutable.
+  kIdentity,     // The identity object: immutable.
+  kLock,         // The writer's lock.
+  kTemporary,    // A writer's temporary (".tmp"), not yet published.
+  kUnknown,      // Anything else; never written by Wayback.
+};
+
+// The parsed name of a repository object.
+struct ObjectName {
+  ObjectKind kind = ObjectKind::kUnknown;
+  // For segments and snapshots: the timeline and the LSN in the name (a
+  // segment's first LSN, a snapshot's LSN). Zero otherwise.
+  TimelineId timeline = 0;
+  Lsn lsn = kNoLsn;
+};
+
+// Classifies `name` (never fails: a name Wayback does not write is kUnknown).
+ObjectName ClassifyObject(std::string_view name);
+
+// True for the kinds that never change once published, and so may be copied
+// to a mirror: sealed segments, snapshots and the identity object.
+bool IsImmutable(ObjectKind kind);
+
+// "sealed segment", "live segment", "snapshot", ... for messages.
+std::string_view ObjectKindName(ObjectKind kind);
+
+// The name of the identity object at the repository root.
+inline constexpr std::string_view kIdentityObjectName = "wayback.repository";
+
+// Who a repository is: written once, by Repository::Create(), and copied
+// unchanged to every mirror. Encryption, drills and capture bind to `id`.
+struct RepositoryIdentity {
+  // 32 lowercase hex digits (128 random bits), unique per repository.
+  std::string id;
+  // When the repository was created (the creating clock's time).
+  CommitTime created = 0;
+  // What feeds the repository, as the creator named it ("import",
+  // "gen", "jsonl:/var/log/app/events.jsonl", "postgres:dbname=ehr"...);
+  // printable UTF-8, at most 1,024 bytes; may be empty.
+  std::string source;
+
+  friend bool operator==(const RepositoryIdentity&,
+                         const RepositoryIdentity&) = default;
+};
+
+struct RepositoryOptions {
+  // Settings for s3:// URIs (see storage.h). Default: none beyond the URI
+  // and the environment.
+  S3Settings s3;
+  // Create(): the source recorded in the identity object. Default: empty.
+  std::string source;
+  // Create(): the clock whose time is recorded as the creation time.
+  // Default (null): Clock::Real().
+  Clock* clock = nullptr;
+};
+
+// A gap in a timeline's log between two segments: LSNs first..last are in
+// no segment, so nothing after it can be restored without a later snapshot.
+struct LogHole {
+  TimelineId timeline = kFirstTimeline;
+  Lsn first_missing = kNoLsn;
+  Lsn last_missing = kNoLsn;
+};
+
+// One commit a repository holds, located.
+struct CommitPoint {
+  TimelineId timeline = kFirstTimeline;
+  Lsn lsn = kNoLsn;
+  CommitTime commit_time = 0;
+  // The object holding it (a segment or a snapshot).
+  std::string object;
+  // True if that object is the live segment.
+  bool live = false;
+};
+
+// What a repository holds and can restore, from its catalog.
+struct RepositoryDescription {
+  // Every log hole, by (timeline, LSN).
+  std::vector<LogHole> holes;
+  // The highest (timeline, LSN) any segment or snapshot holds, the live
+  // segment included: what a restore with --latest reaches when no hole
+  // stands in the way.
+  std::optional<CommitPoint> newest_commit;
+  // The same among sealed segments and snapshots only (what a mirror can
+  // hold, since live segments are not mirrored).
+  std::optional<CommitPoint> newest_sealed_commit;
+  // The newest instant inside a recoverable window (object left empty).
+  std::optional<CommitPoint> newest_restorable;
+  // The commit with the latest commit time (ties: the highest LSN); what
+  // "how old is my newest data" is measured against.
+  std::optional<CommitPoint> latest_commit_time;
+  // Sizes and counts. Transactions and mutations are counted in sealed
+  // segments only (a live segment's are counted when it is sealed).
+  uint64_t segment_count = 0;
+  uint64_t live_segment_count = 0;
+  uint64_t live_records = 0;
+  uint64_t transaction_count = 0;
+  uint64_t mutation_count = 0;
+  uint64_t segment_bytes = 0;
+  uint64_t segment_raw_bytes = 0;
+  uint64_t snapshot_bytes = 0;
+  // Timelines with at least one segment or snapshot, ascending.
+  std::vector<TimelineId> timelines;
+};
+
+class Repository {
+ public:
+  // Opens an existing repository for reading and writing. kNotFound if a
+  // local directory does not exist; kInvalidArgument if the storage holds no
+  // Wayback objects (neither an identity, nor log/ or snap/ objects); kDataLoss
+  // naming the object and offset if the identity object is damaged;
+  // kFailedPrecondition if it was written by a newer version of Wayback.
+  static absl::StatusOr<std::unique_ptr<Repository>> Open(
+      std::string_view uri, const RepositoryOptions& options = {});
+
+  // Creates a new repository: the location must be new, empty, or (for a
+  // local directory) hold nothing but empty log/ and snap/ directories.
+  // Writes the identity object create-only, so two concurrent creators never
+  // both succeed. kFailedPrecondition naming what the location holds
+  // otherwise (another repository, or files that are not Wayback's).
+  static absl::StatusOr<std::unique_ptr<Repository>> Create(
+      std::string_view uri, const RepositoryOptions& options = {});
+
+  // Open() if `uri` holds a repository, Create() if it is new or empty.
+  static absl::StatusOr<std::unique_ptr<Repository>> OpenOrCreate(
+      std::string_view uri, const RepositoryOptions& options = {});
+
+  // The destination of a mirror of `source`: opened if it is already a
+  // mirror of the same repository (same identity, or both without one),
+  // created as an empty location otherwise (its identity arrives with the
+  // first mirror pass). kFailedPrecondition if it holds another repository
+  // (a different identity) or files that are not Wayback's.
+  static absl::StatusOr<std::unique_ptr<Repository>> OpenOrCreateMirror(
+      std::string_view uri, const Repository& source,
+      const RepositoryOptions& options = {});
+
+  // A repository over storage the caller already opened (not owned; it must
+  // outlive the Repository). With `create`, as Create(); otherwise as Open().
+  static absl::StatusOr<std::unique_ptr<Repository>> Attach(
+      Storage* storage, bool create, const RepositoryOptions& options = {});
+
+  // True if `storage` holds any Wayback object (identity, segment, snapshot).
+  static absl::StatusOr<bool> Holds(Storage* storage);
+
+  virtual ~Repository() = default;
+  Repository(const Repository&) = delete;
+  Repository& operator=(const Repository&) = delete;
+
+  // The storage underneath; owned by the repository unless it was attached.
+  virtual Storage* storage() const = 0;
+  // The URI it was opened with.
+  virtual std::string uri() const = 0;
+  // The identity; absent for a repository created before identities existed
+  // (and for a mirror that has not received its source's yet).
+  virtual const std::optional<RepositoryIdentity>& identity() const = 0;
+
+  // True if any segment or snapshot exists: the repository has a history
+  // (a new one holds only its identity).
+  virtual absl::StatusOr<bool> HasHistory() const = 0;
+
+  // Reads the catalog (names, headers, footers) afresh.
+  virtual absl::StatusOr<std::unique_ptr<Catalog>> ReadCatalog() const = 0;
+  // Describes the repository from a fresh catalog, or from `catalog` if
+  // given (which must be this repository's).
+  virtual absl::StatusOr<RepositoryDescription> Describe(
+      const Catalog* catalog = nullptr) const = 0;
+
+  // Verifies one immutable object through its format: for a sealed segment,
+  // every block checksum, the LSN sequence and the footer's last LSN; for a
+  // snapshot, every block and its digest; for the identity object, its
+  // checksum. kDataLoss naming the object (and offset and LSN where the
+  // format reader gives them) for damage; I/O errors as the storage gave
+  // them; kInvalidArgument for a kind that cannot be verified alone.
+  virtual absl::Status VerifyObject(const ObjectInfo& object) const = 0;
+
+ protected:
+  Repository() = default;
+};
+
+// Describes a catalog (what Repository::Describe() does with its own).
+RepositoryDescription DescribeCatalog(const Catalog& catalog);
+
+// How far a mirror is behind its source: what a restore from the mirror would
+// lose against one from the source, live segment included.
+struct MirrorLag {
+  // LSNs the mirror lacks; absent when the newest commits are on different
+  // timelines.
+  std::optional<uint64_t> lsns;
+  // Commit time between the source's newest commit and the mirror's; absent
+  // when the mirror holds no commit yet.
+  std::optional<absl::Duration> time;
+  // True if the mirror holds the source's newest commit.
+  bool caught_up() const { return lsns.has_value() && *lsns == 0; }
+};
+
+// The lag of a mirror whose newest commit is `mirror` behind a source whose
+// newest commit is `source`.
+MirrorLag LagBetween(const std::optional<CommitPoint>& source,
+                     const std::optional<CommitPoint>& mirror);
+
+struct RepositoryMirrorOptions {
+  // Objects copied at once. Default: 4.
+  int parallelism = 4;
+  // Compare the CRC32C of objects the mirror already holds (reads both in
+  // full); otherwise only sizes. Default: false.
+  bool verify_existing = false;
+  // Report what would be copied; write nothing. Default: false.
+  bool dry_run = false;
+};
+
+// What one mirror pass did, and where the mirror stands after it.
+struct RepositoryMirrorResult {
+  // The copy itself (see mirror.h): copied, already present, conflicts,
+  // objects damaged at the source (not copied), vanished, cleaned up.
+  MirrorReport report;
+  // The source's newest commits, from the catalog read before copying.
+  std::optional<CommitPoint> source_newest;
+  std::optional<CommitPoint> source_newest_sealed;
+  // The mirror's, from its own catalog read after copying.
+  std::optional<CommitPoint> mirror_newest;
+  std::optional<CommitPoint> mirror_restorable;
+  MirrorLag lag;
+  // Source objects not mirrored because they can still change (live
+  // segments) or are not Wayback's (unknown names; listed so that nothing is
+  // skipped silently). Sorted.
+  std::vector<std::string> live;
+  std::vector<std::string> unknown;
+  // Immutable source objects considered, and their bytes.
+  uint64_t source_objects = 0;
+  uint64_t source_bytes = 0;
+};
+
+// One mirror pass from `from` to `to`: copies the immutable objects `to`
+// lacks (sealed segments, snapshots, the identity), each verified through its
+// format at the source first (damaged ones are not copied and are listed in
+// report.rejected), written create-only, read back and compared; never
+// overwrites (a differing object is a conflict in report.conflicts); then
+// measures the lag from the mirror's own objects. Conflicts and rejections
+// are not errors of the call: the caller decides (the CLI exits 1). Errors:
+// the first I/O failure, naming the object.
+//
+// The identity object, when the source has one, is copied first, before any
+// segment or snapshot, so that a mirror interrupted at any point already says
+// whose mirror it is (Repository::OpenOrCreateMirror checks it).
+//
+// `to` is the mirror's storage: Repository::OpenOrCreateMirror(...)->storage()
+// normally, or any empty storage for a dry run.
+absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
+    const Repository& from, Storage* to,
+    const RepositoryMirrorOptions& options = {});
+
+}  // namespace wayback
+
+#endif  // WAYBACK_REPOSITORY_H_

@@ -1,0 +1,101 @@
+// Copyright 2026 The Wayback Authors.
+//
+// The format-aware mirror pass: which objects may be copied (only immutable
+// ones: a live segment copied now would freeze a prefix at the mirror that
+// create-only writes could never update), each checked through its format at
+// the source before the byte copier (storage/mirror.cc) copies, reads back
+// and compares it; then the lag, measured from the mirror's own catalog
+// rather than inferred from what was copied.
+
+#include <algorithm>
+#include <iterator>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "src/repository/object_verify.h"
+#include "wayback/mirror.h"
+#include "wayback/repository.h"
+#include "wayback/status.h"
+
+namespace wayback {
+
+absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
+    const Repository& from, Storage* to,
+    const RepositoryMirrorOptions& options) {
+  RepositoryMirrorResult r;
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> source_catalog,
+                           from.ReadCatalog());
+  const RepositoryDescription source = DescribeCatalog(*source_catalog);
+  r.source_newest = source.newest_commit;
+  r.source_newest_sealed = source.newest_sealed_commit;
+
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed,
+                           from.storage()->List(""));
+  for (const ObjectInfo& o : listed) {
+    const ObjectKind kind = ClassifyObject(o.name).kind;
+    if (IsImmutable(kind)) {
+      ++r.source_objects;
+      r.source_bytes += o.size;
+    } else if (kind == ObjectKind::kLiveSegment) {
+      r.live.push_back(o.name);
+    } else if (kind == ObjectKind::kUnknown) {
+      r.unknown.push_back(o.name);
+    }
+  }
+
+  MirrorOptions m;
+  m.parallelism = options.parallelism;
+  m.verify = true;
+  m.verify_existing = options.verify_existing;
+  m.dry_run = options.dry_run;
+  m.verify_source = &VerifyRepositoryObject;
+  if (from.identity()) {
+    // The identity first, alone: see the header.
+    MirrorOptions first = m;
+    first.prefix = std::string(kIdentityObjectName);
+    first.filter = [](const ObjectInfo& o) {
+      return o.name == kIdentityObjectName;
+    };
+    WAYBACK_ASSIGN_OR_RETURN(r.report,
+                             MirrorRepository(from.storage(), to, first));
+  }
+  m.filter = [](const ObjectInfo& o) {
+    const ObjectKind kind = ClassifyObject(o.name).kind;
+    return IsImmutable(kind) && kind != ObjectKind::kIdentity;
+  };
+  WAYBACK_ASSIGN_OR_RETURN(MirrorReport rest,
+                           MirrorRepository(from.storage(), to, m));
+  // Merge the identity pass (at most one object) into the report.
+  MirrorReport& out = r.report;
+  out.source_objects += rest.source_objects;
+  out.already_present += rest.already_present;
+  out.copied_objects += rest.copied_objects;
+  out.copied_bytes += rest.copied_bytes;
+  auto append = [](auto& into, auto& from_items) {
+    into.insert(into.end(), std::make_move_iterator(from_items.begin()),
+                std::make_move_iterator(from_items.end()));
+    std::sort(into.begin(), into.end(), [](const auto& a, const auto& b) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(a)>,
+                                   MirrorRejection>) {
+        return a.name < b.name;
+      } else {
+        return a < b;
+      }
+    });
+  };
+  append(out.copied, rest.copied);
+  append(out.conflicts, rest.conflicts);
+  append(out.vanished, rest.vanished);
+  append(out.rejected, rest.rejected);
+  append(out.removed_temporaries, rest.removed_temporaries);
+
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> mirror_catalog,
+                           Catalog::Open(to));
+  const RepositoryDescription mirror = DescribeCatalog(*mirror_catalog);
+  r.mirror_newest = mirror.newest_commit;
+  r.mirror_restorable = mirror.newest_restorable;
+  r.lag = LagBetween(r.source_newest, r.mirror_newest);
+  return r;
+}
+
+}  // namespace wayback
