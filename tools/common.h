@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/cli.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
 

@@ -25,6 +25,7 @@
 #include "tests/recovery/history.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 namespace wayback::testing {

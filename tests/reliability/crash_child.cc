@@ -29,6 +29,7 @@
 #include "tests/reliability/reliability_util.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"

@@ -34,6 +34,7 @@
 #include "tests/reliability/reliability_util.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 #ifndef WAYBACK_CRASH_CHILD
