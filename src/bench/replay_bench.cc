@@ -708,7 +708,7 @@ class Bench {
           writer = std::make_unique<rocksdb::SstFileWriter>(
               rocksdb_internal::SstWriterEnvOptions(direct),
               rocksdb_internal::SstWriterOptions(opts), nullptr,
-              internal::kSstInvalidatePageCache);
+              rocksdb_internal::kSstInvalidatePageCache);
           rocksdb::Status s = writer->Open(file);
           if (s.ok()) break;
           if (!direct) return FromRocks(s, "SST open");
