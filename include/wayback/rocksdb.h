@@ -10,7 +10,7 @@
 //   auto target = OpenRocksDBTarget("/restore/db",
 //                                    RocksDBTargetOptions::ForRestore());
 //   if (!target.ok()) return target.status();
-//   auto result = Restore(*plan, target->get(), RestoreOptions());
+//   auto result = Restore(storage, *plan, target->get(), RestoreOptions());
 //
 // The database layout (the application's pairs in the default column
 // family, the restore marker in the column family "wayback") and the order of
@@ -92,7 +92,7 @@ struct RocksDBTargetOptions {
   // Default: 0 (the hardware's thread count; ForRestore(): the thread count).
   int write_threads = 0;
   // Write the SST files (staged state, snapshot loads) with O_DIRECT, going
-  // on buffered where the file system refuses it (tmpfs). Direct writes
+  // on buffered where the file system refuses it. Direct writes
   // spare the kernel's copy into the page cache but block the writing
   // thread until the device has the data, so they pay only where the disk
   // takes large direct writes fast; docs/performance.md has figures of

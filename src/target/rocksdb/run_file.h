@@ -9,10 +9,10 @@
 // range writer start reading a run near its first key.
 //
 // Runs are written and read with O_DIRECT where the file system allows it
-// (not tmpfs), through aligned buffers: the data is read once, soon, by the
-// same process, so copying it through the page cache (fresh pages, each a
-// fault) would be pure cost. Where O_DIRECT is refused, at open or at the
-// first I/O, the file goes on buffered.
+// (some, such as older kernels' tmpfs, refuse it), through aligned buffers: the
+// data is read once, soon, by the same process, so copying it through the page
+// cache (fresh pages, each a fault) would be pure cost. Where O_DIRECT is
+// refused, at open or at the first I/O, the file goes on buffered.
 
 #ifndef WAYBACK_SRC_TARGET_ROCKSDB_RUN_FILE_H_
 #define WAYBACK_SRC_TARGET_ROCKSDB_RUN_FILE_H_

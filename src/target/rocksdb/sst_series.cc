@@ -114,8 +114,8 @@ absl::Status SstSeries::Roll() {
   WAYBACK_RETURN_IF_ERROR(Close());
   WAYBACK_RETURN_IF_ERROR(sink_->scratch_->Create());
   std::string file = sink_->scratch_->NewFile(".sst");
-  // O_DIRECT if asked for and the file system takes it (not tmpfs): the
-  // first refusal switches the sink to buffered writes.
+  // O_DIRECT if asked for and the file system takes it: the first refusal
+  // switches the sink to buffered writes.
   for (;;) {
     const bool direct = sink_->direct_.load();
     writer_ = std::make_unique<rocksdb::SstFileWriter>(

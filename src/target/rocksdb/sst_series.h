@@ -39,8 +39,7 @@ namespace wayback::rocksdb_internal {
 // Options for a rocksdb::SstFileWriter, derived from the database's options.
 rocksdb::Options SstWriterOptions(const rocksdb::Options& db_options);
 // Environment options for the writer; O_DIRECT writes if `direct`. Some
-// file systems (tmpfs) refuse O_DIRECT: open the writer again with
-// direct = false.
+// file systems refuse O_DIRECT: open the writer again with direct = false.
 rocksdb::EnvOptions SstWriterEnvOptions(bool direct);
 // Pass as SstFileWriter's invalidate_page_cache.
 inline constexpr bool kSstInvalidatePageCache = false;
@@ -67,7 +66,8 @@ class SstSink {
   // Ingests the files of `series`, in this order, with one
   // IngestExternalFile call (move_files; no global sequence number written).
   // Call after each series' Close(). Their key ranges must be increasing
-  // and disjoint; RocksDB refuses overlaps (kInvalidArgument).
+  // and disjoint: the callers make sure of it (RocksDB does not refuse
+  // overlapping files in one call).
   absl::Status Ingest(const std::vector<std::unique_ptr<SstSeries>>& series);
   // Whether files are still written with O_DIRECT.
   bool direct() const { return direct_.load(); }
