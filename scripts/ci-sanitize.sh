@@ -11,8 +11,11 @@
 #         uninstrumented consumer against the instrumented library; the plain
 #         build runs it).
 #   tsan  $TSAN_BUILD_DIR (default build-tsan): ThreadSanitizer, only the
-#         concurrent writer and replay tests ($TSAN_TESTS: test binaries =
-#         ctest names).
+#         concurrent writer, replay and staged RocksDB target tests
+#         ($TSAN_TESTS: test binaries = ctest names; the staged target's
+#         partition threads, parallel sort and write pool and background
+#         release run in rocksdb_target_test, state_target_conformance_test
+#         and wayback_rocksdb_staging_test).
 # Usage: scripts/ci-sanitize.sh [asan|tsan|all] (default all). JOBS (default
 # 2) sets build and ctest parallelism. RocksDB, Abseil and GoogleTest are the
 # Debian builds, not instrumented: ASan runs with detect_container_overflow=0,
@@ -25,7 +28,7 @@ JOBS="${JOBS:-2}"
 WHAT="${1:-all}"
 ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-$ROOT/build-tsan}"
-TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test recovery_replay_pipeline_test wayback_reliability_crash_test}"
+TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test recovery_replay_pipeline_test wayback_reliability_crash_test rocksdb_target_test state_target_conformance_test wayback_rocksdb_staging_test}"
 
 # Also run by scripts/ci-fuzz.sh (`configure-asan`): one instrumented build
 # for the sanitized suite and the fuzzers.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
 #include "wayback/workload.h"

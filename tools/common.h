@@ -18,6 +18,7 @@
 #include "tools/cli.h"
 #include "wayback/recovery.h"
 #include "wayback/repository.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
 

@@ -4,19 +4,17 @@
 //
 // Into RocksDB it uses the fastest exact path: the replayed state is staged
 // in memory, one key partition per thread, and written at the end as sorted
-// SST files ingested at once (RocksDBTargetOptions::stage_in_memory), with
+// SST files ingested at once (RocksDBTargetOptions::ForRestore()), with
 // the staged bytes bounded by --stage-memory (by default a quarter of the
 // memory available; beyond it, sorted runs spill to scratch files and are
 // merged at the end).
-
-#include <algorithm>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/common.h"
 #include "tools/plan_text.h"
 #include "wayback/clock.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 namespace wayback::cli {
@@ -74,18 +72,11 @@ class RestoreCommand : public Command {
     if (!catalog.ok()) return Fail(io, "restore", catalog.status());
     auto plan = PlanRecovery(**catalog, *target);
     if (!plan.ok()) return Fail(io, "restore", plan.status());
-    RocksDBTargetOptions rocksdb;
-    rocksdb.stage_in_memory = true;
-    rocksdb.partitions =
-        threads_ > 0
-            ? threads_
-            : std::max(1,
-                       static_cast<int>(std::thread::hardware_concurrency()));
-    rocksdb.write_threads = rocksdb.partitions;
+    RocksDBTargetOptions rocksdb = RocksDBTargetOptions::ForRestore(threads_);
     rocksdb.direct_writes = direct_writes_;
-    rocksdb.stage_memory_limit = stage_memory_mib_ > 0
-                                     ? uint64_t{stage_memory_mib_} << 20
-                                     : AutoStageMemoryLimit();
+    if (stage_memory_mib_ > 0) {
+      rocksdb.stage_memory_limit = uint64_t{stage_memory_mib_} << 20;
+    }
     auto state = OpenInto(into_, rocksdb);
     if (!state.ok()) return Fail(io, "restore", state.status());
 

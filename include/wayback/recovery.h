@@ -7,7 +7,8 @@
 //   auto storage = OpenStorage("/var/lib/app/wayback");
 //   auto catalog = Catalog::Open(storage->get());
 //   auto plan = PlanRecovery(**catalog, RecoveryTarget::Time(t));
-//   auto target = OpenRocksDBTarget("/restore/db");
+//   auto target = OpenRocksDBTarget(            // wayback/rocksdb.h
+//       "/restore/db", RocksDBTargetOptions::ForRestore());
 //   auto result = Restore(storage->get(), *plan, target->get(), {});
 
 #ifndef WAYBACK_RECOVERY_H_

@@ -23,23 +23,18 @@
 #include "wayback/storage.h"
 #include "wayback/types.h"
 
-namespace rocksdb {
-class DB;
-class Snapshot;
-}  // namespace rocksdb
-
 namespace wayback {
 
 // What a snapshot's footer says of it.
 struct SnapshotInfo {
   std::string name;
   TimelineId timeline = kFirstTimeline;
-  Lsn lsn = kNoLsn;              // The state includes every record <= lsn.
-  CommitTime commit_time = 0;    // Commit time of the record at lsn.
+  Lsn lsn = kNoLsn;            // The state includes every record <= lsn.
+  CommitTime commit_time = 0;  // Commit time of the record at lsn.
   uint64_t pair_count = 0;
   StateDigest digest;
-  uint64_t raw_bytes = 0;        // Sum of the blocks' raw sizes.
-  uint64_t size = 0;             // Bytes of the object.
+  uint64_t raw_bytes = 0;  // Sum of the blocks' raw sizes.
+  uint64_t size = 0;       // Bytes of the object.
   uint32_t block_count = 0;
 };
 
@@ -110,13 +105,6 @@ absl::StatusOr<SnapshotInfo> WriteSnapshot(
     Storage* storage, const SnapshotWriterOptions& options,
     const std::function<bool(std::string_view* key, std::string_view* value)>&
         next);
-
-// Writes a snapshot of a RocksDB database's default column family as seen by
-// `snapshot` (null: the current state), labelled with options.lsn: the
-// application guarantees that state is the one after that LSN.
-absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDB(
-    Storage* storage, const SnapshotWriterOptions& options, rocksdb::DB* db,
-    const rocksdb::Snapshot* snapshot = nullptr);
 
 }  // namespace wayback
 

@@ -1,7 +1,8 @@
 // Copyright 2026 The Wayback Authors.
 //
 // State targets: where a restore puts the state it rebuilds. Built-in targets
-// are memory, RocksDB and a callback; applications may implement their own.
+// are memory, RocksDB (wayback/rocksdb.h) and a callback; applications may
+// implement their own.
 // Every target passes one conformance suite (tests/target/).
 //
 // A restore drives a target through these calls, in this order:
@@ -117,73 +118,6 @@ int PartitionOf(std::string_view key, int partitions);
 // A hash map in memory; sorted iteration on demand. `partitions` > 1 enables
 // key-partitioned parallel apply.
 std::unique_ptr<StateTarget> NewMemoryTarget(int partitions = 1);
-
-struct RocksDBTargetOptions {
-  // Create the database if missing. Default: true.
-  bool create_if_missing = true;
-  // Transactions per WriteBatch during replay. Default: 1024.
-  int transactions_per_batch = 1024;
-
-  // Staged replay. A restore needs only the final state, and a long stretch
-  // of log overwrites the same keys many times (5 M mutations may leave 0.5 M
-  // live keys), so instead of inserting every mutation into RocksDB's memtable
-  // the target can accumulate the replayed state in memory (a hash map per
-  // partition, deletes kept as tombstones) and, at Finish() (or before any
-  // read of the database), write it as sorted, non-overlapping SST files
-  // without compression, ingested together. The result is the same
-  // database; the state digest is computed while the files are written.
-  // Get() sees staged state. Default: false (one WriteBatch per
-  // transactions_per_batch).
-  bool stage_in_memory = false;
-  // Bound on staged bytes (keys + value capacity + a per-entry overhead
-  // estimate): each partition writes its state to a sorted scratch file (a
-  // "run", in PATH/wayback-staging/) when it exceeds its share,
-  // stage_memory_limit / partitions; the runs are merged when the SST files
-  // are written. A state larger than memory therefore still restores, more
-  // slowly. Default: 1 GiB.
-  uint64_t stage_memory_limit = uint64_t{1} << 30;
-  // Partitions for key-partitioned parallel apply (stage_in_memory only;
-  // ignored otherwise). Default: 1.
-  int partitions = 1;
-  // Target size of each SST file written by LoadSnapshot() and by staged
-  // writes. Default: 256 MiB.
-  uint64_t sst_file_size = uint64_t{256} << 20;
-  // Cores used to write SST files (staged state at Finish(), snapshot
-  // loads). The key space is cut into 4 ranges per write thread, each
-  // written by its own thread (at most 64), so that a thread blocked on a
-  // direct write leaves its core to another. 0: the hardware's thread count.
-  int write_threads = 0;
-  // Write the SST files (staged state, snapshot loads) with O_DIRECT, going
-  // on buffered where the file system refuses it (tmpfs). Direct writes
-  // spare the kernel's copy into the page cache (~15 % of a staged restore's
-  // CPU) but block the writing thread until the device has the data, so
-  // they pay only where the disk takes large direct writes fast. They were
-  // the default on a 2-vCPU VM where `dd oflag=direct` ran at 1.1-1.9 GB/s,
-  // for the copy they spare. On one where it ran at ~0.45 GB/s, buffered
-  // writes restored 7.4 M mutations (3.2 GB of SST files) in 19-21 s instead
-  // of 33-34 s and loaded a 486 k-pair snapshot in 0.47-0.52 s instead of
-  // 0.92-1.16 s. Buffered is RocksDB's own default; the data is synced before
-  // ingestion either way. `wayback bench replay --direct-writes` against the
-  // default measures this machine. Spilled runs (stage_memory_limit) use
-  // O_DIRECT regardless. Default: false.
-  bool direct_writes = false;
-};
-// A RocksDB database at `path`. The application's pairs live in the default
-// column family and nothing else; the restore marker lives in the column
-// family "wayback". Replay writes with the WAL disabled and ends with a flush
-// and sync.
-absl::StatusOr<std::unique_ptr<StateTarget>> OpenRocksDBTarget(
-    std::string_view path, const RocksDBTargetOptions& options = {});
-
-// A stage_memory_limit sized to this machine: a quarter of the memory the
-// process may use (the lowest memory limit of its cgroup and their parents,
-// v2 `memory.max` or v1 `memory.limit_in_bytes`, when lower than the
-// physical memory; else the physical memory), at least 256 MiB. `wayback
-// restore` uses it unless --stage-memory is given; on a 24 GiB machine it is 6
-// GiB, enough to stage about 8 M live keys of ~700 bytes without spilling. The
-// rest of a restore (sort keys, SST buffers, decompression) needs roughly
-// another 60 bytes per live key.
-uint64_t AutoStageMemoryLimit();
 
 // Calls the application's function for every transaction. Keeps no state of
 // its own: Digest(), ForEach() and Get() return kUnimplemented, IsEmpty()

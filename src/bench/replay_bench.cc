@@ -52,7 +52,8 @@
 #include "src/bench/bench_util.h"
 #include "src/log/block.h"
 #include "src/log/segment_format.h"
-#include "src/target/rocksdb_sst.h"
+#include "src/target/rocksdb/rocksdb_status.h"
+#include "src/target/rocksdb/sst_series.h"
 #include "src/util/compression.h"
 #include "src/util/crc32c.h"
 #include "src/util/errors.h"
@@ -60,6 +61,7 @@
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
@@ -78,10 +80,12 @@ struct RawBlock {
   log_format::DecodedBlock d;
 };
 
+// RocksDB's errors mapped as everywhere (rocksdb_status.h), named as the
+// bench's.
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
-  return absl::InternalError(
-      absl::StrCat("replay bench: rocksdb: ", AV(what), ": ", s.ToString()));
+  return rocksdb_internal::FromRocksDB(
+      s, absl::StrCat("replay bench: rocksdb: ", AV(what)));
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
@@ -605,12 +609,9 @@ class Bench {
 
   // 6b. Into RocksDB: staged (the fast path) and direct.
   absl::Status IntoRocksDB(const RecoveryPlan& plan) {
-    RocksDBTargetOptions staged;
+    RocksDBTargetOptions staged = RocksDBTargetOptions::ForRestore(threads_);
     staged.stage_memory_limit = f_.stage_memory_bytes;
     staged.direct_writes = f_.direct_writes;
-    staged.stage_in_memory = true;
-    staged.partitions = threads_;
-    staged.write_threads = threads_;
     const std::string path = scratch_->Sub("wayback-rocksdb");
     // In rounds with RocksDB's own recoveries, so that rocksdb_speedup
     // compares runs made minutes apart at most.
@@ -682,7 +683,7 @@ class Bench {
     const double pairs = static_cast<double>(info.pair_count);
 
     // SstFileWriter + ingestion of the same sorted pairs, one file, with the
-    // SstFileWriter settings the RocksDB target uses (rocksdb_sst.h); then,
+    // SstFileWriter settings the RocksDB target uses (sst_series.h); then,
     // for the profile, with RocksDB's default table options (Snappy, 4 KiB
     // blocks).
     const std::string path = scratch_->Sub("sst-ingest");
@@ -705,9 +706,9 @@ class Bench {
         // system refuses.
         for (bool direct : {f_.direct_writes, false}) {
           writer = std::make_unique<rocksdb::SstFileWriter>(
-              internal::SstWriterEnvOptions(direct),
-              internal::SstWriterOptions(opts), nullptr,
-              internal::kSstInvalidatePageCache);
+              rocksdb_internal::SstWriterEnvOptions(direct),
+              rocksdb_internal::SstWriterOptions(opts), nullptr,
+              rocksdb_internal::kSstInvalidatePageCache);
           rocksdb::Status s = writer->Open(file);
           if (s.ok()) break;
           if (!direct) return FromRocks(s, "SST open");
@@ -739,7 +740,8 @@ class Bench {
       bench_internal::RemoveTree(path);
       return secs;
     };
-    f_.sst_writer_settings = internal::SstWriterSettingsText(f_.direct_writes);
+    f_.sst_writer_settings =
+        rocksdb_internal::SstWriterSettingsText(f_.direct_writes);
     WAYBACK_ASSIGN_OR_RETURN(f_.seconds_sst_writer_ingest, Median(run));
     f_.seconds_sst_writer_ingest_uncompressed = f_.seconds_sst_writer_ingest;
     f_.cpu_seconds.emplace_back("sst_writer_ingest", median_cpu_);
@@ -765,12 +767,9 @@ class Bench {
       WAYBACK_ASSIGN_OR_RETURN(
           RecoveryPlan plan,
           PlanRecovery(*with_snap, RecoveryTarget::SnapshotOnly()));
-      RocksDBTargetOptions ro;
+      RocksDBTargetOptions ro = RocksDBTargetOptions::ForRestore(threads_);
       ro.stage_memory_limit = f_.stage_memory_bytes;
       ro.direct_writes = f_.direct_writes;
-      ro.stage_in_memory = true;
-      ro.partitions = threads_;
-      ro.write_threads = threads_;
       const std::string path = scratch_->Sub("snapshot-restore");
       WAYBACK_ASSIGN_OR_RETURN(
           f_.seconds_snapshot_restore_into_rocksdb,

@@ -28,6 +28,7 @@
 #include "src/util/errors.h"
 #include "wayback/bench.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
 
@@ -236,12 +237,9 @@ class RtoBench {
           absl::StrCat("rto bench: scratch target \"", o_.into,
                        "\" is neither rocksdb nor memory"));
     }
-    RocksDBTargetOptions ro;
-    ro.stage_in_memory = true;
-    ro.partitions = threads_;
     // As `wayback restore` does.
-    ro.stage_memory_limit = AutoStageMemoryLimit();
-    return OpenRocksDBTarget(scratch_->Sub(absl::StrCat("db-", ++dbs_)), ro);
+    return OpenRocksDBTarget(scratch_->Sub(absl::StrCat("db-", ++dbs_)),
+                             RocksDBTargetOptions::ForRestore(threads_));
   }
 
   absl::StatusOr<Timed> TimedRestore(const RecoveryPlan& plan) {

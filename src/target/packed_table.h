@@ -1,15 +1,15 @@
 // Copyright 2026 The Wayback Authors.
 //
 // The hash table behind the memory target and the staged RocksDB target.
-// Apply speed is the point (issue 7's "raw apply ceiling"), and a profile of
-// flat_hash_map<std::string, std::string> showed the time going to cache
-// misses: the slot, then the key's heap buffer (memcmp), then the value's.
-// So each pair is one heap block, [sizes | key | value with spare capacity],
-// and the table is an absl::flat_hash_set of pointers to blocks: a lookup
-// touches an 8-byte slot and one block, and an overwrite rewrites the value
-// in place unless it outgrows the block. On a 1.2 M-key state this applied
-// 1.3x faster in CPU time and used ~25% less memory than the map of strings.
-// The table owns its entries: call FreeAll() before dropping it.
+// Apply speed is the point (the "raw apply ceiling" of `wayback bench
+// replay`), and a profile of flat_hash_map<std::string, std::string> showed
+// the time going to cache misses: the slot, then the key's heap buffer
+// (memcmp), then the value's. So each pair is one heap block, [sizes | key |
+// value with spare capacity], and the table is an absl::flat_hash_set of
+// pointers to blocks: a lookup touches an 8-byte slot and one block, and an
+// overwrite rewrites the value in place unless it outgrows the block (faster
+// and smaller than the map of strings: docs/performance.md). The table owns
+// its entries: call FreeAll() before dropping it.
 
 #ifndef WAYBACK_SRC_TARGET_PACKED_TABLE_H_
 #define WAYBACK_SRC_TARGET_PACKED_TABLE_H_
@@ -40,12 +40,10 @@ inline void AdviseHugePages(void* p, size_t n) {
 
 // Faults in every whole page of [p, p + n) with one madvise call
 // (MADV_POPULATE_WRITE, Linux 5.14) instead of one page fault per 4 KiB
-// page as they are first written. For memory that is about to be filled
-// anyway: on this project's 2-vCPU VM, 2.4 GB in 4 MiB chunks took 0.68-0.77
-// CPU-s this way against 0.90-1.24 CPU-s touched page by page, and the
-// replay of a 5 M-mutation restore into RocksDB took 1.0-1.1 system CPU-s
-// instead of 1.7 (2.6 s of wall time instead of 2.8). Does nothing where the
-// kernel lacks it (the pages then fault in as before).
+// page as they are first written: for memory that is about to be filled
+// anyway, one call costs less system time than a fault per page
+// (docs/performance.md). Does nothing where the kernel lacks it (the pages
+// then fault in as before).
 inline void PopulatePages(void* p, size_t n) {
 #ifndef MADV_POPULATE_WRITE
   constexpr int MADV_POPULATE_WRITE = 23;
@@ -63,13 +61,12 @@ inline void PopulatePages(void* p, size_t n) {
 // faulted in by one call (MAP_POPULATE, as PopulatePages()). Not malloc:
 // once glibc has freed a large block it raises its mmap threshold and serves
 // the next ones from per-thread heaps, grown with mprotect() and trimmed
-// with MADV_DONTNEED, and a second 2-thread restore of 5 M mutations into
-// memory in the same process (the benchmark's repetitions) then took
-// 3.4-3.8 s and 6.8-7.5 CPU-s instead of 2.5 s and 4.9. (The staged RocksDB
+// with MADV_DONTNEED, which made a second restore into memory in the same
+// process (the benchmark's repetitions) markedly slower. (The staged RocksDB
 // target keeps malloc for its 4 MiB chunks: there glibc's reuse of the
-// chunks of the previous restore in the process paid, 4.0 s against 6.0 s
-// with mmap, since pages the kernel gets back cost this VM's host a fault
-// again.) Throws std::bad_alloc if the kernel refuses.
+// chunks of the previous restore in the process pays, since pages returned
+// to the kernel must be faulted in again; figures in docs/performance.md.)
+// Throws std::bad_alloc if the kernel refuses.
 inline void* MapPages(size_t n) {
   void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -181,12 +178,10 @@ struct EntryEq {
 };
 // The table's backing array (control bytes and slots) in transparent huge
 // pages where it is large: every probe reads it at a random place, and on
-// 4 KiB pages that was a TLB miss per probe. In a profile of a 5 M-mutation
-// restore into RocksDB the prefetch of the slots of the probes ahead stalled
-// on those page walks, 5.0 % of the CPU; on huge pages 1.2 %. The array is a
-// few tens of MiB where the entries are gigabytes, so the cost of huge
-// pages the host must back first (~4 ms each on a VM with free page
-// reporting) stays small. Smaller arrays use malloc.
+// 4 KiB pages that is a TLB miss per probe, on which the prefetches of the
+// probes ahead stall (docs/performance.md, "Where the time goes"). The
+// array is small next to the entries, so the cost of huge pages the host
+// must back first stays small. Smaller arrays use malloc.
 template <typename T>
 struct TableAllocator {
   using value_type = T;

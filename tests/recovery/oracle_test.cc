@@ -2,9 +2,12 @@
 //
 // The exact-recovery oracle: for boundary and random targets of every kind,
 // the plan's stop and neighbouring commits, and the restored state (digest
-// and every key/value) into memory, partitioned-memory and RocksDB targets,
-// must equal the reference model of tests/recovery/history.h. Unreachable
-// targets must be refused with the right code before anything is applied.
+// and every key/value) into memory, partitioned-memory and RocksDB targets
+// (direct, and staged with the settings `wayback restore` uses,
+// RocksDBTargetOptions::ForRestore(), sometimes under a memory bound small
+// enough to spill sorted runs), must equal the reference model of
+// tests/recovery/history.h. Unreachable targets must be refused with the right
+// code before anything is applied.
 //
 // WAYBACK_FULL=1 runs bigger histories and more random targets.
 
@@ -25,6 +28,7 @@
 #include "tests/recovery/history.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 namespace wayback::testing {
@@ -55,7 +59,7 @@ class NoSnapshots : public StorageWrapper {
   }
 };
 
-enum class TargetKind { kMemory, kPartitioned, kRocksDB };
+enum class TargetKind { kMemory, kPartitioned, kRocksDB, kRocksDBStaged };
 
 struct Counts {
   int planned = 0;
@@ -63,6 +67,7 @@ struct Counts {
   int memory = 0;
   int partitioned = 0;
   int rocksdb = 0;
+  int rocksdb_staged = 0;
 };
 
 class OracleTest : public ::testing::Test {
@@ -119,14 +124,20 @@ class OracleTest : public ::testing::Test {
     auto rocks = OpenRocksDBTarget(rocks_dir_->path() + "/db");
     ASSERT_TRUE(rocks.ok()) << rocks.status();
     rocks_ = rocks->release();
+    auto staged = OpenRocksDBTarget(rocks_dir_->path() + "/staged",
+                                    RocksDBTargetOptions::ForRestore(2));
+    ASSERT_TRUE(staged.ok()) << staged.status();
+    rocks_staged_ = staged->release();
     counts_ = new Counts();
   }
   static void TearDownTestSuite() {
     std::printf(
         "oracle cases: %d planned and restored (%d memory, %d partitioned "
-        "memory, %d RocksDB restores), %d refused as unreachable\n",
+        "memory, %d RocksDB direct, %d RocksDB staged restores), %d refused "
+        "as unreachable\n",
         counts_->planned, counts_->memory, counts_->partitioned,
-        counts_->rocksdb, counts_->refused);
+        counts_->rocksdb, counts_->rocksdb_staged, counts_->refused);
+    delete rocks_staged_;
     delete rocks_;
     delete rocks_dir_;
     delete catalog_;
@@ -230,6 +241,28 @@ class OracleTest : public ::testing::Test {
         ++counts_->rocksdb;
         break;
       }
+      case TargetKind::kRocksDBStaged: {
+        // As `wayback restore` opens it, one partition per thread. In turn:
+        // a reused database (force), a fresh one, and a fresh one whose
+        // memory bound is small enough that partitions spill sorted runs
+        // (merged with the tables when the SST files are written).
+        const int turn = counts_->rocksdb_staged % 3;
+        if (turn == 0) {
+          t = rocks_staged_;
+          ro.force = true;
+        } else {
+          RocksDBTargetOptions o = RocksDBTargetOptions::ForRestore(threads);
+          if (turn == 2) o.stage_memory_limit = 64 << 10;
+          auto fresh =
+              OpenRocksDBTarget(absl::StrCat(rocks_dir_->path(), "/staged",
+                                             counts_->rocksdb_staged),
+                                o);
+          ASSERT_TRUE(fresh.ok()) << fresh.status();
+          owned = std::move(*fresh);
+        }
+        ++counts_->rocksdb_staged;
+        break;
+      }
     }
     if (t == nullptr) t = owned.get();
     absl::StatusOr<RestoreResult> r = Restore(storage_, *plan, t, ro);
@@ -261,6 +294,7 @@ class OracleTest : public ::testing::Test {
     Check(target, TargetKind::kMemory, threads);
     Check(target, TargetKind::kPartitioned, threads);
     Check(target, TargetKind::kRocksDB, threads);
+    Check(target, TargetKind::kRocksDBStaged, threads);
   }
 
   static std::vector<Entry>* history_;
@@ -270,6 +304,7 @@ class OracleTest : public ::testing::Test {
   static Catalog* catalog_;
   static TempDir* rocks_dir_;
   static StateTarget* rocks_;
+  static StateTarget* rocks_staged_;
   static Counts* counts_;
 };
 
@@ -280,6 +315,7 @@ Storage* OracleTest::storage_;
 Catalog* OracleTest::catalog_;
 TempDir* OracleTest::rocks_dir_;
 StateTarget* OracleTest::rocks_;
+StateTarget* OracleTest::rocks_staged_;
 Counts* OracleTest::counts_;
 
 TEST_F(OracleTest, CatalogSeesOneWindowFromTheEmptyState) {
@@ -400,7 +436,10 @@ TEST_F(OracleTest, TxidsAndRestorePoints) {
     for (bool inclusive : {true, false}) {
       ++i;
       Check(RecoveryTarget::Txid(txid, inclusive),
-            i % 4 == 0 ? TargetKind::kRocksDB : TargetKind::kMemory, 2);
+            i % 4 == 0   ? TargetKind::kRocksDB
+            : i % 4 == 2 ? TargetKind::kRocksDBStaged
+                         : TargetKind::kMemory,
+            2);
       if (HasFatalFailure()) return;
     }
   }
@@ -463,9 +502,11 @@ TEST_F(OracleTest, RandomTargets) {
         break;
       }
     }
-    TargetKind kind = i % (Full() ? 10 : 40) == 9 ? TargetKind::kRocksDB
-                      : i % 10 >= 7               ? TargetKind::kPartitioned
-                                                  : TargetKind::kMemory;
+    const int every = Full() ? 10 : 40;
+    TargetKind kind = i % every == 9    ? TargetKind::kRocksDB
+                      : i % every == 29 ? TargetKind::kRocksDBStaged
+                      : i % 10 >= 7     ? TargetKind::kPartitioned
+                                        : TargetKind::kMemory;
     Check(t, kind, 1 + static_cast<int>(pick(3)));
     if (HasFatalFailure()) return;
   }

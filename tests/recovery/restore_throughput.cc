@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
 #include "wayback/workload.h"

@@ -29,6 +29,7 @@
 #include "tests/reliability/reliability_util.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
@@ -99,14 +100,25 @@ int Write(const std::string& dir, uint64_t seed, int run,
   return 0;
 }
 
-int RestoreTo(const std::string& repo, const std::string& db) {
+// `mode`: "direct" (the default options), "staged" (the options of `wayback
+// restore`) or "staged-spill" (those under a bound small enough to spill
+// sorted runs).
+RocksDBTargetOptions RestoreOptionsFor(const std::string& mode) {
+  if (mode == "direct") return RocksDBTargetOptions();
+  RocksDBTargetOptions o = RocksDBTargetOptions::ForRestore(2);
+  if (mode == "staged-spill") o.stage_memory_limit = 128 << 10;
+  return o;
+}
+
+int RestoreTo(const std::string& repo, const std::string& db,
+              const std::string& mode) {
   auto storage = OpenLocalStorage(repo, false);
   if (!storage.ok()) return 2;
   auto catalog = Catalog::Open(storage->get());
   if (!catalog.ok()) return 3;
   auto plan = PlanRecovery(**catalog, RecoveryTarget::Latest());
   if (!plan.ok()) return 4;
-  auto target = OpenRocksDBTarget(db);
+  auto target = OpenRocksDBTarget(db, RestoreOptionsFor(mode));
   if (!target.ok()) return 5;
   RestoreOptions ro;
   ro.force = true;
@@ -128,12 +140,12 @@ int main(int argc, char** argv) {
     return Write(argv[2], std::strtoull(argv[3], nullptr, 10),
                  std::atoi(argv[4]), argv[5]);
   }
-  if (argc == 4 && std::string(argv[1]) == "restore") {
-    return RestoreTo(argv[2], argv[3]);
+  if ((argc == 4 || argc == 5) && std::string(argv[1]) == "restore") {
+    return RestoreTo(argv[2], argv[3], argc == 5 ? argv[4] : "direct");
   }
   std::fprintf(stderr,
                "usage: %s write <dir> <seed> <run> <ack-file>\n"
-               "       %s restore <repo> <db>\n",
+               "       %s restore <repo> <db> [direct|staged|staged-spill]\n",
                argv[0], argv[0]);
   return 1;
 }

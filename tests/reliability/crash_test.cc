@@ -26,6 +26,7 @@
 #include "tests/testutil/fault_injection_storage.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 namespace wayback::reliability {

@@ -11,7 +11,9 @@
 //
 // Also: a child restoring into RocksDB is killed; the target then reads as
 // incomplete (or complete with the exact digest), and restoring again gives
-// the exact digest.
+// the exact digest. The trials take turns between the direct path, the
+// staged path `wayback restore` uses (RocksDBTargetOptions::ForRestore()),
+// and the staged path under a memory bound that spills sorted runs.
 //
 // Trials: WAYBACK_KILL9_TRIALS (default 100; 1000 with WAYBACK_FULL=1).
 // Figures go to results/kill9.json and results/restore_kill9.json.
@@ -34,6 +36,7 @@
 #include "tests/reliability/reliability_util.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/recovery.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 #ifndef WAYBACK_CRASH_CHILD
@@ -236,17 +239,26 @@ TEST(Kill9, RestoreKilledThenRestoredAgain) {
   }
   std::mt19937_64 rng(7);
   int64_t killed_incomplete = 0, finished_before_kill = 0, wrong = 0,
-          restored_again = 0;
+          restored_again = 0, staged_trials = 0;
   for (int trial = 0; trial < trials; ++trial) {
     const std::string db = dir.path() + "/db" + std::to_string(trial);
     const std::string out = dir.path() + "/restore.out";
-    pid_t pid = Spawn({WAYBACK_CRASH_CHILD, "restore", repo, db}, out);
+    const char* const kModes[] = {"direct", "staged", "staged-spill"};
+    const std::string mode = kModes[trial % 3];
+    RocksDBTargetOptions options;  // As the child opens it (crash_child.cc).
+    if (mode != "direct") {
+      ++staged_trials;
+      options = RocksDBTargetOptions::ForRestore(2);
+      if (mode == "staged-spill") options.stage_memory_limit = 128 << 10;
+    }
+    SCOPED_TRACE(mode);
+    pid_t pid = Spawn({WAYBACK_CRASH_CHILD, "restore", repo, db, mode}, out);
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 500));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
-    auto target = OpenRocksDBTarget(db);
+    auto target = OpenRocksDBTarget(db, options);
     ASSERT_TRUE(target.ok()) << target.status();
     auto marker = (*target)->ReadMarker();
     ASSERT_TRUE(marker.ok()) << marker.status();
@@ -282,6 +294,7 @@ TEST(Kill9, RestoreKilledThenRestoredAgain) {
   fig.Set("finished_before_kill", finished_before_kill);
   fig.Set("complete_but_wrong", wrong);
   fig.Set("restored_again_same_digest", restored_again);
+  fig.Set("staged_trials", staged_trials);
   fig.Write();
 }
 

@@ -24,6 +24,7 @@
 #include "rocksdb/db.h"
 #include "tests/target/target_test_util.h"
 #include "tests/testutil/testutil.h"
+#include "wayback/rocksdb.h"
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"

@@ -18,6 +18,7 @@
 #include "src/target/memory_target.h"
 #include "tests/target/target_test_util.h"
 #include "tests/testutil/testutil.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
 

@@ -29,6 +29,7 @@
 #include "src/target/memory_target.h"
 #include "src/util/coding.h"
 #include "tests/target/target_test_util.h"
+#include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 
 namespace wayback::testing {

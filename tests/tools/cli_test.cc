@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "rocksdb/db.h"
 #include "tests/testutil/testutil.h"
 #include "tools/common.h"
 #include "wayback/recovery.h"
@@ -413,6 +415,34 @@ TEST(RestoreCommand, IntoMemoryMatchesTheModelAtEveryKindOfTarget) {
   }
 }
 
+// Reads the database at `path` back with RocksDB's own API (read-only, as
+// any tool of the user's would) and compares every pair of its default
+// column family, in order, with `want`: the restored data itself, not only
+// the digest the restore computed while it wrote.
+void ExpectDatabaseHolds(const std::string& path, const State& want) {
+  rocksdb::Options options;
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, path, &families).ok());
+  std::sort(families.begin(), families.end());
+  EXPECT_EQ(families, (std::vector<std::string>{"default", "wayback"}));
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st = rocksdb::DB::OpenForReadOnly(options, path, &raw);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions()));
+  auto w = want.begin();
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++w, ++n) {
+    ASSERT_NE(w, want.end()) << "extra key " << it->key().ToString();
+    ASSERT_EQ(it->key().ToString(), w->first) << "pair " << n;
+    ASSERT_EQ(it->value().ToString(), w->second) << "key " << w->first;
+  }
+  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+  EXPECT_EQ(n, want.size())
+      << "missing keys from " << (w == want.end() ? "" : w->first);
+}
+
 TEST(RestoreCommand, IntoRocksDBWithSummaryAndRefusesToOverwrite) {
   testing::TempDir dir;
   std::string db = dir.path() + "/db";
@@ -427,6 +457,7 @@ TEST(RestoreCommand, IntoRocksDBWithSummaryAndRefusesToOverwrite) {
   EXPECT_THAT(o.out, HasSubstr(absl::StrCat("first excluded  LSN ", last + 1)));
   EXPECT_THAT(o.out, HasSubstr("digest " + DigestOf(s).ToString()));
   EXPECT_THAT(o.err, Not(HasSubstr("restoring:")));  // Not a terminal.
+  ExpectDatabaseHolds(db, s);
 
   auto again = Wb(
       {"restore", "--repo", F().repo(), "--latest", "--into", "rocksdb:" + db});
@@ -436,8 +467,9 @@ TEST(RestoreCommand, IntoRocksDBWithSummaryAndRefusesToOverwrite) {
   auto forced = Wb({"restore", "--repo", F().repo(), "--latest", "--into",
                     "rocksdb:" + db, "--force", "--json", "--direct-writes"});
   ASSERT_EQ(forced.code, 0) << forced.err;
-  EXPECT_EQ(Json(forced)["state"]["digest"],
-            DigestOf(F().StateAtLsn(F().events().size())).ToString());
+  const State latest = F().StateAtLsn(F().events().size());
+  EXPECT_EQ(Json(forced)["state"]["digest"], DigestOf(latest).ToString());
+  ExpectDatabaseHolds(db, latest);
 }
 
 // On a terminal, restore shows its progress on standard error, one line
@@ -469,6 +501,7 @@ TEST(RestoreCommand, ProgressOnATerminalEndsWithTheWritePhaseAndIsErased) {
   EXPECT_EQ(plain.err, "");
   EXPECT_EQ(j["state"], Json(plain)["state"]);
   EXPECT_GT(j["transactions_applied"].get<uint64_t>(), 0u);
+  ExpectDatabaseHolds(dir.path() + "/db2", F().StateAtLsn(F().events().size()));
 }
 
 // ---------------------------------------------------------------------------

@@ -12,26 +12,12 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "src/snapshot/snapshot_file.h"
+#include "src/target/rocksdb/rocksdb_status.h"
 #include "src/util/errors.h"
+#include "wayback/rocksdb.h"
 #include "wayback/status.h"
 
 namespace wayback {
-namespace {
-
-// rocksdb::Status at the edge: corruption stays corruption, retryable I/O
-// stays retryable, the rest is internal.
-absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  std::string msg = absl::StrCat(AV(what), ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut() || s.IsIncomplete()) {
-    return absl::UnavailableError(msg);
-  }
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  return absl::InternalError(msg);
-}
-
-}  // namespace
-
 absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDB(
     Storage* storage, const SnapshotWriterOptions& options, rocksdb::DB* db,
     const rocksdb::Snapshot* snapshot) {
@@ -58,7 +44,8 @@ absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDB(
                                    std::string_view(v.data(), v.size())));
   }
   if (!it->status().ok()) {
-    return FromRocks(it->status(), "iterating RocksDB for a snapshot");
+    return rocksdb_internal::FromRocksDB(it->status(),
+                                         "iterating RocksDB for a snapshot");
   }
   return w->Finish();
 }

@@ -16,6 +16,7 @@
 #include "rocksdb/options.h"
 #include "tests/snapshot/snapshot_test_util.h"
 #include "tests/testutil/testutil.h"
+#include "wayback/rocksdb.h"
 #include "wayback/snapshot.h"
 #include "wayback/storage.h"
 
