@@ -15,7 +15,7 @@
 #include <cstdlib>
 
 #include "benchmark/benchmark.h"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 
 namespace wayback {
 namespace {

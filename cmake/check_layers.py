@@ -42,8 +42,6 @@ PUBLIC_HEADERS = {
     "rocksdb.h": "rocksdb",
     "recovery.h": "recovery",
     "repository.h": "repository",
-    "workload.h": "workload",
-    "bench.h": "bench",
 }
 
 # Third-party include prefixes and the layers that may use them.

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       RecoveryTarget::Time(*ParseCommitTime("2026-11-25T10:07:00Z")));
   if (!plan.ok()) return Fail(plan.status());
   std::unique_ptr<StateTarget> target =
-      NewMemoryTarget();  // or OpenRocksDBTarget(path)
+      NewMemoryTarget();  // or OpenRocksDBTarget(path): wayback::rocksdb
   auto result = Restore(storage->get(), *plan, target.get());
   if (!result.ok()) return Fail(result.status());
   auto value = target->Get("patient/42");

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = wayback::ParseImportLine(

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tools/common.h"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 
 namespace wayback::cli {
 namespace {

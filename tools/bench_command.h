@@ -4,7 +4,7 @@
 // generated workload), `rto` (worst-case restore time of a repository) and
 // `rpo` (synced commit rate and mirror archive lag). The measurements are
 // RunReplayBench(), RunRtoBench() and RunRpoBench() of
-// include/wayback/bench.h; this command parses flags and prints.
+// src/bench/bench.h; this command parses flags and prints.
 
 #ifndef WAYBACK_TOOLS_BENCH_COMMAND_H_
 #define WAYBACK_TOOLS_BENCH_COMMAND_H_

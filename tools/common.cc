@@ -16,7 +16,7 @@
 #include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "tools/common.h"
 #include "wayback/state_target.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "tools/common.h"
 #include "wayback/clock.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

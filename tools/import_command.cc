@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "tools/common.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

@@ -57,7 +57,7 @@
 #include "src/util/compression.h"
 #include "src/util/crc32c.h"
 #include "src/util/errors.h"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
@@ -65,7 +65,7 @@
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

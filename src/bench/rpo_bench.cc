@@ -29,7 +29,7 @@
 #include "nlohmann/json.hpp"
 #include "src/bench/bench_util.h"
 #include "src/util/errors.h"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/repository.h"

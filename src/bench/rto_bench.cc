@@ -26,7 +26,7 @@
 #include "src/bench/bench_util.h"
 #include "src/recovery/internal.h"
 #include "src/util/errors.h"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 #include "wayback/recovery.h"
 #include "wayback/rocksdb.h"
 #include "wayback/state_target.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

@@ -16,7 +16,7 @@
 #include "wayback/repository.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

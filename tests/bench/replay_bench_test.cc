@@ -12,8 +12,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testutil/testutil.h"
-#include "wayback/bench.h"
-#include "wayback/workload.h"
+#include "src/bench/bench.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

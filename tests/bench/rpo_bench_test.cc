@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testutil/testutil.h"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 #include "wayback/log.h"
 
 namespace wayback {

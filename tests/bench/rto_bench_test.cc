@@ -11,9 +11,9 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "wayback/bench.h"
+#include "src/bench/bench.h"
 #include "wayback/recovery.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

@@ -27,7 +27,7 @@
 #include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

@@ -25,7 +25,7 @@
 #include "wayback/recovery.h"
 #include "wayback/repository.h"
 #include "wayback/storage.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

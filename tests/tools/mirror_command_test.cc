@@ -25,7 +25,7 @@
 #include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/storage.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

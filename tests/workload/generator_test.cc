@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

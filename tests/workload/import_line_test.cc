@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "wayback/recovery.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

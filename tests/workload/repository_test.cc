@@ -15,7 +15,7 @@
 #include "wayback/recovery.h"
 #include "wayback/snapshot.h"
 #include "wayback/storage.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

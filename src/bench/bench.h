@@ -1,7 +1,9 @@
 // Copyright 2026 The Wayback Authors.
 //
 // Benchmarks a user can run on their own machine and repository (the
-// `wayback bench` subcommands are thin wrappers around these functions):
+// `wayback bench` subcommands are thin wrappers around these functions).
+// Not part of the installed contract: this header belongs to the support
+// library beside the CLI (CMake target wayback_support, not installed).
 //
 //  - RunReplayBench(): races Wayback's replay against RocksDB's own WAL
 //    recovery and against the apply and decompression ceilings, on one
@@ -23,8 +25,8 @@
 // thread-safe with respect to each other (they use the whole machine) and
 // write only inside their scratch directories.
 
-#ifndef WAYBACK_BENCH_H_
-#define WAYBACK_BENCH_H_
+#ifndef WAYBACK_SRC_BENCH_BENCH_H_
+#define WAYBACK_SRC_BENCH_BENCH_H_
 
 #include <cstdint>
 #include <functional>
@@ -38,7 +40,7 @@
 #include "absl/time/time.h"
 #include "wayback/storage.h"
 #include "wayback/types.h"
-#include "wayback/workload.h"
+#include "src/workload/workload.h"
 
 namespace wayback {
 
@@ -348,4 +350,4 @@ absl::StatusOr<RpoBenchFigures> RunRpoBench(const RpoBenchOptions& options);
 
 }  // namespace wayback
 
-#endif  // WAYBACK_BENCH_H_
+#endif  // WAYBACK_SRC_BENCH_BENCH_H_

@@ -4,6 +4,10 @@
 // demos, tests and benchmarks), and the JSONL import of change events
 // (specified in docs/import_format.md).
 //
+// Not part of the installed contract: this header belongs to the support
+// library beside the CLI (CMake target wayback_support, not installed), which
+// the `wayback` tool, the benchmarks and the tests link.
+//
 //   WorkloadOptions w;              // two days from 2026-11-24T00:00:00Z
 //   w.seed = 7;
 //   WorkloadGenerator gen(w);
@@ -14,8 +18,8 @@
 //   g.workload = w;
 //   auto result = GenerateRepository(storage.get(), g);
 
-#ifndef WAYBACK_WORKLOAD_H_
-#define WAYBACK_WORKLOAD_H_
+#ifndef WAYBACK_SRC_WORKLOAD_WORKLOAD_H_
+#define WAYBACK_SRC_WORKLOAD_WORKLOAD_H_
 
 #include <cstdint>
 #include <functional>
@@ -226,4 +230,4 @@ bool IsValidUtf8(std::string_view s);
 
 }  // namespace wayback
 
-#endif  // WAYBACK_WORKLOAD_H_
+#endif  // WAYBACK_SRC_WORKLOAD_WORKLOAD_H_
