@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -946,6 +947,25 @@ TEST(RocksDBTargetOptionsTest, AutoStageMemoryLimitIsAQuarterOfMemory) {
   const uint64_t limit = AutoStageMemoryLimit();
   EXPECT_GE(limit, floor);
   EXPECT_LE(limit, std::max(floor, kib * 1024 / 4));
+}
+
+// The settings of `wayback restore`: staged, one partition and one write
+// thread per thread (0: per core), the machine's staging bound; the rest as
+// the defaults.
+TEST(RocksDBTargetOptionsTest, ForRestoreIsStagedWithAPartitionPerThread) {
+  const RocksDBTargetOptions defaults;
+  const RocksDBTargetOptions o = RocksDBTargetOptions::ForRestore(3);
+  EXPECT_TRUE(o.stage_in_memory);
+  EXPECT_EQ(o.partitions, 3);
+  EXPECT_EQ(o.write_threads, 3);
+  EXPECT_EQ(o.stage_memory_limit, AutoStageMemoryLimit());
+  EXPECT_EQ(o.create_if_missing, defaults.create_if_missing);
+  EXPECT_EQ(o.sst_file_size, defaults.sst_file_size);
+  EXPECT_EQ(o.direct_writes, defaults.direct_writes);
+  const int cores =
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  EXPECT_EQ(RocksDBTargetOptions::ForRestore(0).partitions, cores);
+  EXPECT_EQ(RocksDBTargetOptions::ForRestore(0).write_threads, cores);
 }
 
 }  // namespace

@@ -91,6 +91,10 @@ std::vector<TargetKind> AllKinds() {
       {"RocksDBStaged4ThreadBatch", rocks(staged4), kThreadBatch},
       {"RocksDBStagedSpilling", rocks(spilling)},
       {"RocksDBStagedSpilling4Threads", rocks(spilling4), kThreads},
+      // Exactly what `wayback restore --threads 3` opens, applied as the
+      // replayer applies it.
+      {"RocksDBForRestore3ThreadBatch",
+       rocks(RocksDBTargetOptions::ForRestore(3)), kThreadBatch},
   };
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "tests/target/rocksdb/db_contents.h"
 #include "tests/testutil/testutil.h"
 
 namespace wayback::rocksdb_internal {
@@ -41,16 +42,7 @@ class SstSeriesTest : public ::testing::Test {
     return std::make_unique<SstSink>(db_, db_->DefaultColumnFamily(), options_,
                                      file_size, direct, scratch_.get(), path_);
   }
-  std::map<std::string, std::string> Contents() {
-    std::map<std::string, std::string> m;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      m[it->key().ToString()] = it->value().ToString();
-    }
-    EXPECT_TRUE(it->status().ok());
-    return m;
-  }
+  std::map<std::string, std::string> Contents() { return DbContents(db_); }
   size_t ScratchFiles() {
     if (!std::filesystem::exists(scratch_->path())) return 0;
     size_t n = 0;

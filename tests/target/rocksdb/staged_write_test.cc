@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/target/rocksdb/db_contents.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/state_target.h"
 
@@ -43,16 +44,7 @@ class StagedWriteTest : public ::testing::TestWithParam<bool> {
     sink_.reset();
     delete db_;
   }
-  Model Contents() {
-    Model m;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      m[it->key().ToString()] = it->value().ToString();
-    }
-    EXPECT_TRUE(it->status().ok());
-    return m;
-  }
+  Model Contents() { return DbContents(db_); }
 
   wayback::testing::TempDir dir_;
   std::string path_;
