@@ -165,6 +165,9 @@ osd max object namespace len = 64
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw data = $dir/rgw
 rgw thread pool size = 64
+# Parts down to 1 MiB (AWS and RGW's default: 5 MiB), so that tests exercise
+# multipart uploads with small objects.
+rgw multipart min part size = 1048576
 EOF
   local c=(-c "$conf")
 
