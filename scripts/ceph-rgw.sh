@@ -162,7 +162,7 @@ osd max object name len = 460
 osd max object namespace len = 64
 
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
 rgw data = $dir/rgw
 rgw thread pool size = 64
 # Parts down to 1 MiB (AWS and RGW's default: 5 MiB), so that tests exercise
