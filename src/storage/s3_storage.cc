@@ -357,8 +357,8 @@ class S3Storage : public Storage {
     }
     WAYBACK_RETURN_IF_ERROR(CheckAbsent(key));
     // Stale: take it over. RGW compares If-Match byte for byte with the ETag
-    // it stored, which has no quotes (a quoted one always gets 412); AWS S3
-    // accepts it unquoted too.
+    // it stored, which has no quotes (a quoted one always gets 412), so the
+    // ETag goes unquoted.
     std::string etag = head->Header("etag");
     absl::StripAsciiWhitespace(&etag);
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {

@@ -7,7 +7,6 @@
 // right bytes or fails with kUnavailable naming the object — never a wrong
 // result.
 
-#include <random>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -24,13 +23,6 @@ namespace wayback::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Pattern(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 class FaultProxy {
  public:

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -26,6 +27,13 @@
 #include "wayback/status.h"
 
 namespace wayback::testing {
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
 
 bool OnPath(const char* tool) {
   const char* path = std::getenv("PATH");

@@ -17,6 +17,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +44,9 @@ void StopProcess(pid_t pid);
 
 // Whether `tool` is an executable on PATH.
 bool OnPath(const char* tool);
+
+// `n` pseudo-random bytes, the same for the same seed.
+std::string Pattern(size_t n, uint32_t seed);
 
 class S3TestServer {
  public:
