@@ -192,9 +192,7 @@ TEST_F(S3InteropTest, OpeningChecksTheBucket) {
               ::testing::HasSubstr(S3TestServer::kBucket));
 }
 
-// s3rver checks the access key but not SigV4 signatures (its V4 check is
-// unimplemented), so signatures are verified by sigv4_test.cc against botocore
-// and the AWS example instead.
+// A wrong secret (SignatureDoesNotMatch) is in s3_rgw_test.cc.
 TEST_F(S3InteropTest, UnknownAccessKeyIsPermissionDenied) {
   s3::S3Options bad = options_;
   bad.credentials.access_key_id = "NOT-A-KEY";
