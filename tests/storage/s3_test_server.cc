@@ -154,7 +154,12 @@ absl::StatusOr<S3TestServer*> S3TestServer::Get() {
         absl::StrCat("bash '", script, "' start '", server->cluster_dir_,
                      "' --owner ", ::getpid(), " > '", log, "' 2>&1");
     const absl::Time t0 = absl::Now();
-    const int rc = std::system(cmd.c_str());
+    // A second try: the free ports the script picks are only free when it
+    // asks, and another process (a parallel test's cluster, any client's
+    // ephemeral port) may take one before the daemon binds it. A failed
+    // start has already removed the cluster directory.
+    int rc = std::system(cmd.c_str());
+    if (rc != 0) rc = std::system(cmd.c_str());
     const std::string output = ReadWholeFile(log);
     if (rc != 0) {
       g_status = absl::FailedPreconditionError(absl::StrCat(
