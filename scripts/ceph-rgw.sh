@@ -115,6 +115,14 @@ start_cluster() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   mkdir -p "$dir"/{run,log,mon,osd/0,rgw}
+  if [[ -n "$owner" ]]; then
+    # Watches `owner` and stops the cluster when it is gone, from before the
+    # first daemon starts (a start that hangs and is killed leaves none
+    # behind). setsid: not in the caller's process group, so a signal to that
+    # group does not stop the watchdog before it has cleaned up.
+    setsid bash "$0" watch "$dir" "$owner" </dev/null >/dev/null 2>&1 &
+    echo $! >"$dir/run/watchdog.pid"
+  fi
   local conf=$dir/ceph.conf fsid mon_port rgw_port
   fsid=$(uuidgen 2>/dev/null || cat /proc/sys/kernel/random/uuid)
   mon_port=$(free_port)
@@ -170,6 +178,8 @@ rgw thread pool size = 64
 rgw multipart min part size = 1048576
 EOF
   local c=(-c "$conf")
+  # The ceph tool waits for a monitor forever by default.
+  local ceph=(ceph -c "$conf" --connect-timeout 30)
 
   # Keys: the monitors' own, the admin's (imported into the monitor's keyring
   # so that the first `ceph` command is authorized).
@@ -192,26 +202,18 @@ EOF
   osd_key=$(ceph-authtool --gen-print-key)
   printf '[osd.0]\n\tkey = %s\n' "$osd_key" >"$dir/osd.0.keyring"
   echo "{\"cephx_secret\": \"$osd_key\"}" |
-    ceph "${c[@]}" osd new "$osd_uuid" -i - >/dev/null 2>&1 || fail "ceph osd new failed"
+    "${ceph[@]}" osd new "$osd_uuid" -i - >/dev/null 2>&1 || fail "ceph osd new failed"
   ceph-osd "${c[@]}" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
     fail "ceph-osd --mkfs failed"
   ceph-osd "${c[@]}" -i 0 2>>"$dir/log/osd.0.stderr" || fail "ceph-osd did not start"
 
   # The gateway.
-  ceph "${c[@]}" auth get-or-create client.rgw.a mon 'allow rw' osd 'allow rwx' \
+  "${ceph[@]}" auth get-or-create client.rgw.a mon 'allow rw' osd 'allow rwx' \
     -o "$dir/client.rgw.a.keyring" >/dev/null 2>&1 || fail "rgw key failed"
   radosgw "${c[@]}" -n client.rgw.a 2>>"$dir/log/rgw.stderr" || fail "radosgw did not start"
   radosgw-admin "${c[@]}" user create --uid=wayback --display-name=Wayback \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null 2>"$dir/log/user.log" ||
     fail "radosgw-admin user create failed"
-
-  if [[ -n "$owner" ]]; then
-    # Watches `owner` and stops the cluster when it is gone. setsid: not in the
-    # caller's process group, so a signal to that group does not stop the
-    # watchdog before it has cleaned up.
-    setsid bash "$0" watch "$dir" "$owner" </dev/null >/dev/null 2>&1 &
-    echo $! >"$dir/run/watchdog.pid"
-  fi
 
   # Ready when a signed request (ListBuckets with our keys) succeeds.
   local endpoint=http://127.0.0.1:$rgw_port code=""

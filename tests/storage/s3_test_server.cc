@@ -147,21 +147,32 @@ absl::StatusOr<S3TestServer*> S3TestServer::Get() {
     }
     auto server = std::unique_ptr<S3TestServer>(new S3TestServer());
     // The cluster lives in a subdirectory, which `stop` removes whole; the
-    // script's output goes beside it, so that a failure can be shown.
-    server->cluster_dir_ = tmpl + "/cluster";
+    // script's output goes beside it, so that a failure can be shown. Two
+    // tries, each in its own directory: the free ports the script picks are
+    // only free when it asks, and another process (a parallel test's
+    // cluster, any client's ephemeral port) may take one before the daemon
+    // binds it. A try that fails or hangs is stopped; its watchdog also
+    // stops what is left when this process exits.
     const std::string log = tmpl + "/start.log";
-    const std::string cmd =
-        absl::StrCat("bash '", script, "' start '", server->cluster_dir_,
-                     "' --owner ", ::getpid(), " > '", log, "' 2>&1");
     const absl::Time t0 = absl::Now();
-    // A second try: the free ports the script picks are only free when it
-    // asks, and another process (a parallel test's cluster, any client's
-    // ephemeral port) may take one before the daemon binds it. A failed
-    // start has already removed the cluster directory.
-    int rc = std::system(cmd.c_str());
-    if (rc != 0) rc = std::system(cmd.c_str());
+    std::string cmd;
+    int rc = -1;
+    for (int attempt = 1; attempt <= 2 && rc != 0; ++attempt) {
+      server->cluster_dir_ = absl::StrCat(tmpl, "/cluster", attempt);
+      cmd = absl::StrCat("timeout 180 bash '", script, "' start '",
+                         server->cluster_dir_, "' --owner ", ::getpid(), " > '",
+                         log, "' 2>&1");
+      rc = std::system(cmd.c_str());
+      if (rc != 0) {
+        (void)std::system(absl::StrCat("bash '", script, "' stop '",
+                                       server->cluster_dir_,
+                                       "' >/dev/null 2>&1")
+                              .c_str());
+      }
+    }
     const std::string output = ReadWholeFile(log);
     if (rc != 0) {
+      server->cluster_dir_.clear();
       g_status = absl::FailedPreconditionError(absl::StrCat(
           "the S3 tests need a Ceph cluster with RGW and it did not start "
           "(Ceph 16 packages ceph-mon ceph-osd radosgw ceph-common: run "
