@@ -8,7 +8,13 @@ PACKAGES=(build-essential cmake ninja-build pkg-config clang clang-format
   librocksdb-dev libgflags-dev libsnappy-dev liblz4-dev zlib1g-dev libbz2-dev
   libzstd-dev libabsl-dev libboost-all-dev libbenchmark-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libcli11-dev libxxhash-dev
-  rocksdb-tools nodejs npm)
+  rocksdb-tools nodejs npm
+  ceph-mon ceph-osd radosgw ceph-common python3-botocore curl uuid-runtime)
+# Ceph (mon, OSD, RGW, and the ceph/radosgw-admin tools) runs the S3 tests'
+# object store (scripts/ceph-rgw.sh; nothing starts at install). botocore
+# checks signatures in the fault proxy; the interop tests need an AWS CLI,
+# Debian's `awscli` unless one is on PATH already.
+command -v aws >/dev/null || PACKAGES+=(awscli)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

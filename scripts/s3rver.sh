@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs s3rver, the S3-compatible test server pinned in package.json, for
-# trying Wayback against S3 by hand (the tests start their own).
+# Runs s3rver, the S3-compatible server pinned in package.json, for trying
+# Wayback against S3 by hand without Ceph. No test uses it: they run against
+# Ceph RGW (scripts/ceph-rgw.sh), which, unlike s3rver, checks signatures and
+# enforces conditional writes, Object Lock and versioning.
 #
 #   scripts/s3rver.sh start DATA_DIR [PORT] [BUCKET]   # default 4568, wayback
 #   scripts/s3rver.sh stop DATA_DIR
@@ -19,7 +21,7 @@ root=$PWD
 cmd=${1:-}
 dir=${2:-}
 if [[ -z "$cmd" || -z "$dir" ]]; then
-  sed -n '2,14p' "$0" >&2
+  sed -n '2,16p' "$0" >&2
   exit 2
 fi
 mkdir -p "$dir"
@@ -69,7 +71,7 @@ case "$cmd" in
     fi
     ;;
   *)
-    sed -n '2,14p' "$0" >&2
+    sed -n '2,16p' "$0" >&2
     exit 2
     ;;
 esac

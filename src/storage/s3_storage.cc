@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "src/storage/http_client.h"
 #include "src/util/errors.h"
 #include "wayback/status.h"
@@ -140,6 +141,13 @@ class S3Writer : public ObjectWriter {
   absl::Status failed_;  // Sticky: a failed part dooms the object.
 };
 
+// Where multipart claims live (see S3Storage::Claim): one tree per bucket,
+// beside the repositories, so that listing a repository never pages through
+// them; a repository at the bucket's root skips them in List.
+constexpr char kClaimPrefix[] = ".wayback-claims/";
+// Date and Last-Modified headers (RFC 7231 IMF-fixdate).
+constexpr char kHttpDate[] = "%a, %d %b %Y %H:%M:%S GMT";
+
 class S3Storage : public Storage {
  public:
   explicit S3Storage(S3Options o)
@@ -223,7 +231,12 @@ class S3Storage : public Storage {
         return absl::NotFoundError(msg);
       case 403:
       case 401:
-        return absl::PermissionDeniedError(msg);
+        // Refused credentials (InvalidAccessKeyId, SignatureDoesNotMatch) or
+        // a refused operation (AccessDenied): never retried, and the message
+        // names where the request went.
+        return absl::PermissionDeniedError(absl::StrCat(
+            msg, " (bucket \"", o_.bucket, "\" at endpoint ", o_.endpoint,
+            "; check the credentials and the bucket's policy)"));
       case 412:
         return absl::AlreadyExistsError(msg);
       default:
@@ -239,6 +252,17 @@ class S3Storage : public Storage {
     if (r.status == 404) {
       return absl::NotFoundError(
           absl::StrCat(Describe(key), ": no such object"));
+    }
+    if ((r.status == 401 || r.status == 403) && r.body.empty()) {
+      // A HEAD response has no body, so no error code: ask for one byte
+      // with GET, whose refusal says why (SignatureDoesNotMatch,
+      // InvalidAccessKeyId, AccessDenied).
+      Call get{.method = "GET", .key = key};
+      get.headers = {{"range", "bytes=0-0"}};
+      HttpResponse why = SendOnce(get);
+      if (why.transport.ok() && why.status == r.status) {
+        return HttpError("HEAD (code from GET)", key, why);
+      }
     }
     return HttpError("HEAD", key, r);
   }
@@ -261,6 +285,98 @@ class S3Storage : public Storage {
     }
     if (absl::IsNotFound(r.status())) return absl::OkStatus();
     return r.status();
+  }
+
+  // PUT `body` as `key` only if no object has that name: kAlreadyExists
+  // otherwise. The HEAD first gives a clear error without uploading;
+  // "If-None-Match: *" closes the race on servers that honour it (AWS S3 and
+  // Ceph RGW do, for a single-part PUT).
+  absl::Status PutIfAbsent(const std::string& key, std::string_view body,
+                           std::string_view what) {
+    WAYBACK_RETURN_IF_ERROR(CheckAbsent(key));
+    Call c{.method = "PUT", .key = key, .body = body};
+    c.headers = {{"content-md5", Md5Base64(body)}, {"if-none-match", "*"}};
+    int unknown_outcomes = 0;
+    WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
+                             Execute(what, c, &unknown_outcomes));
+    if (r.status == 200) return absl::OkStatus();
+    if (r.status == 412 && unknown_outcomes > 0) {
+      // An earlier attempt may have landed before its response was lost:
+      // then the object holds exactly our bytes (its ETag is their MD5).
+      absl::StatusOr<HttpResponse> head = Head(key);
+      if (head.ok() &&
+          head->Header("etag") == absl::StrCat("\"", Md5Hex(body), "\"")) {
+        return absl::OkStatus();
+      }
+    }
+    return HttpError(what, key, r);
+  }
+
+  // Create-only for multipart objects. A multipart upload is published by
+  // CompleteMultipartUpload, which replaces whatever has the name: AWS S3
+  // honours "If-None-Match: *" there, but Ceph RGW 16 ignores it (and on
+  // CopyObject too), so the header alone would let two writers both
+  // "create" one large object, the later silently replacing the earlier.
+  // What RGW does make atomic is a single-part PUT with "If-None-Match: *"
+  // (an exclusive create of the object's head in RADOS) and one with
+  // "If-Match" (a compare of the stored ETag inside the same RADOS write).
+  // So a multipart writer, with every part uploaded, first claims the name
+  // with a small create-only PUT of the claim object ClaimKeyOf(key), and
+  // completes only if it won; the loser gets kAlreadyExists and its upload
+  // is aborted. A claim stays as long as its object (Delete removes both).
+  // A claim without an object (its writer died between claim and completion)
+  // blocks the name until it is older than claim_lease_s by the server's
+  // clock; then one writer takes it over with a PUT conditional on the stale
+  // claim's ETag, which again exactly one writer wins. The lease must exceed
+  // the longest completion (one request with its retries), so that a slow
+  // but live writer is never overtaken.
+  std::string ClaimKeyOf(std::string_view key) const {
+    return absl::StrCat(kClaimPrefix, AV(key));
+  }
+
+  absl::Status Claim(const std::string& key, std::string_view upload_id) {
+    const std::string claim_key = ClaimKeyOf(key);
+    // The upload id makes the body, and so its MD5, this writer's own.
+    const std::string body = absl::StrCat("wayback multipart claim\nkey ", key,
+                                          "\nupload ", AV(upload_id), "\n");
+    absl::Status put = PutIfAbsent(claim_key, body, "PUT claim");
+    if (!absl::IsAlreadyExists(put)) return put;
+    const std::string taken = absl::StrCat(
+        Describe(key), ": object already exists or is being created (",
+        Describe(claim_key), " is held by another writer)");
+    absl::StatusOr<HttpResponse> head = Head(claim_key);
+    if (absl::IsNotFound(head.status())) return absl::AlreadyExistsError(taken);
+    if (!head.ok()) return head.status();
+    absl::Time modified, now;
+    std::string err;
+    if (!absl::ParseTime(kHttpDate, head->Header("last-modified"), &modified,
+                         &err) ||
+        !absl::ParseTime(kHttpDate, head->Header("date"), &now, &err) ||
+        now - modified < absl::Seconds(o_.claim_lease_s)) {
+      return absl::AlreadyExistsError(taken);
+    }
+    WAYBACK_RETURN_IF_ERROR(CheckAbsent(key));
+    // Stale: take it over. RGW compares If-Match byte for byte with the ETag
+    // it stored, which has no quotes (a quoted one always gets 412), so the
+    // ETag goes unquoted.
+    std::string etag = head->Header("etag");
+    absl::StripAsciiWhitespace(&etag);
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+      etag = etag.substr(1, etag.size() - 2);
+    }
+    Call c{.method = "PUT", .key = claim_key, .body = body};
+    c.headers = {{"content-md5", Md5Base64(body)}, {"if-match", etag}};
+    WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, Execute("take over claim", c));
+    if (r.status == 200) return absl::OkStatus();
+    if (r.status == 412) return absl::AlreadyExistsError(taken);
+    return HttpError("take over claim", claim_key, r);
+  }
+
+  // Best effort: a claim left behind only delays a later writer of the name
+  // by the lease.
+  void ReleaseClaim(const std::string& key) {
+    (void)Execute("DELETE claim",
+                  Call{.method = "DELETE", .key = ClaimKeyOf(key)});
   }
 
   absl::StatusOr<std::unique_ptr<ReadableObject>> OpenForRead(
@@ -298,6 +414,7 @@ class S3Storage : public Storage {
       }
       for (ObjectInfo& info : parsed->objects) {
         if (!absl::StartsWith(info.name, o_.prefix)) continue;
+        if (absl::StartsWith(info.name, kClaimPrefix)) continue;
         std::string name = info.name.substr(o_.prefix.size());
         // Keys that are not valid object names (console "folder/" markers,
         // "a//b") cannot be opened through this interface: not listed.
@@ -370,16 +487,59 @@ class S3Storage : public Storage {
     return std::make_unique<S3Writer>(this, std::move(key));
   }
 
+  // In a versioned bucket (Object Lock implies versioning) a plain DELETE
+  // succeeds even on an object under retention: it only hides the object
+  // behind a delete marker, and the locked version stays. For a repository
+  // that is the worst of both: the object is gone from every listing, yet
+  // its bytes are kept. So Delete asks first (HEAD) and refuses an object
+  // under retention or legal hold with kFailedPrecondition, deleting
+  // nothing. Otherwise the DELETE is plain: in a versioned bucket the object
+  // becomes a noncurrent version, which the bucket's lifecycle rules govern.
   absl::Status Delete(std::string_view name) override {
     WAYBACK_RETURN_IF_ERROR(ValidateObjectName(name));
     std::string key = KeyOf(name);
+    absl::StatusOr<HttpResponse> head = Head(key);
+    if (!head.ok() && !absl::IsNotFound(head.status())) return head.status();
+    if (head.ok()) WAYBACK_RETURN_IF_ERROR(CheckNotLocked(key, *head));
     WAYBACK_ASSIGN_OR_RETURN(
         HttpResponse r,
         Execute("DELETE", Call{.method = "DELETE", .key = key}));
-    if (r.status == 200 || r.status == 204 || r.status == 404) {
+    if (r.status != 200 && r.status != 204 && r.status != 404) {
+      return HttpError("DELETE", key, r);
+    }
+    // A multipart object (its ETag ends in "-<parts>") has a claim.
+    if (!head.ok() || absl::StrContains(head->Header("etag"), "-")) {
+      ReleaseClaim(key);
+    }
+    return absl::OkStatus();
+  }
+
+  // kFailedPrecondition if `head` (a HEAD response of `key`) shows an Object
+  // Lock retention that has not expired by the server's clock, or a legal
+  // hold.
+  absl::Status CheckNotLocked(const std::string& key,
+                              const HttpResponse& head) const {
+    if (absl::EqualsIgnoreCase(head.Header("x-amz-object-lock-legal-hold"),
+                               "ON")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          Describe(key), ": under an Object Lock legal hold; not deleted"));
+    }
+    const std::string until =
+        head.Header("x-amz-object-lock-retain-until-date");
+    if (until.empty()) return absl::OkStatus();
+    absl::Time until_time, now = absl::Now();
+    std::string err;
+    (void)absl::ParseTime(kHttpDate, head.Header("date"), &now, &err);
+    // A date we cannot read counts as in force: refusing is recoverable,
+    // deleting is not.
+    if (absl::ParseTime(absl::RFC3339_full, until, &until_time, &err) &&
+        until_time <= now) {
       return absl::OkStatus();
     }
-    return HttpError("DELETE", key, r);
+    std::string mode = head.Header("x-amz-object-lock-mode");
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(key), ": under Object Lock ", mode.empty() ? "" : mode,
+        mode.empty() ? "" : " ", "retention until ", until, "; not deleted"));
   }
 
  private:
@@ -601,24 +761,7 @@ absl::Status S3Writer::Close() {
   WAYBACK_RETURN_IF_ERROR(failed_);
   if (upload_id_.empty()) {
     closed_ = true;
-    WAYBACK_RETURN_IF_ERROR(s3_->CheckAbsent(key_));
-    const std::string md5 = Md5Base64(buffer_);
-    Call c{.method = "PUT", .key = key_, .body = buffer_};
-    c.headers = {{"content-md5", md5}, {"if-none-match", "*"}};
-    int unknown_outcomes = 0;
-    WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
-                             s3_->Execute("PUT", c, &unknown_outcomes));
-    if (r.status == 200) return absl::OkStatus();
-    if (r.status == 412 && unknown_outcomes > 0) {
-      // An earlier attempt may have landed before its response was lost:
-      // then the object holds exactly our bytes (its ETag is their MD5).
-      absl::StatusOr<HttpResponse> head = s3_->Head(key_);
-      if (head.ok() &&
-          head->Header("etag") == absl::StrCat("\"", Md5Hex(buffer_), "\"")) {
-        return absl::OkStatus();
-      }
-    }
-    return s3_->HttpError("PUT", key_, r);
+    return s3_->PutIfAbsent(key_, buffer_, "PUT");
   }
   // Multipart: the rest as the last part, then complete unless the name was
   // taken meanwhile.
@@ -631,6 +774,9 @@ absl::Status S3Writer::Close() {
   }
   absl::Status absent = s3_->CheckAbsent(key_);
   if (!absent.ok()) return absent;  // The destructor aborts the upload.
+  // Only the writer that wins the claim completes (see S3Storage::Claim).
+  absl::Status claimed = s3_->Claim(key_, upload_id_);
+  if (!claimed.ok()) return claimed;
   std::string xml = "<CompleteMultipartUpload>";
   for (size_t i = 0; i < etags_.size(); ++i) {
     absl::StrAppend(&xml, "<Part><PartNumber>", i + 1, "</PartNumber><ETag>",
@@ -640,10 +786,13 @@ absl::Status S3Writer::Close() {
   Call c{.method = "POST", .key = key_, .body = xml};
   c.query = {{"uploadId", upload_id_}};
   c.headers = {{"if-none-match", "*"}};
+  // Unknown outcome (kUnavailable after the retries): the claim stays, as
+  // the object may exist.
   WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
                            s3_->Execute("complete multipart upload", c));
   // S3 may report a failure inside a 200 response.
   if (r.status != 200 || absl::StrContains(r.body, "<Error>")) {
+    s3_->ReleaseClaim(key_);
     return s3_->HttpError("complete multipart upload", key_, r);
   }
   closed_ = true;

@@ -26,9 +26,19 @@
 // naming both, up front. OpenS3Storage() does not (tests, tuned callers).
 //
 // Semantics on top of plain S3:
-//  - Create() is create-only: the writer checks with HEAD before uploading and
-//    sends "If-None-Match: *" (servers that honour it close the race; s3rver
-//    does not, so two writers racing on one name may both "win" there).
+//  - Create() is create-only: the writer checks with HEAD before uploading.
+//    A single-part PUT carries "If-None-Match: *", which AWS S3 and Ceph RGW
+//    enforce atomically: of two writers racing on one name exactly one wins,
+//    the other gets kAlreadyExists. A multipart object is first claimed by a
+//    create-only PUT of the small object ".wayback-claims/<key>" and
+//    completed only by the claim's winner, because RGW ignores the header on
+//    CompleteMultipartUpload (claims are never listed; a claim whose writer
+//    died is taken over after claim_lease_s). Servers that ignore the header
+//    (s3rver) close neither race. A name written single-part by one writer
+//    and multipart by another (different part sizes) is not covered.
+//  - Delete() refuses (kFailedPrecondition, nothing deleted) an object under
+//    Object Lock retention or legal hold, where a plain DELETE would only
+//    hide it behind a delete marker; it removes a multipart object's claim.
 //  - Objects up to part_size go up in one PUT with Content-MD5; larger ones
 //    by multipart upload, aborted if the writer is abandoned.
 //  - Every request is retried with exponential backoff and full jitter on
@@ -68,6 +78,10 @@ struct S3Options {
   int retry_cap_ms = 5000;
   long stall_timeout_s = 30;
   long connect_timeout_ms = 10000;
+  // How old (by the server's clock) a multipart claim whose object never
+  // appeared must be before another writer may take it over (see "Semantics"
+  // above).
+  int64_t claim_lease_s = 3600;
   std::string uri;  // For messages; built from the fields if empty.
 };
 

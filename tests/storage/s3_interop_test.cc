@@ -1,6 +1,6 @@
 // Copyright 2026 The Wayback Authors.
 //
-// Interoperability with a real S3 client (the AWS CLI) against s3rver:
+// Interoperability with a real S3 client (the AWS CLI) against Ceph RGW:
 // objects Wayback writes are listed and downloaded intact by `aws s3 ls/cp`,
 // a tree uploaded by `aws s3 cp --recursive` reads back through Wayback, and
 // a local repository mirrors to S3 and back byte for byte.
@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <sstream>
 #include <string>
 
@@ -26,13 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Pattern(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -44,17 +36,17 @@ class S3InteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto server = S3TestServer::Get();
-    if (absl::IsUnavailable(server.status())) GTEST_SKIP() << server.status();
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *server;
-    if (!OnPath("aws")) GTEST_SKIP() << "the AWS CLI is not installed";
+    ASSERT_TRUE(OnPath("aws"))
+        << "the AWS CLI is not installed (scripts/install-deps.sh installs it)";
     options_ = server_->FreshOptions();
     auto s = s3::OpenS3Storage(options_);
     ASSERT_TRUE(s.ok());
     storage_ = std::move(*s);
   }
 
-  // Runs the AWS CLI against s3rver; returns its exit status and stdout.
+  // Runs the AWS CLI against RGW; returns its exit status and stdout.
   int Aws(const std::string& args, std::string* out = nullptr) {
     const std::string out_path = tmp_.path() + "/aws.out";
     const std::string cmd = absl::StrCat(
@@ -200,9 +192,7 @@ TEST_F(S3InteropTest, OpeningChecksTheBucket) {
               ::testing::HasSubstr(S3TestServer::kBucket));
 }
 
-// s3rver checks the access key but not SigV4 signatures (its V4 check is
-// unimplemented), so signatures are verified by sigv4_test.cc against botocore
-// and the AWS example instead.
+// A wrong secret (SignatureDoesNotMatch) is in s3_rgw_test.cc.
 TEST_F(S3InteropTest, UnknownAccessKeyIsPermissionDenied) {
   s3::S3Options bad = options_;
   bad.credentials.access_key_id = "NOT-A-KEY";

@@ -61,10 +61,6 @@ void StorageConformanceTest::SetUp() {
   temp_dir_ = std::make_unique<TempDir>();
   ASSERT_FALSE(temp_dir_->path().empty());
   auto s = GetParam().open(temp_dir_->path());
-  if (absl::IsUnavailable(s.status()) &&
-      absl::StartsWith(s.status().message(), "SKIP:")) {
-    GTEST_SKIP() << s.status().message();
-  }
   ASSERT_TRUE(s.ok()) << s.status();
   storage_ = std::move(*s);
 }

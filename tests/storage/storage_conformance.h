@@ -11,8 +11,8 @@
 //       [](const auto& info) { return info.param.name; });
 //
 // The factory gets a fresh empty temporary directory per test and must return
-// an empty storage. It may return kUnavailable with a message starting with
-// "SKIP:" when its server cannot run here; the test is then skipped.
+// an empty storage. An error from it fails the test (a backend whose server
+// cannot run here is a failure, not a skip).
 
 #ifndef WAYBACK_TESTS_STORAGE_STORAGE_CONFORMANCE_H_
 #define WAYBACK_TESTS_STORAGE_STORAGE_CONFORMANCE_H_
