@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "tools/common.h"
 #include "src/bench/bench.h"
+#include "tools/common.h"
 
 namespace wayback::cli {
 namespace {

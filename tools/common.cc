@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "src/workload/workload.h"
 #include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
-#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

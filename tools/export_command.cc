@@ -4,9 +4,9 @@
 
 #include <fstream>
 
+#include "src/workload/workload.h"
 #include "tools/common.h"
 #include "wayback/state_target.h"
-#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

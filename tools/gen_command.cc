@@ -3,9 +3,9 @@
 // wayback gen: writes a generated clinical workload into a new repository.
 
 #include "absl/strings/str_format.h"
+#include "src/workload/workload.h"
 #include "tools/common.h"
 #include "wayback/clock.h"
-#include "src/workload/workload.h"
 
 namespace wayback::cli {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "tools/common.h"
 #include "src/workload/workload.h"
+#include "tools/common.h"
 
 namespace wayback::cli {
 namespace {

@@ -38,9 +38,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "src/workload/workload.h"
 #include "wayback/storage.h"
 #include "wayback/types.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 

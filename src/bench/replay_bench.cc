@@ -49,6 +49,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
+#include "src/bench/bench.h"
 #include "src/bench/bench_util.h"
 #include "src/log/block.h"
 #include "src/log/segment_format.h"
@@ -57,7 +58,7 @@
 #include "src/util/compression.h"
 #include "src/util/crc32c.h"
 #include "src/util/errors.h"
-#include "src/bench/bench.h"
+#include "src/workload/workload.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
@@ -65,7 +66,6 @@
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

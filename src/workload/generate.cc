@@ -8,12 +8,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "src/workload/workload.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/repository.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

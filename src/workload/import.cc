@@ -10,13 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "src/util/errors.h"
+#include "src/workload/workload.h"
 #include "wayback/clock.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/repository.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

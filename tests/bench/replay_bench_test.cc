@@ -11,9 +11,9 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/testutil/testutil.h"
 #include "src/bench/bench.h"
 #include "src/workload/workload.h"
+#include "tests/testutil/testutil.h"
 
 namespace wayback {
 namespace {

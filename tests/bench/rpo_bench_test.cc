@@ -9,8 +9,8 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/testutil/testutil.h"
 #include "src/bench/bench.h"
+#include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 
 namespace wayback {

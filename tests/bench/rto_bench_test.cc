@@ -12,8 +12,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "src/bench/bench.h"
-#include "wayback/recovery.h"
 #include "src/workload/workload.h"
+#include "wayback/recovery.h"
 
 namespace wayback {
 namespace {

@@ -23,11 +23,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "src/workload/workload.h"
 #include "wayback/recovery.h"
 #include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

@@ -20,12 +20,12 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/db.h"
+#include "src/workload/workload.h"
 #include "tests/testutil/testutil.h"
 #include "tools/common.h"
 #include "wayback/recovery.h"
 #include "wayback/repository.h"
 #include "wayback/storage.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

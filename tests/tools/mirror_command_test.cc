@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "src/workload/workload.h"
 #include "tests/storage/s3_test_server.h"
 #include "tests/testutil/testutil.h"
 #include "tools/cli.h"
@@ -25,7 +26,6 @@
 #include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/storage.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {

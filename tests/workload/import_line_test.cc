@@ -8,8 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "wayback/recovery.h"
 #include "src/workload/workload.h"
+#include "wayback/recovery.h"
 
 namespace wayback {
 namespace {

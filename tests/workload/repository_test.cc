@@ -11,11 +11,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/workload/workload.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/snapshot.h"
 #include "wayback/storage.h"
-#include "src/workload/workload.h"
 
 namespace wayback {
 namespace {
