@@ -19,7 +19,7 @@ INSTANT=2026-11-25T10:42:00Z
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Installing dependencies (only what is missing)"
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --main
 
 step "Building the wayback tool (Release, into $BUILD/)"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Installs every Debian package and npm package Wayback's build and tests need.
-# Does nothing (and asks no registry) when they are already there.
+# Installs the Debian and npm packages Wayback needs. Does nothing (and asks
+# no registry) when they are already there.
+#   scripts/install-deps.sh          everything the build, tests and CI need
+#   scripts/install-deps.sh --main   only what building the wayback tool needs
+#                                    (scripts/demo.sh, the README's main job)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MAIN_ONLY=0
+[[ "${1:-}" == "--main" ]] && MAIN_ONLY=1
 
-PACKAGES=(build-essential cmake ninja-build pkg-config clang clang-format
+# The tool: compilers, CMake, the libraries it links, and python3 (the build
+# checks the layering with cmake/check_layers.py).
+PACKAGES=(build-essential cmake ninja-build pkg-config python3
   librocksdb-dev libgflags-dev libsnappy-dev liblz4-dev zlib1g-dev libbz2-dev
-  libzstd-dev libabsl-dev libboost-all-dev libbenchmark-dev libgtest-dev libgmock-dev
-  nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libcli11-dev libxxhash-dev
-  rocksdb-tools nodejs npm
-  ceph-mon ceph-osd radosgw ceph-common python3-botocore curl uuid-runtime)
-# Ceph (mon, OSD, RGW, and the ceph/radosgw-admin tools) runs the S3 tests'
-# object store (scripts/ceph-rgw.sh; nothing starts at install). botocore
-# checks signatures in the fault proxy; the interop tests need an AWS CLI,
-# Debian's `awscli` unless one is on PATH already.
-command -v aws >/dev/null || PACKAGES+=(awscli)
+  libzstd-dev libabsl-dev libboost-all-dev
+  nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libcli11-dev libxxhash-dev)
+if ((!MAIN_ONLY)); then
+  # Tests, benchmarks, sanitizers and fuzzers; RocksDB's own tools (ldb,
+  # sst_dump) read restored databases back; Node.js for the s3rver kept for
+  # use by hand.
+  PACKAGES+=(clang clang-format libbenchmark-dev libgtest-dev libgmock-dev
+    rocksdb-tools nodejs npm
+    ceph-mon ceph-osd radosgw ceph-common python3-botocore curl uuid-runtime)
+  # Ceph (mon, OSD, RGW, and the ceph/radosgw-admin tools) runs the S3 tests'
+  # object store (scripts/ceph-rgw.sh; nothing starts at install). botocore
+  # checks signatures in the fault proxy; the interop tests need an AWS CLI,
+  # Debian's `awscli` unless one is on PATH already.
+  command -v aws >/dev/null || PACKAGES+=(awscli)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -36,7 +49,7 @@ if ((${#missing[@]})); then
 fi
 
 # The S3-compatible test server (pinned in package.json / package-lock.json).
-if [[ -f package.json && ! -d node_modules/s3rver ]]; then
+if ((!MAIN_ONLY)) && [[ -f package.json && ! -d node_modules/s3rver ]]; then
   echo "install-deps: npm ci (s3rver)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
