@@ -309,8 +309,9 @@ class MirrorCommand : public Command {
       // The lag, from what the mirror itself holds despite the failure.
       auto catalog = Catalog::Open(dest_storage);
       if (catalog.ok()) {
-        m.newest = DescribeCatalog(**catalog).newest_commit;
-        m.restorable = DescribeCatalog(**catalog).newest_restorable;
+        const RepositoryDescription d = DescribeCatalog(**catalog);
+        m.newest = d.newest_commit;
+        m.restorable = d.newest_restorable;
         auto src = source.Describe();
         if (src.ok()) {
           m.lag = LagBetween(src->newest_commit, m.newest);

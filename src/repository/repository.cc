@@ -29,12 +29,8 @@ namespace fs = std::filesystem;
 
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
 
-}  // namespace
-
 // Any segment or snapshot under log/ or snap/ (defined below).
 absl::StatusOr<bool> HoldsHistory(Storage* storage);
-
-namespace {
 
 class RepositoryImpl final : public Repository {
  public:
@@ -249,13 +245,7 @@ std::string_view ObjectKindName(ObjectKind kind) {
   return "unknown object";
 }
 
-absl::StatusOr<bool> Repository::Holds(Storage* storage) {
-  absl::StatusOr<ObjectInfo> id = storage->Stat(kIdentityObjectName);
-  if (id.ok()) return true;
-  if (!absl::IsNotFound(id.status())) return id.status();
-  return HoldsHistory(storage);
-}
-
+namespace {
 absl::StatusOr<bool> HoldsHistory(Storage* storage) {
   for (std::string_view prefix : {"log/", "snap/"}) {
     WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
@@ -269,6 +259,14 @@ absl::StatusOr<bool> HoldsHistory(Storage* storage) {
     }
   }
   return false;
+}
+}  // namespace
+
+absl::StatusOr<bool> Repository::Holds(Storage* storage) {
+  absl::StatusOr<ObjectInfo> id = storage->Stat(kIdentityObjectName);
+  if (id.ok()) return true;
+  if (!absl::IsNotFound(id.status())) return id.status();
+  return HoldsHistory(storage);
 }
 
 absl::StatusOr<std::unique_ptr<Repository>> Repository::Open(
