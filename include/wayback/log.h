@@ -40,6 +40,11 @@ enum class Durability {
 struct LogWriterOptions {
   // Default: kSync.
   Durability durability = Durability::kSync;
+  // The segment format version written: 1, or 2 (src/log/segment_format.md,
+  // "Version 2"), which stores source positions and the repository's id and
+  // so needs the repository identity object (wayback.repository) in the
+  // storage. Reading handles both whatever this says. Default: 1.
+  uint32_t format_version = 1;
   // The timeline written. Default: 1.
   TimelineId timeline = kFirstTimeline;
   // zstd level for blocks. Default: 3.
@@ -66,6 +71,11 @@ struct LogOpenReport {
   // The last LSN in the log when opened (0 for an empty log).
   Lsn last_lsn = kNoLsn;
   CommitTime last_commit_time = 0;
+  // The source position of the last record of the timeline that carries one
+  // (segment format v2, "Source positions and exactly-once resume"), found
+  // from footers and block headers without decoding records. Absent when no
+  // record of the timeline carries one.
+  std::optional<uint64_t> last_source_position;
   // A torn tail cut from the newest unsealed segment: its name, the offset of
   // the cut, and the bytes removed. Empty name if nothing was cut.
   std::string torn_object;
@@ -92,12 +102,16 @@ class LogWriter {
 
   // Appends a transaction and returns its LSN once it is as durable as
   // options.durability says. kInvalidArgument if its commit_time precedes the
-  // previous record's, or it has a mutation with an invalid type.
+  // previous record's, it has a mutation with an invalid type, or it carries a
+  // source_position that is not greater than every earlier one in the log (or
+  // any source_position while format_version is 1).
   virtual absl::StatusOr<Lsn> Append(const Transaction& txn) = 0;
   // Appends a restore point marker named `name` (non-empty, at most 1024
-  // bytes). Its commit time follows the same rules as a transaction's.
+  // bytes). Its commit time and source position follow the same rules as a
+  // transaction's.
   virtual absl::StatusOr<Lsn> AppendRestorePoint(
-      std::string_view name, std::optional<CommitTime> commit_time = {}) = 0;
+      std::string_view name, std::optional<CommitTime> commit_time = {},
+      std::optional<uint64_t> source_position = {}) = 0;
   // Makes every appended record durable (even in kBuffered mode).
   virtual absl::Status Sync() = 0;
   // Seals the live segment now (if it holds records) and starts a new one on
@@ -111,6 +125,9 @@ class LogWriter {
   virtual Lsn last_lsn() const = 0;
   // The last LSN known durable.
   virtual Lsn durable_lsn() const = 0;
+  // The source position of the last record appended (or found on open) that
+  // carries one.
+  virtual std::optional<uint64_t> last_source_position() const = 0;
   virtual const LogOpenReport& open_report() const = 0;
 };
 

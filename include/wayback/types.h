@@ -54,10 +54,18 @@ struct Transaction {
   // greater than every earlier commit time. Present: it may equal the previous
   // commit time but never precede it.
   std::optional<CommitTime> commit_time;
+  // The transaction's position in the source it was captured from (a JSONL
+  // line's "pos" or txid, a PostgreSQL commit's end LSN): totally ordered
+  // within one source and strictly increasing along the log. Stored in the
+  // log (segment format version 2 only) so that a capture process restarted
+  // after a crash resumes exactly after the last position archived
+  // (LogOpenReport::last_source_position). Absent: none.
+  std::optional<uint64_t> source_position;
   std::vector<Mutation> mutations;
 
   void Put(std::string_view key, std::string_view value) {
-    mutations.push_back({MutationType::kPut, std::string(key), std::string(value)});
+    mutations.push_back(
+        {MutationType::kPut, std::string(key), std::string(value)});
   }
   void Delete(std::string_view key) {
     mutations.push_back({MutationType::kDelete, std::string(key), {}});
@@ -87,6 +95,8 @@ struct LogRecord {
   Lsn lsn = kNoLsn;
   CommitTime commit_time = 0;
   std::optional<uint64_t> txid;  // kTransaction only.
+  // Transaction::source_position (either record type; v2 segments only).
+  std::optional<uint64_t> source_position;
   std::string_view restore_point_name;  // kRestorePoint only.
   uint32_t mutation_count = 0;          // kTransaction only.
   // The encoded mutations (see src/log/segment_format.md, "Mutation").

@@ -60,17 +60,24 @@ class LogWriterImpl : public LogWriter {
 
   absl::StatusOr<Lsn> Append(const Transaction& txn) override {
     WAYBACK_RETURN_IF_ERROR(log_format::ValidateTransaction(txn));
+    WAYBACK_RETURN_IF_ERROR(CheckSourcePosition(txn.source_position));
     return AppendRecord(&txn, {}, txn.commit_time);
   }
 
   absl::StatusOr<Lsn> AppendRestorePoint(
-      std::string_view name, std::optional<CommitTime> commit_time) override {
+      std::string_view name, std::optional<CommitTime> commit_time,
+      std::optional<uint64_t> source_position) override {
     if (name.empty() || name.size() > log_format::kMaxRestorePointName) {
       return absl::InvalidArgumentError(absl::StrCat(
           "restore point name must have 1 to ",
           log_format::kMaxRestorePointName, " bytes, not ", name.size()));
     }
+    WAYBACK_RETURN_IF_ERROR(CheckSourcePosition(source_position));
     return AppendRecord(nullptr, name, commit_time);
+  }
+
+  std::optional<uint64_t> last_source_position() const override {
+    return std::nullopt;
   }
 
   absl::Status Sync() override {
@@ -103,6 +110,14 @@ class LogWriterImpl : public LogWriter {
   absl::StatusOr<Lsn> AppendRecord(const Transaction* txn,
                                    std::string_view rp_name,
                                    std::optional<CommitTime> commit_time);
+  // Source positions are stored by segment format version 2 only.
+  static absl::Status CheckSourcePosition(std::optional<uint64_t> pos) {
+    if (!pos) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source position ", *pos,
+        " given, but segment format version 1 cannot store source positions "
+        "(LogWriterOptions::format_version 2 can)"));
+  }
   absl::Status CheckUsable() const {
     if (closed_) return absl::FailedPreconditionError("log writer is closed");
     if (!error_.ok()) {
@@ -530,6 +545,11 @@ absl::Status LogWriterImpl::RecoverLive(log_format::LoadedSegment& seg) {
 }
 
 absl::Status LogWriterImpl::Init() {
+  if (opt_.format_version != 1) {
+    return absl::UnimplementedError(
+        absl::StrCat("log writer: segment format version ", opt_.format_version,
+                     " is not written yet (version 1 is)"));
+  }
   const StorageCapabilities caps = storage_->capabilities();
   if (!caps.append) {
     return absl::FailedPreconditionError(

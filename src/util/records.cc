@@ -36,6 +36,7 @@ Transaction LogRecord::ToTransaction() const {
   Transaction t;
   t.txid = txid;
   t.commit_time = commit_time;
+  t.source_position = source_position;
   auto it = mutations();
   MutationView m;
   while (it.Next(&m)) {
