@@ -26,9 +26,11 @@ ALLOWED = {
     "rocksdb": ["target", "snapshot", "storage", "util"],
     "recovery": ["target", "snapshot", "log", "storage", "util"],
     "repository": ["recovery", "target", "snapshot", "log", "storage", "util"],
-    "workload": ["repository", "recovery", "target", "snapshot", "log",
+    "capture": ["repository", "recovery", "target", "snapshot", "log",
+                "storage", "util"],
+    "workload": ["capture", "repository", "recovery", "target", "snapshot", "log",
                  "storage", "util"],
-    "bench": ["workload", "repository", "recovery", "rocksdb", "target",
+    "bench": ["workload", "capture", "repository", "recovery", "rocksdb", "target",
               "snapshot", "log", "storage", "util"],
 }
 
@@ -42,6 +44,7 @@ PUBLIC_HEADERS = {
     "rocksdb.h": "rocksdb",
     "recovery.h": "recovery",
     "repository.h": "repository",
+    "capture.h": "capture",
 }
 
 # Third-party include prefixes and the layers that may use them.

@@ -49,7 +49,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
     app.footer(kFooter);
     std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
     for (auto make :
-         {NewGenCommand, NewImportCommand, NewInfoCommand, NewPlanCommand,
+         {NewGenCommand, NewImportCommand, NewIngestCommand, NewInfoCommand, NewPlanCommand,
           NewRestoreCommand, NewExportCommand, NewVerifyCommand, NewLogCommand,
           NewDiffCommand, NewMirrorCommand, NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
@@ -63,7 +63,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
         known = known || sub->get_name() == args[0];
       if (!known) {
         err << "wayback: error: unknown command \"" << args[0]
-            << "\"; the commands are gen, import, info, plan, restore, "
+            << "\"; the commands are gen, import, ingest, info, plan, restore, "
                "export, verify, log, diff, mirror and bench\n  Run `wayback "
                "--help`.\n";
         return kExitUsage;

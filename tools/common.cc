@@ -2,8 +2,13 @@
 
 #include "tools/common.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -408,6 +413,61 @@ absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(
                                                    " is not writable"));
   }
   return OpenRocksDBTarget(path, rocksdb_options);
+}
+
+namespace {
+std::atomic<int> g_stop_signal{0};
+void OnStopSignal(int sig) { g_stop_signal.store(sig); }
+}  // namespace
+
+StopSignals::StopSignals() {
+  g_stop_signal.store(0);
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // No SA_RESTART: a blocked read returns EINTR.
+  sigaction(SIGTERM, &sa, &old_term_);
+  sigaction(SIGINT, &sa, &old_int_);
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGTERM, &old_term_, nullptr);
+  sigaction(SIGINT, &old_int_, nullptr);
+}
+
+int StopSignals::Received() { return g_stop_signal.load(); }
+
+absl::Status WriteAllToFd(int fd, std::string_view data,
+                          const std::string& what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(
+          absl::StrCat("cannot write ", what, ": ", std::strerror(errno)));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReplaceFileAtomically(const std::string& path,
+                                   const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  }
+  absl::Status s = WriteAllToFd(fd, text, tmp);
+  ::close(fd);
+  if (!s.ok()) return s;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path,
+                                            ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace wayback::cli

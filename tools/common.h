@@ -6,6 +6,8 @@
 #ifndef WAYBACK_TOOLS_COMMON_H_
 #define WAYBACK_TOOLS_COMMON_H_
 
+#include <signal.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -118,6 +120,33 @@ std::string Printable(std::string_view bytes, size_t max_len = 0);
 // with `rocksdb_options`).
 absl::StatusOr<std::unique_ptr<StateTarget>> OpenInto(
     const std::string& into, const RocksDBTargetOptions& rocksdb_options = {});
+
+// SIGTERM and SIGINT for a long-running command (ingest, mirror --follow):
+// while an object lives, the signals only set a flag (Received()), so the
+// command stops reading, makes what it has durable and exits 0; the previous
+// handlers come back when it is destroyed (commands also run in process in
+// tests). Blocking reads are interrupted (no SA_RESTART).
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  // The signal received since construction, 0 if none.
+  static int Received();
+
+ private:
+  struct sigaction old_term_, old_int_;
+};
+
+// write(2) all of `data` to `fd`; `what` names the file in errors.
+absl::Status WriteAllToFd(int fd, std::string_view data,
+                          const std::string& what);
+// Writes `text` to `path` through a temporary renamed over it, so readers
+// see the old or the new contents, never a mix (not synced: for status
+// files and other advisory state).
+absl::Status ReplaceFileAtomically(const std::string& path,
+                                   const std::string& text);
 
 }  // namespace wayback::cli
 

@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "tools/common.h"
+#include "wayback/capture.h"
 #include "wayback/log.h"
 #include "wayback/mirror.h"
 #include "wayback/repository.h"
@@ -145,6 +146,17 @@ class MirrorCommand : public Command {
                     "Objects copied at once per mirror")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
+    app->add_flag("--follow", follow_,
+                  "Keep mirroring: a pass every --interval until SIGTERM or "
+                  "SIGINT (the archiver of docs/ingest.md, as its own "
+                  "process)");
+    app->add_option("--interval", interval_,
+                    "With --follow: the time between passes")
+        ->capture_default_str();
+    app->add_option("--status-file", status_file_,
+                    "With --follow: rewrite this JSON file atomically after "
+                    "every pass (each mirror's lag, last success, last "
+                    "error)");
     AddS3Flags(app);
     app->footer(
         "Copies only immutable objects: sealed segments and snapshots. The "
@@ -182,6 +194,7 @@ class MirrorCommand : public Command {
     }
     auto source = OpenRepository(from_);
     if (!source.ok()) return Fail(io, "mirror", source.status());
+    if (follow_) return Follow(io, source->get());
 
     std::vector<MirrorOutcome> outcomes;
     for (const std::string& to : to_) {
@@ -269,6 +282,106 @@ class MirrorCommand : public Command {
   }
 
  private:
+  // --follow: an Archiver over every mirror until a stop signal.
+  int Follow(Io& io, const Repository* source) {
+    auto interval = ParseDurationFlag("--interval", interval_);
+    if (!interval.ok()) {
+      return Usage(io, "mirror", std::string(interval.status().message()));
+    }
+    if (dry_run_) return Usage(io, "mirror", "--follow and --dry-run conflict");
+    std::vector<std::unique_ptr<Repository>> mirrors;
+    RepositoryOptions ro;
+    ro.s3 = CliS3Settings();
+    for (const std::string& to : to_) {
+      auto m = Repository::OpenOrCreateMirror(to, *source, ro);
+      if (!m.ok()) {
+        return Fail(io, "mirror",
+                    absl::Status(m.status().code(),
+                                 absl::StrCat("mirror ", to, ": ",
+                                              m.status().message())));
+      }
+      mirrors.push_back(*std::move(m));
+    }
+    StopSignals signals;
+    ArchiverOptions ao;
+    ao.interval = *interval;
+    ao.mirror.parallelism = parallelism_;
+    ao.mirror.verify_existing = verify_existing_;
+    auto archiver = Archiver::Start(source, std::move(mirrors), ao);
+    if (!archiver.ok()) return Fail(io, "mirror", archiver.status());
+    auto states_json = [&](const std::vector<ArchiverMirrorState>& states) {
+      json arr = json::array();
+      for (const ArchiverMirrorState& m : states) {
+        arr.push_back(
+            {{"uri", m.uri},
+             {"lag_seconds", absl::ToDoubleSeconds(m.lag)},
+             {"mirrored", NewestJson(m.mirrored)},
+             {"passes", m.passes},
+             {"failed_passes", m.failed_passes},
+             {"copied_objects", m.copied_objects},
+             {"copied_bytes", m.copied_bytes},
+             {"last_error", m.last_error.ok()
+                                ? json(nullptr)
+                                : json(std::string(m.last_error.message()))},
+             {"problems", m.problems}});
+      }
+      return arr;
+    };
+    absl::Time last_report = absl::Now();
+    while (StopSignals::Received() == 0) {
+      absl::SleepFor(absl::Milliseconds(50));
+      if (absl::Now() - last_report < absl::Seconds(1)) continue;
+      last_report = absl::Now();
+      const auto states = (*archiver)->States(last_report);
+      if (!status_file_.empty()) {
+        absl::Status s = ReplaceFileAtomically(
+            status_file_,
+            json{
+                {"heartbeat", FormatCommitTime(absl::ToUnixNanos(last_report))},
+                {"source", from_},
+                {"mirrors", states_json(states)}}
+                    .dump(2) +
+                "\n");
+        if (!s.ok())
+          io.err << "wayback mirror: warning: " << s.message() << "\n";
+      }
+      if (io.tty) {
+        io.err << "\r";
+        for (const ArchiverMirrorState& m : states) {
+          io.err << m.uri << ": lag " << FormatDurationWords(m.lag)
+                 << (m.last_error.ok() ? "" : " (failing)") << "  ";
+        }
+        io.err << std::flush;
+      }
+    }
+    absl::Status stopped = (*archiver)->Stop(/*final_pass=*/false);
+    const auto states = (*archiver)->States(absl::Now());
+    int exit = kExitOk;
+    for (const ArchiverMirrorState& m : states) {
+      if (!m.problems.empty()) exit = kExitProblem;
+    }
+    if (json_) {
+      io.out << json{{"ok", exit == kExitOk}, {"mirrors", states_json(states)}}
+                    .dump(2)
+             << "\n";
+    } else {
+      if (io.tty) io.err << "\n";
+      for (const ArchiverMirrorState& m : states) {
+        io.out << "Mirror " << m.uri << ": " << m.passes << " passes ("
+               << m.failed_passes << " failed), copied "
+               << FormatCount(m.copied_objects) << " objects ("
+               << FormatBytes(m.copied_bytes) << "); newest "
+               << NewestText(m.mirrored) << "; lag "
+               << FormatDurationWords(m.lag) << "\n";
+        for (const std::string& p : m.problems) {
+          io.err << "wayback mirror: error: " << m.uri << ": " << p << "\n";
+        }
+      }
+    }
+    (void)stopped;
+    return exit;
+  }
+
   MirrorOutcome MirrorOne(const Repository& source, const std::string& to) {
     MirrorOutcome m;
     m.uri = to;
@@ -450,6 +563,9 @@ class MirrorCommand : public Command {
   bool verify_existing_ = false;
   bool dry_run_ = false;
   int parallelism_ = 4;
+  bool follow_ = false;
+  std::string interval_ = "1s";
+  std::string status_file_;
 };
 
 }  // namespace

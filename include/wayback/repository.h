@@ -59,7 +59,12 @@ enum class ObjectKind {
   kIdentity,     // The identity object: immutable.
   kLock,         // The writer's lock.
   kTemporary,    // A writer's temporary (".tmp"), not yet published.
-  kUnknown,      // Anything else; never written by Wayback.
+  // A capture process's own bookkeeping under capture/ (where it stands in
+  // its input, e.g. the file and offset `wayback ingest --follow` tails):
+  // rewritten in place, local to the repository, never mirrored. What was
+  // archived is decided by the log alone (source positions).
+  kCaptureState,
+  kUnknown,  // Anything else; never written by Wayback.
 };
 
 // The parsed name of a repository object.
@@ -70,6 +75,9 @@ struct ObjectName {
   TimelineId timeline = 0;
   Lsn lsn = kNoLsn;
 };
+
+// The prefix of capture state objects (ObjectKind::kCaptureState).
+inline constexpr std::string_view kCaptureStatePrefix = "capture/";
 
 // Classifies `name` (never fails: a name Wayback does not write is kUnknown).
 ObjectName ClassifyObject(std::string_view name);
@@ -277,6 +285,13 @@ struct RepositoryMirrorResult {
   std::optional<CommitPoint> mirror_newest;
   std::optional<CommitPoint> mirror_restorable;
   MirrorLag lag;
+  // The commit time of the first source record (on the timeline of the
+  // source's newest commit) that a restore from the mirror cannot reach, from
+  // the source's segment and block indexes (the time of the block holding it
+  // when it is not a block's first record: never later than its own); absent
+  // when the mirror reaches the source's newest commit. Archiver uses it as
+  // the acknowledgement time it lacks (capture.h, "Mirror lag").
+  std::optional<CommitTime> first_missing_commit_time;
   // Source objects not mirrored because they can still change (live
   // segments) or are not Wayback's (unknown names; listed so that nothing is
   // skipped silently). Sorted.

@@ -203,6 +203,10 @@ ObjectName ClassifyObject(std::string_view name) {
     out.kind = ObjectKind::kLock;
     return out;
   }
+  if (absl::StartsWith(A(name), A(kCaptureStatePrefix))) {
+    out.kind = ObjectKind::kCaptureState;
+    return out;
+  }
   TimelineId timeline;
   Lsn lsn;
   bool sealed;
@@ -239,6 +243,8 @@ std::string_view ObjectKindName(ObjectKind kind) {
       return "lock";
     case ObjectKind::kTemporary:
       return "temporary";
+    case ObjectKind::kCaptureState:
+      return "capture state";
     case ObjectKind::kUnknown:
       break;
   }

@@ -18,6 +18,25 @@
 #include "wayback/status.h"
 
 namespace wayback {
+namespace {
+
+// The commit time of the block of `timeline` holding `lsn` (its first
+// record's: at or before the record's own), from the segments' indexes.
+std::optional<CommitTime> FirstCommitTimeAtOrBefore(
+    const std::vector<SegmentInfo>& segments, TimelineId timeline, Lsn lsn) {
+  for (const SegmentInfo& s : segments) {
+    if (s.timeline != timeline || lsn < s.first_lsn || lsn > s.last_lsn) {
+      continue;
+    }
+    for (const BlockInfo& b : s.blocks) {
+      if (lsn >= b.first_lsn && lsn <= b.last_lsn) return b.first_commit_time;
+    }
+    return s.first_commit_time;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
     const Repository& from, Storage* to,
@@ -95,6 +114,16 @@ absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
   r.mirror_newest = mirror.newest_commit;
   r.mirror_restorable = mirror.newest_restorable;
   r.lag = LagBetween(r.source_newest, r.mirror_newest);
+  if (r.source_newest) {
+    const TimelineId tl = r.source_newest->timeline;
+    const Lsn held = r.mirror_restorable && r.mirror_restorable->timeline == tl
+                         ? r.mirror_restorable->lsn
+                         : kNoLsn;
+    if (held < r.source_newest->lsn) {
+      r.first_missing_commit_time =
+          FirstCommitTimeAtOrBefore(source_catalog->segments(), tl, held + 1);
+    }
+  }
   return r;
 }
 

@@ -95,6 +95,15 @@ absl::StatusOr<CommitTime> TimeField(const json& obj) {
   return *parsed;
 }
 
+absl::StatusOr<std::optional<uint64_t>> PositionField(const json& obj) {
+  auto p = obj.find("pos");
+  if (p == obj.end()) return std::optional<uint64_t>();
+  if (!p->is_number_unsigned()) {
+    return Bad("\"pos\" must be a non-negative integer below 2^64");
+  }
+  return std::optional<uint64_t>(p->get<uint64_t>());
+}
+
 }  // namespace
 
 absl::StatusOr<ImportEvent> ParseImportLine(std::string_view line) {
@@ -108,7 +117,8 @@ absl::StatusOr<ImportEvent> ParseImportLine(std::string_view line) {
   ImportEvent event;
   if (obj.contains("restore_point")) {
     WAYBACK_RETURN_IF_ERROR(
-        OnlyFields(obj, {"restore_point", "time"}, "restore point"));
+        OnlyFields(obj, {"restore_point", "time", "pos"}, "restore point"));
+    WAYBACK_ASSIGN_OR_RETURN(event.position, PositionField(obj));
     const json& name = obj["restore_point"];
     if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
       return Bad("\"restore_point\" must be a non-empty string");
@@ -122,7 +132,8 @@ absl::StatusOr<ImportEvent> ParseImportLine(std::string_view line) {
     return event;
   }
   WAYBACK_RETURN_IF_ERROR(
-      OnlyFields(obj, {"txid", "time", "ops"}, "transaction"));
+      OnlyFields(obj, {"txid", "time", "ops", "pos"}, "transaction"));
+  WAYBACK_ASSIGN_OR_RETURN(event.position, PositionField(obj));
   WAYBACK_ASSIGN_OR_RETURN(event.commit_time, TimeField(obj));
   event.txn.commit_time = event.commit_time;
   if (auto t = obj.find("txid"); t != obj.end()) {

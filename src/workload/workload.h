@@ -181,6 +181,8 @@ struct ImportEvent {
   CommitTime commit_time = 0;
   Transaction txn;            // kTransaction (commit_time and txid set).
   std::string restore_point;  // kRestorePoint.
+  // The line's "pos" (its position in the source), if it has one.
+  std::optional<uint64_t> position;
 };
 
 // Parses one line (without its newline). A pure function: no I/O, no state.
