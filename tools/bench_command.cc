@@ -7,6 +7,7 @@
 
 #include "tools/bench_command.h"
 
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -32,6 +33,13 @@ absl::StatusOr<std::optional<absl::Duration>> ParseObjective(
                      "or 500ms"));
   }
   return std::optional<absl::Duration>(*d);
+}
+
+// This executable's path (the ingest bench runs `wayback ingest` from it).
+std::string SelfExecutable() {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("/proc/self/exe") : p.string();
 }
 
 class BenchCommand : public Command {
@@ -168,6 +176,43 @@ class BenchCommand : public Command {
         "--rpo 1s\n"
         "  wayback bench rpo --repo /data/rpo-test --mirror /mnt/nfs/rpo "
         "--json");
+
+    ingest_ = app->add_subcommand(
+        "ingest",
+        "JSONL parsing alone, then `wayback ingest` as a fresh process fed "
+        "through a pipe: synced events per second and acknowledgement "
+        "latency");
+    ingest_
+        ->add_option("--repo", ingest_opts_.repo,
+                     "A scratch directory for the repository (removed "
+                     "first and after)")
+        ->required();
+    ingest_
+        ->add_option("--events", ingest_opts_.events, "Events (one put each)")
+        ->capture_default_str()
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+    ingest_
+        ->add_option("--value-bytes", ingest_opts_.value_bytes,
+                     "Bytes of value per event")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+    ingest_
+        ->add_option("--rate", ingest_opts_.rate,
+                     "Producer rate, events per second (0: as fast as "
+                     "the pipe takes them)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e8));
+    ingest_->add_option("--mirror", ingest_opts_.mirrors,
+                        "Mirrors given to the ingester (repeatable)");
+    ingest_->add_flag("--keep", ingest_opts_.keep,
+                      "Keep the repository and the ack file");
+    ingest_->add_flag("--json", json_, "Print one JSON object");
+    ingest_->add_flag("--verbose", verbose_, "Print progress to stderr");
+    ingest_->footer(
+        "Examples:\n"
+        "  wayback bench ingest --repo /tmp/ingest-bench\n"
+        "  wayback bench ingest --repo /tmp/ingest-bench --rate 20000 "
+        "--mirror /tmp/ingest-mirror --json");
     return app;
   }
 
@@ -202,6 +247,14 @@ class BenchCommand : public Command {
       io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
       return f->pass ? kExitOk : kExitProblem;
     }
+    if (ingest_->parsed()) {
+      ingest_opts_.wayback_binary = SelfExecutable();
+      ingest_opts_.progress = progress;
+      auto f = RunIngestBench(ingest_opts_);
+      if (!f.ok()) return Fail(io, "bench ingest", f.status());
+      io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
+      return kExitOk;
+    }
     auto rpo = ParseObjective("--rpo", rpo_text_);
     if (!rpo.ok()) {
       return Usage(io, "bench rpo", std::string(rpo.status().message()));
@@ -226,6 +279,8 @@ class BenchCommand : public Command {
   CLI::App* replay_ = nullptr;
   CLI::App* rto_ = nullptr;
   CLI::App* rpo_ = nullptr;
+  CLI::App* ingest_ = nullptr;
+  IngestBenchOptions ingest_opts_;
   bool json_ = false;
   std::string workload_name_ = "updates";
   bool verbose_ = false;

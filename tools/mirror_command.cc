@@ -372,7 +372,9 @@ class MirrorCommand : public Command {
                << FormatCount(m.copied_objects) << " objects ("
                << FormatBytes(m.copied_bytes) << "); newest "
                << NewestText(m.mirrored) << "; lag "
-               << FormatDurationWords(m.lag) << "\n";
+               << (m.lag == absl::ZeroDuration() ? std::string("none")
+                                                 : FormatDurationWords(m.lag))
+               << "\n";
         for (const std::string& p : m.problems) {
           io.err << "wayback mirror: error: " << m.uri << ": " << p << "\n";
         }

@@ -348,6 +348,55 @@ struct RpoBenchFigures {
 // a log; the writer's and the mirror's errors as they come.
 absl::StatusOr<RpoBenchFigures> RunRpoBench(const RpoBenchOptions& options);
 
+// ---------------------------------------------------------------------------
+// Ingest: JSONL parsing alone, and `wayback ingest` as a fresh process.
+
+struct IngestBenchOptions {
+  // The wayback executable to run (`wayback bench ingest` passes itself).
+  std::string wayback_binary;
+  // The repository directory (removed first, and after unless `keep`).
+  std::string repo;
+  bool keep = false;
+  // Events (one put each) and bytes of value per event. Defaults: 200,000
+  // and 900 (lines of about 1 KB).
+  uint64_t events = 200'000;
+  size_t value_bytes = 900;
+  // The producer's rate, events per second; 0: as fast as the pipe takes
+  // them. Default: 0.
+  double rate = 0;
+  // Mirrors given to the ingester (--mirror).
+  std::vector<std::string> mirrors;
+  std::function<void(std::string_view line)> progress;
+};
+
+struct IngestBenchFigures {
+  uint64_t events = 0;
+  double line_bytes_mean = 0;
+  // ParseImportLine alone, one thread.
+  double parse_lines_per_s = 0;
+  double parse_mb_per_s = 0;
+  double parse_cpu_s = 0;
+  // The ingest process: first write to last acknowledgement.
+  double ingest_seconds = 0;
+  double ingest_events_per_s = 0;
+  double ingest_cpu_s = 0;  // User + system CPU of the ingest process.
+  double ingest_events_per_cpu_s = 0;
+  // Write of a line to the first acknowledgement covering it.
+  uint64_t ack_lines = 0;
+  double ack_p50_ms = 0;
+  double ack_p99_ms = 0;
+  double ack_max_ms = 0;
+  double offered_rate = 0;
+  // parse_cpu_s / ingest_cpu_s: how much of the ingester's CPU parsing costs.
+  double parse_share = 0;
+
+  std::string ToJson() const;
+  std::string ToString() const;
+};
+
+absl::StatusOr<IngestBenchFigures> RunIngestBench(
+    const IngestBenchOptions& options);
+
 }  // namespace wayback
 
 #endif  // WAYBACK_SRC_BENCH_BENCH_H_

@@ -188,6 +188,9 @@ class Importer {
 
   absl::Status Open() {
     LogWriterOptions w;
+    // Version 2: it stores the lines' source positions ("pos"). The
+    // repository has its identity (ImportJsonl creates it), which v2 needs.
+    w.format_version = 2;
     w.durability = Durability::kBuffered;
     w.clock = &clock_;
     w.segment_max_bytes = 16ull << 20;
@@ -196,14 +199,16 @@ class Importer {
     return absl::OkStatus();
   }
 
-  absl::Status Add(const ImportEvent& e) {
+  // Takes the event to store its position in the transaction.
+  absl::Status Add(ImportEvent& e) {
     clock_.Set(e.commit_time);
     if (e.kind == ImportEvent::Kind::kRestorePoint) {
-      WAYBACK_ASSIGN_OR_RETURN(
-          result_.last_lsn,
-          writer_->AppendRestorePoint(e.restore_point, e.commit_time));
+      WAYBACK_ASSIGN_OR_RETURN(result_.last_lsn,
+                               writer_->AppendRestorePoint(
+                                   e.restore_point, e.commit_time, e.position));
       ++result_.restore_points;
     } else {
+      e.txn.source_position = e.position;
       WAYBACK_ASSIGN_OR_RETURN(result_.last_lsn, writer_->Append(e.txn));
       ++result_.transactions;
       result_.mutations += e.txn.mutations.size();

@@ -1,0 +1,390 @@
+// Copyright 2026 The Wayback Authors.
+//
+// `wayback ingest` and `wayback mirror --follow` as real processes: input
+// from files, pipes and followed files (growth, rotation, truncation, a crash
+// in between), acknowledgements, the status file, signals, bad lines and
+// refusals. Every log is compared record by record with the events written.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/testutil/testutil.h"
+#include "wayback/log.h"
+#include "wayback/storage.h"
+
+#ifndef WAYBACK_BINARY
+#error "WAYBACK_BINARY must name the wayback executable"
+#endif
+
+namespace wayback {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr CommitTime kT0 = 1767225600000000000;
+
+std::string Line(uint64_t pos, const std::string& value = "v") {
+  return json{{"pos", pos},
+              {"txid", pos + 1000},
+              {"time", absl::StrCat("@", kT0 + static_cast<CommitTime>(pos))},
+              {"ops",
+               {{{"op", "put"},
+                 {"key", absl::StrCat("k", pos % 17)},
+                 {"value", absl::StrCat(value, pos)}}}}}
+             .dump() +
+         "\n";
+}
+
+std::string Lines(uint64_t from, uint64_t to, const std::string& value = "v") {
+  std::string s;
+  for (uint64_t p = from; p <= to; ++p) s += Line(p, value);
+  return s;
+}
+
+void Append(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::app) << text;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Run {
+  int exit = -1;
+  std::string out;  // stdout and stderr.
+};
+
+struct Proc {
+  pid_t pid = -1;
+  int in = -1;
+  std::string log;
+};
+
+Proc Start(const std::vector<std::string>& args, const std::string& log,
+           bool pipe_in = false) {
+  int fds[2] = {-1, -1};
+  if (pipe_in && pipe(fds) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (pipe_in) {
+      dup2(fds[0], 0);
+      close(fds[0]);
+      close(fds[1]);
+    } else {
+      int null = open("/dev/null", O_RDONLY);
+      dup2(null, 0);
+    }
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(out, 2);
+    std::vector<char*> argv;
+    static std::string bin = WAYBACK_BINARY;
+    argv.push_back(bin.data());
+    for (const std::string& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(WAYBACK_BINARY, argv.data());
+    _exit(127);
+  }
+  if (pipe_in) close(fds[0]);
+  return {pid, pipe_in ? fds[1] : -1, log};
+}
+
+int Wait(const Proc& p) {
+  int status = 0;
+  waitpid(p.pid, &status, 0);
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+// Runs the binary to completion with `stdin_text` on its standard input.
+Run Wayback(const std::vector<std::string>& args, const std::string& log,
+            const std::string& stdin_text = "") {
+  Proc p = Start(args, log, true);
+  if (!stdin_text.empty()) {
+    EXPECT_EQ(write(p.in, stdin_text.data(), stdin_text.size()),
+              static_cast<ssize_t>(stdin_text.size()));
+  }
+  close(p.in);
+  Run r;
+  r.exit = Wait(p);
+  r.out = Read(log);
+  return r;
+}
+
+// The source positions of the log's records, in LSN order.
+std::vector<uint64_t> LogPositions(const std::string& repo) {
+  std::vector<uint64_t> out;
+  auto storage = OpenStorage(repo, false);
+  EXPECT_TRUE(storage.ok()) << storage.status();
+  if (!storage.ok()) return out;
+  auto r = LogReader::Open(storage->get(), {});
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return out;
+  while (true) {
+    auto rec = (*r)->Next();
+    EXPECT_TRUE(rec.ok()) << rec.status();
+    if (!rec.ok() || *rec == nullptr) break;
+    out.push_back((*rec)->source_position.value_or(0));
+    // The content is the line's.
+    Transaction t = (*rec)->ToTransaction();
+    const uint64_t p = out.back();
+    EXPECT_EQ(t.txid, p + 1000);
+    EXPECT_EQ((*rec)->commit_time, kT0 + static_cast<CommitTime>(p));
+  }
+  return out;
+}
+
+std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
+  std::vector<uint64_t> v;
+  for (uint64_t p = from; p <= to; ++p) v.push_back(p);
+  return v;
+}
+
+// The last complete acknowledgement line's source position (0 if none).
+uint64_t LastAck(const std::string& path) {
+  const std::string text = Read(path);
+  uint64_t last = 0;
+  size_t start = 0, nl;
+  while ((nl = text.find('\n', start)) != std::string::npos) {
+    json j = json::parse(text.substr(start, nl - start));
+    last = j["source_position"].get<uint64_t>();
+    EXPECT_EQ(j["lsn"].get<uint64_t>(), last);  // One event per position.
+    start = nl + 1;
+  }
+  return last;
+}
+
+bool WaitFor(const std::function<bool()>& done, int seconds = 20) {
+  const auto end =
+      std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+class IngestCommandTest : public ::testing::Test {
+ protected:
+  std::string P(const std::string& name) const {
+    return dir_.path() + "/" + name;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(IngestCommandTest, IngestsAFileAcknowledgesAndResumesExactlyOnce) {
+  Append(P("in.jsonl"), Lines(1, 100));
+  Run r = Wayback({"ingest", "--repo", P("repo"), "--create", "--ack",
+                   P("acks"), P("in.jsonl")},
+                  P("log"));
+  ASSERT_EQ(r.exit, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Ingested 100 events"));
+  EXPECT_EQ(LastAck(P("acks")), 100u);
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 100));
+  // The producer replays from 61 and goes on to 150: 40 recognised, 50 new.
+  Run again = Wayback({"ingest", "--repo", P("repo"), "--ack", P("acks"),
+                       "--source", "jsonl:" + P("in.jsonl"), "--json", "-"},
+                      P("log2"), Lines(61, 150));
+  ASSERT_EQ(again.exit, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("\"duplicates\": 40"));
+  EXPECT_THAT(again.out, HasSubstr("\"appended\": 50"));
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 150));
+  // The first line of the second run acknowledged the archived position.
+  EXPECT_THAT(Read(P("acks")),
+              HasSubstr("{\"lsn\":100,\"source_position\":100,\"txid\":1100}\n"
+                        "{\"lsn\":150"));
+}
+
+TEST_F(IngestCommandTest, AResentLineThatDiffersStopsWithoutAppending) {
+  ASSERT_EQ(Wayback({"ingest", "--repo", P("repo"), "--create", "-"}, P("log"),
+                    Lines(1, 10))
+                .exit,
+            0);
+  Run r = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log2"),
+                  Lines(8, 8, "CHANGED") + Lines(11, 12));
+  EXPECT_EQ(r.exit, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("line 1: the event at source position 8 was "
+                               "already archived at LSN 8"));
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 10));
+}
+
+TEST_F(IngestCommandTest, ABadLineStopsWithItsNumberAndKeepsEverythingBefore) {
+  std::string in = Lines(1, 3) +
+                   "{\"pos\": 4, \"time\": \"@5\", \"ops\": [}\n" + Lines(5, 6);
+  Run r = Wayback(
+      {"ingest", "--repo", P("repo"), "--create", "--ack", P("acks"), "-"},
+      P("log"), in);
+  EXPECT_EQ(r.exit, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("line 4: bad JSON"));
+  EXPECT_THAT(r.out, HasSubstr("holds every event before line 4"));
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 3));
+  EXPECT_EQ(LastAck(P("acks")), 3u);
+  // No position at all.
+  Run n = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log2"),
+                  "{\"time\": \"@5\", \"ops\": []}\n");
+  EXPECT_EQ(n.exit, 2);
+  EXPECT_THAT(n.out, HasSubstr("line 1: no \"pos\" and no \"txid\""));
+  // Positions going backwards within the input.
+  Run b = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log3"),
+                  Line(9) + Line(8));
+  EXPECT_EQ(b.exit, 2);
+  EXPECT_THAT(b.out, HasSubstr("line 2: source position 8 does not follow"));
+  EXPECT_EQ(LogPositions(P("repo")), (std::vector<uint64_t>{1, 2, 3, 9}));
+}
+
+TEST_F(IngestCommandTest, RepositoryRules) {
+  Run missing =
+      Wayback({"ingest", "--repo", P("nope"), "-"}, P("log"), Line(1));
+  EXPECT_EQ(missing.exit, 2);
+  EXPECT_THAT(missing.out, HasSubstr("--create"));
+  EXPECT_FALSE(fs::exists(P("nope")));
+  ASSERT_EQ(
+      Wayback({"ingest", "--repo", P("repo"), "--create", "--source", "a", "-"},
+              P("log"), Line(1))
+          .exit,
+      0);
+  Run other =
+      Wayback({"ingest", "--repo", P("repo"), "--create", "--source", "b", "-"},
+              P("log"), Line(2));
+  EXPECT_EQ(other.exit, 2);
+  EXPECT_THAT(other.out, HasSubstr("belongs to source \"a\", not \"b\""));
+  Run s3 =
+      Wayback({"ingest", "--repo", "s3://bucket/x", "-"}, P("log"), Line(1));
+  EXPECT_EQ(s3.exit, 2);
+  EXPECT_THAT(s3.out, HasSubstr("not a local directory"));
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 1));
+}
+
+TEST_F(IngestCommandTest, SigtermMakesEverythingReadDurableAndExitsZero) {
+  Proc p = Start({"ingest", "--repo", P("repo"), "--create", "--ack", P("acks"),
+                  "--status-file", P("status.json"), "-"},
+                 P("log"), true);
+  const std::string in = Lines(1, 50);
+  ASSERT_EQ(write(p.in, in.data(), in.size()), static_cast<ssize_t>(in.size()));
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 50; }))
+      << Read(P("log"));
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(Wait(p), 0) << Read(P("log"));
+  close(p.in);
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 50));
+  json status = json::parse(Read(P("status.json")));
+  EXPECT_EQ(status["running"], false);
+  EXPECT_EQ(status["last_durable"]["lsn"], 50);
+  EXPECT_EQ(status["appended"], 50);
+  EXPECT_TRUE(status["heartbeat"].is_string());
+  // The live segment was sealed on the way out.
+  bool live = false;
+  for (const auto& e : fs::directory_iterator(P("repo") + "/log")) {
+    live = live || e.path().extension() == ".live";
+  }
+  EXPECT_FALSE(live);
+}
+
+TEST_F(IngestCommandTest, FollowSurvivesRotationTruncationAndACrash) {
+  const std::string in = P("changes.jsonl");
+  Append(in, Lines(1, 20));
+  auto start = [&] {
+    return Start({"ingest", "--repo", P("repo"), "--create", "--follow",
+                  "--ack", P("acks"), in},
+                 P("log"));
+  };
+  Proc p = start();
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 20; }))
+      << Read(P("log"));
+  Append(in, Lines(21, 30));
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 30; }))
+      << Read(P("log"));
+  // Rotation: renamed away, a late write to the old file, then a new file.
+  fs::rename(in, in + ".1");
+  Append(in + ".1", Lines(31, 35));
+  Append(in, Lines(36, 40));
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 40; }))
+      << Read(P("log"));
+  // A crash, then a rotation while the ingester is down: the restart finds
+  // the rest of the old file by its inode, then reads the new one.
+  kill(p.pid, SIGKILL);
+  Wait(p);
+  Append(in, Lines(41, 45));
+  fs::rename(in, in + ".2");
+  Append(in, Lines(46, 50));
+  p = start();
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 50; }))
+      << Read(P("log"));
+  // Truncation in place (copytruncate): read again from the start; the
+  // lines already archived are recognised by position.
+  { std::ofstream(in, std::ios::trunc) << Lines(46, 55); }
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 55; }))
+      << Read(P("log"));
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(Wait(p), 0) << Read(P("log"));
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 55));
+  EXPECT_THAT(Read(P("log")), HasSubstr("was rotated to"));
+}
+
+TEST_F(IngestCommandTest, MirrorsWithinTheSegmentAgeAndReportsLag) {
+  Proc p = Start({"ingest", "--repo", P("repo"), "--create", "--ack", P("acks"),
+                  "--mirror", P("mirror"), "--max-segment-age", "100ms",
+                  "--status-file", P("status.json"), "-"},
+                 P("log"), true);
+  const std::string in = Lines(1, 200);
+  ASSERT_EQ(write(p.in, in.data(), in.size()), static_cast<ssize_t>(in.size()));
+  ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == 200; }));
+  // The mirror catches up without the ingester stopping.
+  ASSERT_TRUE(WaitFor([&] {
+    std::string s = Read(P("status.json"));
+    if (s.empty()) return false;
+    json j = json::parse(s, nullptr, false);
+    return !j.is_discarded() && j["mirrors"].size() == 1 &&
+           j["mirrors"][0]["mirrored_lsn"] == 200 &&
+           j["mirrors"][0]["lag_seconds"] == 0.0;
+  })) << Read(P("status.json"));
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(Wait(p), 0);
+  close(p.in);
+  EXPECT_EQ(LogPositions(P("mirror")), Range(1, 200));
+}
+
+TEST_F(IngestCommandTest, MirrorFollowShipsUntilSigterm) {
+  ASSERT_EQ(Wayback({"ingest", "--repo", P("repo"), "--create", "-"}, P("log"),
+                    Lines(1, 30))
+                .exit,
+            0);
+  Proc m = Start({"mirror", "--from", P("repo"), "--to", P("m"), "--follow",
+                  "--interval", "50ms", "--status-file", P("mstatus.json")},
+                 P("mlog"));
+  ASSERT_TRUE(WaitFor([&] {
+    return fs::exists(P("m") + "/log") && LogPositions(P("m")).size() == 30;
+  })) << Read(P("mlog"));
+  ASSERT_EQ(
+      Wayback({"ingest", "--repo", P("repo"), "-"}, P("log"), Lines(31, 40))
+          .exit,
+      0);
+  ASSERT_TRUE(WaitFor([&] { return LogPositions(P("m")).size() == 40; }));
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(P("mstatus.json")); }));
+  kill(m.pid, SIGTERM);
+  EXPECT_EQ(Wait(m), 0) << Read(P("mlog"));
+  EXPECT_THAT(Read(P("mlog")), HasSubstr("lag none"));
+  EXPECT_EQ(LogPositions(P("m")), Range(1, 40));
+}
+
+}  // namespace
+}  // namespace wayback
