@@ -7,6 +7,8 @@
 #         The same build carries libFuzzer's coverage instrumentation
 #         (-fsanitize=fuzzer-no-link on the library), so scripts/ci-fuzz.sh
 #         links the fuzz targets from it without compiling the library again.
+#         The ingest kill -9 trial runs 60 trials here (300 in the plain
+#         stage): each trial starts an instrumented `wayback` twice.
 #         Not built: benchmarks. Not run: wayback_install_test (it links an
 #         uninstrumented consumer against the instrumented library; the plain
 #         build runs it).
@@ -28,7 +30,7 @@ JOBS="${JOBS:-2}"
 WHAT="${1:-all}"
 ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 TSAN_BUILD_DIR="${TSAN_BUILD_DIR:-$ROOT/build-tsan}"
-TSAN_TESTS="${TSAN_TESTS:-wayback_log_test wayback_log_crash_test recovery_restore_test recovery_replay_pipeline_test wayback_reliability_crash_test rocksdb_target_test state_target_conformance_test wayback_rocksdb_staging_test}"
+TSAN_TESTS="${TSAN_TESTS:-wayback_capture_test wayback_log_test wayback_log_crash_test recovery_restore_test recovery_replay_pipeline_test wayback_reliability_crash_test rocksdb_target_test state_target_conformance_test wayback_rocksdb_staging_test}"
 
 # Also run by scripts/ci-fuzz.sh (`configure-asan`): one instrumented build
 # for the sanitized suite and the fuzzers.
@@ -57,6 +59,7 @@ run_asan() {
   t1=$(date +%s)
   echo "ci-sanitize: asan build $((t1 - t0)) s"
   (cd "$ASAN_BUILD_DIR" &&
+   WAYBACK_INGEST_KILL9_TRIALS="${WAYBACK_INGEST_KILL9_TRIALS:-60}" \
    ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \

@@ -68,7 +68,7 @@ std::string Read(const std::string& path) {
   return ss.str();
 }
 
-struct Run {
+struct Outcome {
   int exit = -1;
   std::string out;  // stdout and stderr.
 };
@@ -116,15 +116,15 @@ int Wait(const Proc& p) {
 }
 
 // Runs the binary to completion with `stdin_text` on its standard input.
-Run Wayback(const std::vector<std::string>& args, const std::string& log,
-            const std::string& stdin_text = "") {
+Outcome Wayback(const std::vector<std::string>& args, const std::string& log,
+                const std::string& stdin_text = "") {
   Proc p = Start(args, log, true);
   if (!stdin_text.empty()) {
     EXPECT_EQ(write(p.in, stdin_text.data(), stdin_text.size()),
               static_cast<ssize_t>(stdin_text.size()));
   }
   close(p.in);
-  Run r;
+  Outcome r;
   r.exit = Wait(p);
   r.out = Read(log);
   return r;
@@ -193,17 +193,17 @@ class IngestCommandTest : public ::testing::Test {
 
 TEST_F(IngestCommandTest, IngestsAFileAcknowledgesAndResumesExactlyOnce) {
   Append(P("in.jsonl"), Lines(1, 100));
-  Run r = Wayback({"ingest", "--repo", P("repo"), "--create", "--ack",
-                   P("acks"), P("in.jsonl")},
-                  P("log"));
+  Outcome r = Wayback({"ingest", "--repo", P("repo"), "--create", "--ack",
+                       P("acks"), P("in.jsonl")},
+                      P("log"));
   ASSERT_EQ(r.exit, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Ingested 100 events"));
   EXPECT_EQ(LastAck(P("acks")), 100u);
   EXPECT_EQ(LogPositions(P("repo")), Range(1, 100));
   // The producer replays from 61 and goes on to 150: 40 recognised, 50 new.
-  Run again = Wayback({"ingest", "--repo", P("repo"), "--ack", P("acks"),
-                       "--source", "jsonl:" + P("in.jsonl"), "--json", "-"},
-                      P("log2"), Lines(61, 150));
+  Outcome again = Wayback({"ingest", "--repo", P("repo"), "--ack", P("acks"),
+                           "--source", "jsonl:" + P("in.jsonl"), "--json", "-"},
+                          P("log2"), Lines(61, 150));
   ASSERT_EQ(again.exit, 0) << again.out;
   EXPECT_THAT(again.out, HasSubstr("\"duplicates\": 40"));
   EXPECT_THAT(again.out, HasSubstr("\"appended\": 50"));
@@ -219,8 +219,8 @@ TEST_F(IngestCommandTest, AResentLineThatDiffersStopsWithoutAppending) {
                     Lines(1, 10))
                 .exit,
             0);
-  Run r = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log2"),
-                  Lines(8, 8, "CHANGED") + Lines(11, 12));
+  Outcome r = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log2"),
+                      Lines(8, 8, "CHANGED") + Lines(11, 12));
   EXPECT_EQ(r.exit, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("line 1: the event at source position 8 was "
                                "already archived at LSN 8"));
@@ -230,7 +230,7 @@ TEST_F(IngestCommandTest, AResentLineThatDiffersStopsWithoutAppending) {
 TEST_F(IngestCommandTest, ABadLineStopsWithItsNumberAndKeepsEverythingBefore) {
   std::string in = Lines(1, 3) +
                    "{\"pos\": 4, \"time\": \"@5\", \"ops\": [}\n" + Lines(5, 6);
-  Run r = Wayback(
+  Outcome r = Wayback(
       {"ingest", "--repo", P("repo"), "--create", "--ack", P("acks"), "-"},
       P("log"), in);
   EXPECT_EQ(r.exit, 2) << r.out;
@@ -239,20 +239,20 @@ TEST_F(IngestCommandTest, ABadLineStopsWithItsNumberAndKeepsEverythingBefore) {
   EXPECT_EQ(LogPositions(P("repo")), Range(1, 3));
   EXPECT_EQ(LastAck(P("acks")), 3u);
   // No position at all.
-  Run n = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log2"),
-                  "{\"time\": \"@5\", \"ops\": []}\n");
+  Outcome n = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log2"),
+                      "{\"time\": \"@5\", \"ops\": []}\n");
   EXPECT_EQ(n.exit, 2);
   EXPECT_THAT(n.out, HasSubstr("line 1: no \"pos\" and no \"txid\""));
   // Positions going backwards within the input.
-  Run b = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log3"),
-                  Line(9) + Line(8));
+  Outcome b = Wayback({"ingest", "--repo", P("repo"), "-"}, P("log3"),
+                      Line(9) + Line(8));
   EXPECT_EQ(b.exit, 2);
   EXPECT_THAT(b.out, HasSubstr("line 2: source position 8 does not follow"));
   EXPECT_EQ(LogPositions(P("repo")), (std::vector<uint64_t>{1, 2, 3, 9}));
 }
 
 TEST_F(IngestCommandTest, RepositoryRules) {
-  Run missing =
+  Outcome missing =
       Wayback({"ingest", "--repo", P("nope"), "-"}, P("log"), Line(1));
   EXPECT_EQ(missing.exit, 2);
   EXPECT_THAT(missing.out, HasSubstr("--create"));
@@ -262,12 +262,12 @@ TEST_F(IngestCommandTest, RepositoryRules) {
               P("log"), Line(1))
           .exit,
       0);
-  Run other =
+  Outcome other =
       Wayback({"ingest", "--repo", P("repo"), "--create", "--source", "b", "-"},
               P("log"), Line(2));
   EXPECT_EQ(other.exit, 2);
   EXPECT_THAT(other.out, HasSubstr("belongs to source \"a\", not \"b\""));
-  Run s3 =
+  Outcome s3 =
       Wayback({"ingest", "--repo", "s3://bucket/x", "-"}, P("log"), Line(1));
   EXPECT_EQ(s3.exit, 2);
   EXPECT_THAT(s3.out, HasSubstr("not a local directory"));

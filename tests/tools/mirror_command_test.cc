@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "src/workload/workload.h"
+#include "tests/storage/fault_proxy.h"
 #include "tests/storage/s3_test_server.h"
 #include "tests/testutil/testutil.h"
 #include "tools/cli.h"
@@ -707,6 +708,59 @@ TEST_F(MirrorS3Test, RepositoryInVersionedBucketRestoresTheSame) {
   ASSERT_EQ(Wb(With({"mirror", "--from", url, "--to", local}, Creds())).code,
             0);
   EXPECT_TRUE(Files(local) == Mirrorable(src_));
+}
+
+}  // namespace
+}  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// wayback ingest --mirror s3://… while the object store refuses every request
+// (the fault proxy answers 503 to all of them): ingestion goes on and
+// acknowledges everything; the mirror's passes fail and the run exits 1
+// naming the mirror. Once the store answers again, the next run's passes ship
+// everything, and the mirror holds exactly the log.
+TEST_F(MirrorS3Test, IngestGoesOnWhileTheS3MirrorIsDownAndCatchesUp) {
+  auto proxy = testing::FaultProxy::Get(server_->endpoint());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  (*proxy)->Clear();
+  const std::string url =
+      absl::StrCat("s3://", testing::S3TestServer::kBucket, "/ingest-down-",
+                   ::getpid(), "?endpoint=", (*proxy)->endpoint());
+  const std::string repo = (fs::path(dir_.path()) / "ingested").string();
+  const std::string in = (fs::path(dir_.path()) / "in.jsonl").string();
+  {
+    std::ofstream f(in);
+    for (int p = 1; p <= 300; ++p) {
+      f << "{\"pos\":" << p << ",\"time\":\"@" << 1767225600000000000 + p
+        << "\",\"ops\":[{\"op\":\"put\",\"key\":\"k" << p % 13
+        << "\",\"value\":\"v" << p << "\"}]}\n";
+    }
+  }
+  (*proxy)->Arm("503", 1000000);
+  Output down = Wb(With({"ingest", "--repo", repo, "--create", "--mirror", url,
+                         "--max-segment-age", "50ms", "--json", in},
+                        Creds()));
+  EXPECT_EQ(down.code, 1) << down.out << down.err;
+  EXPECT_EQ(Json(down)["appended"], 300);
+  EXPECT_EQ(Json(down)["last_durable"]["lsn"], 300);
+  EXPECT_THAT(down.err, HasSubstr("mirror s3://"));
+  EXPECT_GT((*proxy)->Fired("503"), 0);
+  (*proxy)->Clear();
+  // The store is back: a run with nothing new to ingest ships it all.
+  const std::string empty = (fs::path(dir_.path()) / "empty.jsonl").string();
+  { std::ofstream f(empty); }
+  Output up = Wb(With({"ingest", "--repo", repo, "--mirror", url, "--source",
+                       "jsonl:" + in, empty},
+                      Creds()));
+  ASSERT_EQ(up.code, 0) << up.out << up.err;
+  Output check =
+      Wb(With({"mirror", "--from", repo, "--to", url, "--json"}, Creds()));
+  ASSERT_EQ(check.code, 0) << check.err;
+  EXPECT_EQ(Json(check)["mirrors"][0]["copied_objects"], 0);
+  EXPECT_EQ(Json(check)["mirrors"][0]["lag"]["lsns"], 0);
+  EXPECT_EQ(Json(check)["mirrors"][0]["newest_commit"]["lsn"], 300);
 }
 
 }  // namespace
