@@ -128,6 +128,7 @@ class IngestCommand : public Command {
   std::unique_ptr<Archiver> archiver_;
   std::optional<LineInput> input_;
   int ack_fd_ = -1;
+  std::optional<InputPosition> resume_before_;
   std::string local_dir_;  // The repository's directory.
   absl::Duration mirror_lag_alarm_;
   uint64_t lines_ = 0;
@@ -192,7 +193,9 @@ absl::Status IngestCommand::WriteAck(const CaptureAck& ack) {
 
 absl::Status IngestCommand::SaveFollowState() {
   if (!follow_ || !input_) return absl::OkStatus();
-  const InputPosition p = input_->position();
+  // After a refused line, the position before it: a restart must meet that
+  // line again, never skip it.
+  const InputPosition p = resume_before_ ? *resume_before_ : input_->position();
   const fs::path path = fs::path(local_dir_) / kFollowState;
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
@@ -395,6 +398,12 @@ int IngestCommand::Run(Io& io) {
     input_.emplace(*std::move(in));
   }
 
+  // "line N" (of this run's input), and where it starts in a file.
+  auto LineName = [&](const InputPosition& at) {
+    return file_ == "-" ? absl::StrCat("line ", lines_)
+                        : absl::StrCat("line ", lines_, " (", file_, " byte ",
+                                       at.offset, ")");
+  };
   StopSignals signals;
   uint64_t batch = 0;
   absl::Status failure;  // Ends the run: exit 2 after committing the rest.
@@ -414,6 +423,7 @@ int IngestCommand::Run(Io& io) {
   WriteStatus(io, false);
   while (failure.ok() && StopSignals::Received() == 0) {
     std::string_view line;
+    const InputPosition before = input_->position();
     auto r = input_->Next(&line, absl::Milliseconds(batch > 0 ? 2 : 200));
     if (!r.ok()) {
       failure = r.status();
@@ -439,8 +449,9 @@ int IngestCommand::Run(Io& io) {
             "a restore point needs a \"pos\" when ingested");
       }
       if (!e.ok()) {
-        bad_line = absl::StrCat("line ", lines_, ": ", e.status().message());
+        bad_line = absl::StrCat(LineName(before), ": ", e.status().message());
         failure = absl::InvalidArgumentError(bad_line);
+        resume_before_ = before;
         break;
       }
       CaptureEvent ce;
@@ -454,8 +465,9 @@ int IngestCommand::Run(Io& io) {
       }
       auto o = ingester_->Offer(std::move(ce));
       if (!o.ok()) {
-        bad_line = absl::StrCat("line ", lines_, ": ", o.status().message());
+        bad_line = absl::StrCat(LineName(before), ": ", o.status().message());
         failure = absl::Status(o.status().code(), bad_line);
+        resume_before_ = before;
         break;
       }
       if (*o == OfferOutcome::kAppended && ++batch >= batch_) {

@@ -388,3 +388,27 @@ TEST_F(IngestCommandTest, MirrorFollowShipsUntilSigterm) {
 
 }  // namespace
 }  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// A refused line is never skipped: the follower's saved position stays
+// before it, so every restart stops at the same line until it is fixed.
+TEST_F(IngestCommandTest, FollowNeverSkipsARefusedLine) {
+  const std::string in = P("changes.jsonl");
+  const std::string good = Lines(1, 5);
+  Append(in,
+         good + "{\"pos\": 6, \"time\": \"@1\", \"ops\": 3}\n" + Lines(7, 8));
+  for (int run = 0; run < 2; ++run) {
+    Proc p = Start({"ingest", "--repo", P("repo"), "--create", "--follow", in},
+                   P("log"));
+    EXPECT_EQ(Wait(p), 2) << Read(P("log"));
+    EXPECT_THAT(Read(P("log")),
+                HasSubstr(absl::StrCat("(", in, " byte ", good.size(),
+                                       "): \"ops\" must be an array")));
+    EXPECT_EQ(LogPositions(P("repo")), Range(1, 5));
+  }
+}
+
+}  // namespace
+}  // namespace wayback
