@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "src/storage/s3_storage.h"
+#include "src/storage/s3_xml.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view xml(reinterpret_cast<const char*>(data), size);

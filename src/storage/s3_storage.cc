@@ -1,84 +1,35 @@
 // Copyright 2026 The Wayback Authors.
 //
 // The S3-compatible backend. See s3_storage.h for the contract; this file
-// explains the choices that the wire protocol forces.
+// explains the choices that the wire protocol forces. It holds the storage
+// semantics only: the URI is parsed in s3_uri.cc, requests are built, sent
+// and retried by S3Client (s3_client.cc), and responses' XML is read in
+// s3_xml.cc.
 
 #include "src/storage/s3_storage.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <thread>
+#include <cstdint>
+#include <utility>
+#include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "src/storage/http_client.h"
+#include "src/storage/s3_client.h"
+#include "src/storage/s3_xml.h"
+#include "src/storage/sigv4.h"
 #include "src/util/errors.h"
 #include "wayback/status.h"
 
 namespace wayback::s3 {
 namespace {
-
-bool ConsumePrefix(std::string_view* s, std::string_view prefix) {
-  if (s->substr(0, prefix.size()) != prefix) return false;
-  s->remove_prefix(prefix.size());
-  return true;
-}
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-absl::StatusOr<std::string> PercentDecode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%') {
-      if (i + 2 >= in.size() || !absl::ascii_isxdigit(in[i + 1]) ||
-          !absl::ascii_isxdigit(in[i + 2])) {
-        return absl::InvalidArgumentError("bad % escape");
-      }
-      out.push_back(static_cast<char>(
-          std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<bool> ParseBool(std::string_view key, std::string_view v) {
-  if (v == "true" || v == "1") return true;
-  if (v == "false" || v == "0") return false;
-  return absl::InvalidArgumentError(
-      absl::StrCat("s3 URI: ", AV(key), " must be true or false"));
-}
-
-template <typename T>
-absl::Status ParseNumber(std::string_view key, std::string_view v, T min,
-                         T* out) {
-  int64_t n;
-  if (!absl::SimpleAtoi(AV(v), &n) || n < static_cast<int64_t>(min)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("s3 URI: ", AV(key),
-                     " must be an integer >= ", static_cast<int64_t>(min)));
-  }
-  *out = static_cast<T>(n);
-  return absl::OkStatus();
-}
-
-bool RetryableStatus(long status, std::string_view code) {
-  return status == 500 || status == 502 || status == 503 || status == 504 ||
-         status == 429 || code == "SlowDown" || code == "RequestTimeout" ||
-         code == "InternalError" || code == "ServiceUnavailable";
-}
 
 using Call = S3Call;
 
@@ -92,8 +43,8 @@ class S3Storage;
 // footers of many objects (planning) stays cheap.
 class S3Readable : public ReadableObject {
  public:
-  S3Readable(S3Storage* s3, std::string key, uint64_t size)
-      : s3_(s3), key_(std::move(key)), size_(size) {}
+  S3Readable(S3Client* client, std::string key, uint64_t size)
+      : client_(client), key_(std::move(key)), size_(size) {}
   uint64_t size() const override { return size_; }
   absl::StatusOr<std::string_view> ReadAt(uint64_t offset, size_t n,
                                           char* scratch) const override;
@@ -111,7 +62,7 @@ class S3Readable : public ReadableObject {
   // Reads exactly [first, first + len) into out, retrying and resuming.
   absl::Status FetchRange(uint64_t first, uint64_t len, char* out) const;
 
-  S3Storage* const s3_;
+  S3Client* const client_;
   const std::string key_;
   const uint64_t size_;
   mutable absl::Mutex mu_;
@@ -123,7 +74,7 @@ class S3Readable : public ReadableObject {
 
 class S3Writer : public ObjectWriter {
  public:
-  S3Writer(S3Storage* s3, std::string key) : s3_(s3), key_(std::move(key)) {}
+  S3Writer(S3Storage* s3, std::string key);
   ~S3Writer() override;
   absl::Status Append(std::string_view data) override;
   absl::Status Close() override;
@@ -131,7 +82,8 @@ class S3Writer : public ObjectWriter {
  private:
   absl::Status UploadPart(std::string_view data);
 
-  S3Storage* const s3_;
+  S3Storage* const s3_;  // Create-only: claims and checks.
+  S3Client* const client_;
   const std::string key_;
   std::string buffer_;
   std::string upload_id_;
@@ -150,108 +102,28 @@ constexpr char kHttpDate[] = "%a, %d %b %Y %H:%M:%S GMT";
 
 class S3Storage : public Storage {
  public:
-  explicit S3Storage(S3Options o)
-      : o_(std::move(o)),
-        http_(HttpOptions{.connect_timeout_ms = o_.connect_timeout_ms,
-                          .stall_timeout_s = o_.stall_timeout_s,
-                          .verify_tls = o_.verify_tls}) {}
+  explicit S3Storage(S3Options o) : client_(std::move(o)) {}
 
-  const S3Options& options() const { return o_; }
+  const S3Options& options() const { return client_.options(); }
 
-  std::string uri() const override { return o_.uri; }
+  std::string uri() const override { return options().uri; }
   StorageCapabilities capabilities() const override { return {}; }
 
-  // "s3://bucket/key", for messages.
-  std::string Describe(std::string_view key) const {
-    return absl::StrCat("s3://", o_.bucket, "/", AV(key));
-  }
+  S3Client& client() { return client_; }
+
   std::string KeyOf(std::string_view name) const {
-    return absl::StrCat(o_.prefix, AV(name));
-  }
-
-  // One attempt, signed now.
-  HttpResponse SendOnce(const Call& c) {
-    return http_.Send(BuildS3Request(o_, c, AmzDate(absl::Now())));
-  }
-
-  void Backoff(int attempt) {
-    int64_t cap = std::min<int64_t>(o_.retry_cap_ms,
-                                    static_cast<int64_t>(o_.retry_base_ms)
-                                        << std::min(attempt, 20));
-    int64_t ms;
-    {
-      absl::MutexLock lock(&rng_mu_);
-      ms = absl::Uniform<int64_t>(absl::IntervalClosed, rng_, cap / 2, cap);
-    }
-    absl::SleepFor(absl::Milliseconds(ms));
-  }
-
-  // Sends with retries. Returns the first non-retryable response (which may
-  // be an HTTP error the caller maps), or kUnavailable naming the object
-  // after the last attempt. `transport_failures` counts attempts whose
-  // outcome is unknown (the request may have been applied).
-  absl::StatusOr<HttpResponse> Execute(std::string_view what, const Call& c,
-                                       int* transport_failures = nullptr) {
-    std::string last;
-    for (int attempt = 0; attempt < o_.max_attempts; ++attempt) {
-      if (attempt > 0) Backoff(attempt - 1);
-      HttpResponse r = SendOnce(c);
-      if (!r.transport.ok()) {
-        if (!absl::IsUnavailable(r.transport)) {
-          return absl::Status(r.transport.code(),
-                              absl::StrCat(Describe(c.key), ": ", AV(what),
-                                           ": ", r.transport.message()));
-        }
-        if (transport_failures) ++*transport_failures;
-        last = std::string(r.transport.message());
-        continue;
-      }
-      std::string code = XmlElementText(r.body, "Code");
-      if (RetryableStatus(r.status, code)) {
-        last = absl::StrCat("HTTP ", r.status, " ", code);
-        continue;
-      }
-      return r;
-    }
-    return absl::UnavailableError(
-        absl::StrCat(Describe(c.key), ": ", AV(what), " failed after ",
-                     o_.max_attempts, " attempts; last error: ", last));
-  }
-
-  // Maps an unexpected HTTP response to a Status naming the object.
-  absl::Status HttpError(std::string_view what, std::string_view key,
-                         const HttpResponse& r) const {
-    std::string code = XmlElementText(r.body, "Code");
-    std::string message = XmlElementText(r.body, "Message");
-    std::string msg = absl::StrCat(Describe(key), ": ", AV(what), ": HTTP ",
-                                   r.status, code.empty() ? "" : " ", code,
-                                   message.empty() ? "" : ": ", message);
-    switch (r.status) {
-      case 404:
-        return absl::NotFoundError(msg);
-      case 403:
-      case 401:
-        // Refused credentials (InvalidAccessKeyId, SignatureDoesNotMatch) or
-        // a refused operation (AccessDenied): never retried, and the message
-        // names where the request went.
-        return absl::PermissionDeniedError(absl::StrCat(
-            msg, " (bucket \"", o_.bucket, "\" at endpoint ", o_.endpoint,
-            "; check the credentials and the bucket's policy)"));
-      case 412:
-        return absl::AlreadyExistsError(msg);
-      default:
-        return absl::InternalError(msg);
-    }
+    return absl::StrCat(options().prefix, AV(name));
   }
 
   // HEAD: the object's size, or kNotFound.
   absl::StatusOr<HttpResponse> Head(const std::string& key) {
     WAYBACK_ASSIGN_OR_RETURN(
-        HttpResponse r, Execute("HEAD", Call{.method = "HEAD", .key = key}));
+        HttpResponse r,
+        client_.Execute("HEAD", Call{.method = "HEAD", .key = key}));
     if (r.status == 200) return r;
     if (r.status == 404) {
       return absl::NotFoundError(
-          absl::StrCat(Describe(key), ": no such object"));
+          absl::StrCat(client_.Describe(key), ": no such object"));
     }
     if ((r.status == 401 || r.status == 403) && r.body.empty()) {
       // A HEAD response has no body, so no error code: ask for one byte
@@ -259,12 +131,12 @@ class S3Storage : public Storage {
       // InvalidAccessKeyId, AccessDenied).
       Call get{.method = "GET", .key = key};
       get.headers = {{"range", "bytes=0-0"}};
-      HttpResponse why = SendOnce(get);
+      HttpResponse why = client_.SendOnce(get);
       if (why.transport.ok() && why.status == r.status) {
-        return HttpError("HEAD (code from GET)", key, why);
+        return client_.HttpError("HEAD (code from GET)", key, why);
       }
     }
-    return HttpError("HEAD", key, r);
+    return client_.HttpError("HEAD", key, r);
   }
 
   absl::StatusOr<uint64_t> SizeOf(const std::string& key) {
@@ -272,7 +144,7 @@ class S3Storage : public Storage {
     uint64_t size;
     if (!absl::SimpleAtoi(r.Header("content-length"), &size)) {
       return absl::InternalError(
-          absl::StrCat(Describe(key), ": HEAD gave no Content-Length"));
+          absl::StrCat(client_.Describe(key), ": HEAD gave no Content-Length"));
     }
     return size;
   }
@@ -281,7 +153,7 @@ class S3Storage : public Storage {
     absl::StatusOr<HttpResponse> r = Head(key);
     if (r.ok()) {
       return absl::AlreadyExistsError(
-          absl::StrCat(Describe(key), ": object already exists"));
+          absl::StrCat(client_.Describe(key), ": object already exists"));
     }
     if (absl::IsNotFound(r.status())) return absl::OkStatus();
     return r.status();
@@ -298,7 +170,7 @@ class S3Storage : public Storage {
     c.headers = {{"content-md5", Md5Base64(body)}, {"if-none-match", "*"}};
     int unknown_outcomes = 0;
     WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
-                             Execute(what, c, &unknown_outcomes));
+                             client_.Execute(what, c, &unknown_outcomes));
     if (r.status == 200) return absl::OkStatus();
     if (r.status == 412 && unknown_outcomes > 0) {
       // An earlier attempt may have landed before its response was lost:
@@ -309,7 +181,7 @@ class S3Storage : public Storage {
         return absl::OkStatus();
       }
     }
-    return HttpError(what, key, r);
+    return client_.HttpError(what, key, r);
   }
 
   // Create-only for multipart objects. A multipart upload is published by
@@ -342,8 +214,8 @@ class S3Storage : public Storage {
     absl::Status put = PutIfAbsent(claim_key, body, "PUT claim");
     if (!absl::IsAlreadyExists(put)) return put;
     const std::string taken = absl::StrCat(
-        Describe(key), ": object already exists or is being created (",
-        Describe(claim_key), " is held by another writer)");
+        client_.Describe(key), ": object already exists or is being created (",
+        client_.Describe(claim_key), " is held by another writer)");
     absl::StatusOr<HttpResponse> head = Head(claim_key);
     if (absl::IsNotFound(head.status())) return absl::AlreadyExistsError(taken);
     if (!head.ok()) return head.status();
@@ -352,7 +224,7 @@ class S3Storage : public Storage {
     if (!absl::ParseTime(kHttpDate, head->Header("last-modified"), &modified,
                          &err) ||
         !absl::ParseTime(kHttpDate, head->Header("date"), &now, &err) ||
-        now - modified < absl::Seconds(o_.claim_lease_s)) {
+        now - modified < absl::Seconds(options().claim_lease_s)) {
       return absl::AlreadyExistsError(taken);
     }
     WAYBACK_RETURN_IF_ERROR(CheckAbsent(key));
@@ -366,17 +238,18 @@ class S3Storage : public Storage {
     }
     Call c{.method = "PUT", .key = claim_key, .body = body};
     c.headers = {{"content-md5", Md5Base64(body)}, {"if-match", etag}};
-    WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, Execute("take over claim", c));
+    WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
+                             client_.Execute("take over claim", c));
     if (r.status == 200) return absl::OkStatus();
     if (r.status == 412) return absl::AlreadyExistsError(taken);
-    return HttpError("take over claim", claim_key, r);
+    return client_.HttpError("take over claim", claim_key, r);
   }
 
   // Best effort: a claim left behind only delays a later writer of the name
   // by the lease.
   void ReleaseClaim(const std::string& key) {
-    (void)Execute("DELETE claim",
-                  Call{.method = "DELETE", .key = ClaimKeyOf(key)});
+    (void)client_.Execute("DELETE claim",
+                          Call{.method = "DELETE", .key = ClaimKeyOf(key)});
   }
 
   absl::StatusOr<std::unique_ptr<ReadableObject>> OpenForRead(
@@ -384,7 +257,7 @@ class S3Storage : public Storage {
     WAYBACK_RETURN_IF_ERROR(ValidateObjectName(name));
     std::string key = KeyOf(name);
     WAYBACK_ASSIGN_OR_RETURN(uint64_t size, SizeOf(key));
-    return std::make_unique<S3Readable>(this, std::move(key), size);
+    return std::make_unique<S3Readable>(&client_, std::move(key), size);
   }
 
   absl::StatusOr<ObjectInfo> Stat(std::string_view name) override {
@@ -402,20 +275,20 @@ class S3Storage : public Storage {
       Call c{.method = "GET"};
       c.query = {{"list-type", "2"},
                  {"prefix", key_prefix},
-                 {"max-keys", absl::StrCat(o_.max_keys)}};
+                 {"max-keys", absl::StrCat(options().max_keys)}};
       if (!token.empty()) c.query.emplace_back("continuation-token", token);
-      WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, Execute("LIST", c));
-      if (r.status != 200) return HttpError("LIST", key_prefix, r);
+      WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, client_.Execute("LIST", c));
+      if (r.status != 200) return client_.HttpError("LIST", key_prefix, r);
       absl::StatusOr<ListPage> parsed = ParseListObjectsV2(r.body);
       if (!parsed.ok()) {
-        return absl::InternalError(absl::StrCat(Describe(key_prefix),
+        return absl::InternalError(absl::StrCat(client_.Describe(key_prefix),
                                                 ": LIST page ", page, ": ",
                                                 parsed.status().message()));
       }
       for (ObjectInfo& info : parsed->objects) {
-        if (!absl::StartsWith(info.name, o_.prefix)) continue;
+        if (!absl::StartsWith(info.name, options().prefix)) continue;
         if (absl::StartsWith(info.name, kClaimPrefix)) continue;
-        std::string name = info.name.substr(o_.prefix.size());
+        std::string name = info.name.substr(options().prefix.size());
         // Keys that are not valid object names (console "folder/" markers,
         // "a//b") cannot be opened through this interface: not listed.
         if (!ValidateObjectName(name).ok()) continue;
@@ -425,7 +298,7 @@ class S3Storage : public Storage {
       if (parsed->next_continuation_token.empty() ||
           parsed->next_continuation_token == token) {
         return absl::InternalError(absl::StrCat(
-            Describe(key_prefix),
+            client_.Describe(key_prefix),
             ": LIST is truncated but gives no new continuation token"));
       }
       token = parsed->next_continuation_token;
@@ -441,10 +314,10 @@ class S3Storage : public Storage {
   // Asked once on open, so that a mistyped bucket is one clear error instead
   // of a 404 on the first object some later step happens to touch.
   absl::Status CheckBucket() {
-    const std::string where =
-        absl::StrCat("bucket \"", o_.bucket, "\" at endpoint ", o_.endpoint);
+    const std::string where = absl::StrCat(
+        "bucket \"", options().bucket, "\" at endpoint ", options().endpoint);
     absl::StatusOr<HttpResponse> r =
-        Execute("HEAD bucket", Call{.method = "HEAD"});
+        client_.Execute("HEAD bucket", Call{.method = "HEAD"});
     if (!r.ok()) {
       return absl::Status(
           r.status().code(),
@@ -455,16 +328,17 @@ class S3Storage : public Storage {
         return absl::OkStatus();
       case 404:
         return absl::NotFoundError(absl::StrCat(
-            "no such ", where, " (region ", o_.region,
+            "no such ", where, " (region ", options().region,
             "); check the bucket name and the endpoint, or create the "
             "bucket first"));
       case 301:
       case 400: {
         std::string actual = r->Header("x-amz-bucket-region");
-        return absl::FailedPreconditionError(absl::StrCat(
-            where, ": HTTP ", r->status, "; the bucket is not in region ",
-            o_.region, actual.empty() ? "" : absl::StrCat(" but in ", actual),
-            " (set region= in the URI or --s3-region)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(where, ": HTTP ", r->status,
+                         "; the bucket is not in region ", options().region,
+                         actual.empty() ? "" : absl::StrCat(" but in ", actual),
+                         " (set region= in the URI or --s3-region)"));
       }
       case 401:
       case 403:
@@ -503,9 +377,9 @@ class S3Storage : public Storage {
     if (head.ok()) WAYBACK_RETURN_IF_ERROR(CheckNotLocked(key, *head));
     WAYBACK_ASSIGN_OR_RETURN(
         HttpResponse r,
-        Execute("DELETE", Call{.method = "DELETE", .key = key}));
+        client_.Execute("DELETE", Call{.method = "DELETE", .key = key}));
     if (r.status != 200 && r.status != 204 && r.status != 404) {
-      return HttpError("DELETE", key, r);
+      return client_.HttpError("DELETE", key, r);
     }
     // A multipart object (its ETag ends in "-<parts>") has a claim.
     if (!head.ok() || absl::StrContains(head->Header("etag"), "-")) {
@@ -521,8 +395,9 @@ class S3Storage : public Storage {
                               const HttpResponse& head) const {
     if (absl::EqualsIgnoreCase(head.Header("x-amz-object-lock-legal-hold"),
                                "ON")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Describe(key), ": under an Object Lock legal hold; not deleted"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(client_.Describe(key),
+                       ": under an Object Lock legal hold; not deleted"));
     }
     const std::string until =
         head.Header("x-amz-object-lock-retain-until-date");
@@ -538,15 +413,12 @@ class S3Storage : public Storage {
     }
     std::string mode = head.Header("x-amz-object-lock-mode");
     return absl::FailedPreconditionError(absl::StrCat(
-        Describe(key), ": under Object Lock ", mode.empty() ? "" : mode,
+        client_.Describe(key), ": under Object Lock ", mode.empty() ? "" : mode,
         mode.empty() ? "" : " ", "retention until ", until, "; not deleted"));
   }
 
  private:
-  const S3Options o_;
-  HttpClient http_;
-  absl::Mutex rng_mu_;
-  absl::BitGen rng_ ABSL_GUARDED_BY(rng_mu_);
+  S3Client client_;
 };
 
 absl::StatusOr<std::string_view> S3Readable::ReadAt(uint64_t offset, size_t n,
@@ -608,7 +480,7 @@ absl::Status S3Readable::FetchRange(uint64_t offset, uint64_t want,
     const uint64_t last_byte = offset + want - 1;
     Call c{.method = "GET", .key = key_};
     c.headers = {{"range", absl::StrCat("bytes=", first, "-", last_byte)}};
-    HttpResponse r = s3_->SendOnce(c);
+    HttpResponse r = client_->SendOnce(c);
     uint64_t progress = 0;
     if (r.status == 200 || r.status == 206) {
       // Where the body starts in the object: 0 for a whole-object 200 (a
@@ -616,12 +488,12 @@ absl::Status S3Readable::FetchRange(uint64_t offset, uint64_t want,
       uint64_t body_start = 0;
       if (r.status == 206) {
         std::string range = r.Header("content-range");
-        std::string_view rest = range;
-        if (!ConsumePrefix(&rest, "bytes ") ||
-            !absl::SimpleAtoi(AV(rest.substr(0, rest.find('-'))),
-                              &body_start)) {
-          return absl::InternalError(absl::StrCat(
-              s3_->Describe(key_), ": GET: bad Content-Range \"", range, "\""));
+        absl::string_view rest = range;
+        if (!absl::ConsumePrefix(&rest, "bytes ") ||
+            !absl::SimpleAtoi(rest.substr(0, rest.find('-')), &body_start)) {
+          return absl::InternalError(absl::StrCat(client_->Describe(key_),
+                                                  ": GET: bad Content-Range \"",
+                                                  range, "\""));
         }
       }
       // The object's total size, from Content-Range ("bytes a-b/total") or a
@@ -640,14 +512,15 @@ absl::Status S3Readable::FetchRange(uint64_t offset, uint64_t want,
         total = r.body.size();
       }
       if (total != size_) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            s3_->Describe(key_), ": object changed since it was opened (size ",
-            total, ", was ", size_, ")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(client_->Describe(key_),
+                         ": object changed since it was opened (size ", total,
+                         ", was ", size_, ")"));
       }
       if (body_start > first) {
-        return absl::InternalError(
-            absl::StrCat(s3_->Describe(key_), ": GET: server sent bytes from ",
-                         body_start, ", asked from ", first));
+        return absl::InternalError(absl::StrCat(
+            client_->Describe(key_), ": GET: server sent bytes from ",
+            body_start, ", asked from ", first));
       }
       const uint64_t skip = first - body_start;
       if (r.body.size() > skip) {
@@ -662,49 +535,52 @@ absl::Status S3Readable::FetchRange(uint64_t offset, uint64_t want,
     } else if (!r.transport.ok()) {
       if (!absl::IsUnavailable(r.transport)) {
         return absl::Status(r.transport.code(),
-                            absl::StrCat(s3_->Describe(key_),
+                            absl::StrCat(client_->Describe(key_),
                                          ": GET: ", r.transport.message()));
       }
       last = std::string(r.transport.message());
     } else {
       std::string code = XmlElementText(r.body, "Code");
       if (!RetryableStatus(r.status, code)) {
-        return s3_->HttpError(absl::StrCat("GET range ", first, "-", last_byte),
-                              key_, r);
+        return client_->HttpError(
+            absl::StrCat("GET range ", first, "-", last_byte), key_, r);
       }
       last = absl::StrCat("HTTP ", r.status, " ", code);
     }
     // Progress resets the budget: a server that keeps cutting bodies short
     // still gets us every byte, resumed with Range each time.
     failures = progress > 0 ? 0 : failures + 1;
-    if (failures >= s3_->options().max_attempts) {
+    if (failures >= client_->options().max_attempts) {
       return absl::UnavailableError(absl::StrCat(
-          s3_->Describe(key_), ": GET at offset ", first, " failed after ",
+          client_->Describe(key_), ": GET at offset ", first, " failed after ",
           failures, " attempts; last error: ", last));
     }
-    if (progress == 0) s3_->Backoff(failures - 1);
+    if (progress == 0) client_->Backoff(failures - 1);
   }
   return absl::OkStatus();
 }
+
+S3Writer::S3Writer(S3Storage* s3, std::string key)
+    : s3_(s3), client_(&s3->client()), key_(std::move(key)) {}
 
 S3Writer::~S3Writer() {
   if (!upload_id_.empty() && !closed_) {
     // Abandoned: abort the multipart upload so no parts linger (best effort).
     Call c{.method = "DELETE", .key = key_};
     c.query = {{"uploadId", upload_id_}};
-    (void)s3_->Execute("abort multipart upload", c);
+    (void)client_->Execute("abort multipart upload", c);
   }
 }
 
 absl::Status S3Writer::Append(std::string_view data) {
   if (closed_) {
     return absl::FailedPreconditionError(
-        absl::StrCat(s3_->Describe(key_), ": writer already closed"));
+        absl::StrCat(client_->Describe(key_), ": writer already closed"));
   }
   WAYBACK_RETURN_IF_ERROR(failed_);
   buffer_.append(data);
   total_ += data.size();
-  const uint64_t part = s3_->options().part_size;
+  const uint64_t part = client_->options().part_size;
   // Upload only when more than a part is buffered, so that an object of at
   // most one part always goes up in a single PUT at Close().
   if (buffer_.size() > part) {
@@ -727,14 +603,15 @@ absl::Status S3Writer::UploadPart(std::string_view data) {
     Call c{.method = "POST", .key = key_};
     c.query = {{"uploads", ""}};
     WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
-                             s3_->Execute("create multipart upload", c));
+                             client_->Execute("create multipart upload", c));
     if (r.status != 200) {
-      return s3_->HttpError("create multipart upload", key_, r);
+      return client_->HttpError("create multipart upload", key_, r);
     }
     upload_id_ = XmlElementText(r.body, "UploadId");
     if (upload_id_.empty()) {
-      return absl::InternalError(absl::StrCat(
-          s3_->Describe(key_), ": create multipart upload gave no UploadId"));
+      return absl::InternalError(
+          absl::StrCat(client_->Describe(key_),
+                       ": create multipart upload gave no UploadId"));
     }
   }
   const int number = static_cast<int>(etags_.size()) + 1;
@@ -742,12 +619,12 @@ absl::Status S3Writer::UploadPart(std::string_view data) {
   c.query = {{"partNumber", absl::StrCat(number)}, {"uploadId", upload_id_}};
   c.headers = {{"content-md5", Md5Base64(data)}};
   const std::string what = absl::StrCat("upload part ", number);
-  WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, s3_->Execute(what, c));
-  if (r.status != 200) return s3_->HttpError(what, key_, r);
+  WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, client_->Execute(what, c));
+  if (r.status != 200) return client_->HttpError(what, key_, r);
   std::string etag = r.Header("etag");
   if (etag.empty()) {
     return absl::InternalError(
-        absl::StrCat(s3_->Describe(key_), ": ", what, " gave no ETag"));
+        absl::StrCat(client_->Describe(key_), ": ", what, " gave no ETag"));
   }
   etags_.push_back(std::move(etag));
   return absl::OkStatus();
@@ -756,7 +633,7 @@ absl::Status S3Writer::UploadPart(std::string_view data) {
 absl::Status S3Writer::Close() {
   if (closed_) {
     return absl::FailedPreconditionError(
-        absl::StrCat(s3_->Describe(key_), ": writer already closed"));
+        absl::StrCat(client_->Describe(key_), ": writer already closed"));
   }
   WAYBACK_RETURN_IF_ERROR(failed_);
   if (upload_id_.empty()) {
@@ -789,18 +666,18 @@ absl::Status S3Writer::Close() {
   // Unknown outcome (kUnavailable after the retries): the claim stays, as
   // the object may exist.
   WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
-                           s3_->Execute("complete multipart upload", c));
+                           client_->Execute("complete multipart upload", c));
   // S3 may report a failure inside a 200 response.
   if (r.status != 200 || absl::StrContains(r.body, "<Error>")) {
     s3_->ReleaseClaim(key_);
-    return s3_->HttpError("complete multipart upload", key_, r);
+    return client_->HttpError("complete multipart upload", key_, r);
   }
   closed_ = true;
   // Verify what landed has the size we sent.
   WAYBACK_ASSIGN_OR_RETURN(uint64_t size, s3_->SizeOf(key_));
   if (size != total_) {
     return absl::DataLossError(
-        absl::StrCat(s3_->Describe(key_),
+        absl::StrCat(client_->Describe(key_),
                      ": after multipart upload the object "
                      "has ",
                      size, " bytes, sent ", total_));
@@ -809,273 +686,6 @@ absl::Status S3Writer::Close() {
 }
 
 }  // namespace
-
-HttpRequest BuildS3Request(const S3Options& o, const S3Call& c,
-                           std::string_view amz_date) {
-  const size_t sep = o.endpoint.find("://");
-  const std::string scheme = o.endpoint.substr(0, sep);
-  const std::string hostport = o.endpoint.substr(sep + 3);
-  std::string host =
-      o.path_style ? hostport : absl::StrCat(o.bucket, ".", hostport);
-  std::string path = o.path_style ? absl::StrCat("/", o.bucket) : "";
-  if (!c.key.empty() || !o.path_style) {
-    absl::StrAppend(&path, "/", UriEncode(c.key, /*encode_slash=*/false));
-  }
-  std::string url = absl::StrCat(scheme, "://", host, path);
-  if (!c.query.empty()) {
-    absl::StrAppend(&url, "?", CanonicalQueryString(c.query));
-  }
-  HttpRequest request{.method = c.method, .url = url, .body = c.body};
-  const std::string payload = Sha256Hex(c.body);
-  if (o.credentials.empty()) {
-    request.headers = c.headers;
-    request.headers.emplace_back("x-amz-content-sha256", payload);
-    return request;
-  }
-  SignedRequest signed_request =
-      SignV4(SigV4Request{.method = c.method,
-                          .host = host,
-                          .encoded_path = path,
-                          .query = c.query,
-                          .headers = c.headers,
-                          .payload_sha256 = payload},
-             o.credentials, o.region, "s3", amz_date);
-  request.headers = std::move(signed_request.headers);
-  // curl sends its own Host header from the URL (the same value).
-  std::erase_if(request.headers,
-                [](const auto& h) { return h.first == "host"; });
-  request.headers.emplace_back("authorization",
-                               std::move(signed_request.authorization));
-  return request;
-}
-
-absl::StatusOr<std::string> XmlUnescape(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out.push_back(text[i]);
-      continue;
-    }
-    size_t semi = text.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 12) {
-      return absl::InternalError("malformed XML entity");
-    }
-    std::string_view entity = text.substr(i + 1, semi - i - 1);
-    if (entity == "amp") {
-      out.push_back('&');
-    } else if (entity == "lt") {
-      out.push_back('<');
-    } else if (entity == "gt") {
-      out.push_back('>');
-    } else if (entity == "quot") {
-      out.push_back('"');
-    } else if (entity == "apos") {
-      out.push_back('\'');
-    } else if (entity.size() >= 2 && entity[0] == '#') {
-      uint32_t cp = 0;
-      bool ok = entity[1] == 'x' || entity[1] == 'X'
-                    ? absl::SimpleHexAtoi(AV(entity.substr(2)), &cp)
-                    : absl::SimpleAtoi(AV(entity.substr(1)), &cp);
-      if (!ok || cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return absl::InternalError("malformed XML character reference");
-      }
-      // UTF-8 encode.
-      if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-      } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      }
-    } else {
-      return absl::InternalError("unknown XML entity");
-    }
-    i = semi;
-  }
-  return out;
-}
-
-namespace {
-
-// The raw (escaped) text of the first <tag>...</tag> in `xml`, searching from
-// `*pos` and leaving `*pos` after the closing tag; nullopt if absent.
-std::optional<std::string_view> FindElement(std::string_view xml,
-                                            std::string_view tag, size_t* pos) {
-  const std::string open = absl::StrCat("<", AV(tag), ">");
-  const std::string close = absl::StrCat("</", AV(tag), ">");
-  size_t start = xml.find(open, *pos);
-  if (start == std::string_view::npos) return std::nullopt;
-  start += open.size();
-  size_t end = xml.find(close, start);
-  if (end == std::string_view::npos) return std::nullopt;
-  *pos = end + close.size();
-  return xml.substr(start, end - start);
-}
-
-}  // namespace
-
-std::string XmlElementText(std::string_view xml, std::string_view tag) {
-  size_t pos = 0;
-  std::optional<std::string_view> raw = FindElement(xml, tag, &pos);
-  if (!raw) return "";
-  absl::StatusOr<std::string> text = XmlUnescape(*raw);
-  return text.ok() ? *text : "";
-}
-
-absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml) {
-  if (xml.find("<ListBucketResult") == std::string_view::npos) {
-    return absl::InternalError("not a ListBucketResult document");
-  }
-  ListPage page;
-  size_t pos = 0;
-  while (true) {
-    std::optional<std::string_view> contents =
-        FindElement(xml, "Contents", &pos);
-    if (!contents) break;
-    size_t inner = 0;
-    std::optional<std::string_view> key = FindElement(*contents, "Key", &inner);
-    inner = 0;
-    std::optional<std::string_view> size =
-        FindElement(*contents, "Size", &inner);
-    if (!key || !size) {
-      return absl::InternalError("a <Contents> entry lacks <Key> or <Size>");
-    }
-    ObjectInfo info;
-    WAYBACK_ASSIGN_OR_RETURN(info.name, XmlUnescape(*key));
-    if (!absl::SimpleAtoi(AV(*size), &info.size)) {
-      return absl::InternalError(
-          absl::StrCat("bad <Size> \"", AV(size->substr(0, 40)), "\""));
-    }
-    page.objects.push_back(std::move(info));
-  }
-  size_t p = 0;
-  std::optional<std::string_view> truncated =
-      FindElement(xml, "IsTruncated", &p);
-  page.truncated = truncated && *truncated == "true";
-  p = 0;
-  if (auto token = FindElement(xml, "NextContinuationToken", &p)) {
-    WAYBACK_ASSIGN_OR_RETURN(page.next_continuation_token, XmlUnescape(*token));
-  }
-  return page;
-}
-
-absl::StatusOr<S3Options> ParseS3Uri(std::string_view uri,
-                                     const S3Settings& settings) {
-  auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed s3 URI \"", AV(uri), "\": ", AV(why)));
-  };
-  std::string_view rest = uri;
-  if (!ConsumePrefix(&rest, "s3://") && !ConsumePrefix(&rest, "S3://")) {
-    return bad("expected s3://bucket[/prefix]");
-  }
-  std::string_view query;
-  if (size_t q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-  }
-  S3Options o;
-  size_t slash = rest.find('/');
-  o.bucket = std::string(rest.substr(0, slash));
-  if (o.bucket.empty() || o.bucket.size() > 255) return bad("no bucket");
-  for (char c : o.bucket) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '.' &&
-        c != '-' && c != '_') {
-      return bad("bucket names use a-z, 0-9, '.', '-', '_'");
-    }
-  }
-  if (slash != std::string_view::npos) {
-    std::string_view prefix = rest.substr(slash + 1);
-    while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-    if (!prefix.empty()) {
-      if (!ValidateObjectName(prefix).ok()) return bad("invalid prefix");
-      o.prefix = absl::StrCat(AV(prefix), "/");
-    }
-  }
-  o.endpoint = Env("AWS_ENDPOINT_URL_S3");
-  if (o.endpoint.empty()) o.endpoint = Env("AWS_ENDPOINT_URL");
-  std::string region = Env("AWS_REGION");
-  if (region.empty()) region = Env("AWS_DEFAULT_REGION");
-  if (!region.empty()) o.region = region;
-  // A program's settings (flags) beat the environment; the URI beats both.
-  if (!settings.endpoint.empty()) o.endpoint = settings.endpoint;
-  if (!settings.region.empty()) o.region = settings.region;
-  std::optional<bool> path_style;
-  for (absl::string_view akv :
-       absl::StrSplit(AV(query), '&', absl::SkipEmpty())) {
-    std::string_view kv(akv.data(), akv.size());
-    size_t eq = kv.find('=');
-    std::string_view key = kv.substr(0, eq);
-    absl::StatusOr<std::string> value =
-        PercentDecode(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
-    if (!value.ok()) return bad(std::string(value.status().message()));
-    if (key == "endpoint") {
-      o.endpoint = *value;
-    } else if (key == "region") {
-      o.region = *value;
-    } else if (key == "path_style") {
-      WAYBACK_ASSIGN_OR_RETURN(path_style, ParseBool(key, *value));
-    } else if (key == "verify_tls") {
-      WAYBACK_ASSIGN_OR_RETURN(o.verify_tls, ParseBool(key, *value));
-    } else if (key == "part_size") {
-      WAYBACK_RETURN_IF_ERROR(
-          ParseNumber<uint64_t>(key, *value, 1024, &o.part_size));
-    } else if (key == "max_keys") {
-      WAYBACK_RETURN_IF_ERROR(ParseNumber<int>(key, *value, 1, &o.max_keys));
-    } else if (key == "max_attempts") {
-      WAYBACK_RETURN_IF_ERROR(
-          ParseNumber<int>(key, *value, 1, &o.max_attempts));
-    } else if (key == "retry_base_ms") {
-      WAYBACK_RETURN_IF_ERROR(
-          ParseNumber<int>(key, *value, 0, &o.retry_base_ms));
-    } else if (key == "stall_timeout_s") {
-      WAYBACK_RETURN_IF_ERROR(
-          ParseNumber<long>(key, *value, 1, &o.stall_timeout_s));
-    } else if (key == "connect_timeout_ms") {
-      WAYBACK_RETURN_IF_ERROR(
-          ParseNumber<long>(key, *value, 1, &o.connect_timeout_ms));
-    } else {
-      return bad(absl::StrCat("unknown parameter \"", AV(key), "\""));
-    }
-  }
-  if (o.region.empty()) return bad("empty region");
-  if (o.endpoint.empty()) {
-    o.endpoint = absl::StrCat("https://s3.", o.region, ".amazonaws.com");
-    o.path_style = path_style.value_or(false);
-  } else {
-    o.path_style = path_style.value_or(true);
-  }
-  while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
-  std::string_view ep = o.endpoint;
-  if (!ConsumePrefix(&ep, "http://") && !ConsumePrefix(&ep, "https://")) {
-    return bad("endpoint must start with http:// or https://");
-  }
-  if (ep.empty() || ep.find_first_of("/?#@ ") != std::string_view::npos) {
-    return bad("endpoint must be scheme://host[:port]");
-  }
-  o.credentials.access_key_id = Env("AWS_ACCESS_KEY_ID");
-  o.credentials.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
-  o.credentials.session_token = Env("AWS_SESSION_TOKEN");
-  if (!settings.access_key_id.empty() || !settings.secret_access_key.empty()) {
-    // One identity: never a key from the flags with a token from the
-    // environment.
-    o.credentials.access_key_id = settings.access_key_id;
-    o.credentials.secret_access_key = settings.secret_access_key;
-    o.credentials.session_token = settings.session_token;
-  } else if (!settings.session_token.empty()) {
-    o.credentials.session_token = settings.session_token;
-  }
-  o.uri = std::string(uri);
-  return o;
-}
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenS3Storage(S3Options options) {
   if (options.uri.empty()) {

@@ -10,7 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/storage/s3_storage.h"
+#include "src/storage/s3_uri.h"
+#include "src/storage/s3_xml.h"
 
 namespace wayback::s3 {
 namespace {

@@ -18,7 +18,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/storage/s3_client.h"
 #include "src/storage/s3_storage.h"
+#include "src/storage/s3_xml.h"
 #include "tests/storage/s3_test_server.h"
 
 namespace wayback::testing {

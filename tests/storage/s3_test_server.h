@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/storage/s3_client.h"
 #include "src/storage/s3_storage.h"
 #include "wayback/storage.h"
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "src/storage/s3_storage.h"
+#include "src/storage/s3_client.h"
 #include "tests/testutil/testutil.h"
 
 namespace wayback::s3 {
