@@ -229,7 +229,7 @@ const std::vector<StoredBlock>& Blocks() {
         StoredBlock sb;
         sb.bytes = data->substr(b.offset, b.stored_size);
         if (log_format::DecodeBlockHeader(o.name, b.offset, sb.bytes,
-                                          &sb.header)
+                                          b.format_version, &sb.header)
                 .ok()) {
           out->push_back(std::move(sb));
         }
@@ -250,8 +250,7 @@ void BM_UnpackBlocks(benchmark::State& state) {
     for (const StoredBlock& b : blocks) {
       absl::Status s = log_format::UnpackBlock(
           "bench", 0, b.header,
-          std::string_view(b.bytes).substr(log_format::kBlockHeaderSize), &dec,
-          &d);
+          std::string_view(b.bytes).substr(b.header.size()), &dec, &d);
       if (!s.ok()) {
         state.SkipWithError(s.ToString().c_str());
         return;
@@ -275,7 +274,7 @@ void BM_ZstdCeiling(benchmark::State& state) {
     raw = 0;
     for (const StoredBlock& b : blocks) {
       std::string_view payload =
-          std::string_view(b.bytes).substr(log_format::kBlockHeaderSize);
+          std::string_view(b.bytes).substr(b.header.size());
       out.resize(b.header.raw_size);
       if (b.header.codec == log_format::Codec::kZstd) {
         size_t n = ZSTD_decompressDCtx(ctx, out.data(), out.size(),

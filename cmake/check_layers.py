@@ -38,6 +38,7 @@ ALLOWED = {
 PUBLIC_HEADERS = {
     "status.h": "util", "types.h": "util", "clock.h": "util",
     "storage.h": "storage", "mirror.h": "storage",
+    "repository_identity.h": "storage",
     "log.h": "log",
     "snapshot.h": "snapshot",
     "state_target.h": "target",

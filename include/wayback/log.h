@@ -43,7 +43,10 @@ struct LogWriterOptions {
   // The segment format version written: 1, or 2 (src/log/segment_format.md,
   // "Version 2"), which stores source positions and the repository's id and
   // so needs the repository identity object (wayback.repository) in the
-  // storage. Reading handles both whatever this says. Default: 1.
+  // storage. Reading handles both whatever this says. A version 2 writer
+  // that finds a version 1 live segment seals it and starts a version 2
+  // segment (no segment mixes versions); a version 1 writer refuses a log
+  // whose newest segment is version 2. Default: 1.
   uint32_t format_version = 1;
   // The timeline written. Default: 1.
   TimelineId timeline = kFirstTimeline;
@@ -94,7 +97,14 @@ class LogWriter {
   // writer), which needs the `append` capability. Takes the log's lock: a
   // second writer gets kFailedPrecondition. After a crash, keeps every complete
   // block of the newest unsealed segment, cuts the torn tail (see report()),
-  // and continues the LSN sequence.
+  // and continues the LSN sequence, and finds the last source position of the
+  // timeline from footers and block headers (open_report()).
+  // kFailedPrecondition also when format_version is 2 and the storage has no
+  // valid identity object (naming the storage), or when the log's newest
+  // segment is of a newer version than format_version; kInvalidArgument for
+  // an unknown format_version; kUnimplemented when the timeline has
+  // replacement segments (generation >= 1), which this build does not read;
+  // kDataLoss for damage, including a v2 segment of another repository.
   static absl::StatusOr<std::unique_ptr<LogWriter>> Open(
       Storage* storage, const LogWriterOptions& options);
 
@@ -133,6 +143,9 @@ class LogWriter {
 
 // One block of a segment, as its index describes it.
 struct BlockInfo {
+  // The segment format version of the segment holding the block (1 or 2):
+  // it decides the block header's layout and size.
+  uint32_t format_version = 1;
   uint64_t offset = 0;  // Of the block header, from the start of the object.
   uint32_t stored_size = 0;  // Header + compressed payload.
   uint32_t raw_size = 0;     // Uncompressed records.
@@ -140,18 +153,38 @@ struct BlockInfo {
   Lsn last_lsn = kNoLsn;
   CommitTime first_commit_time = 0;
   CommitTime last_commit_time = 0;
+  // The smallest and largest commit time of the block's records (version 1:
+  // the first and the last).
+  CommitTime min_commit_time = 0;
+  CommitTime max_commit_time = 0;
   uint32_t record_count = 0;
+  // The source position of the block's last record that carries one; absent
+  // when none does (always in version 1).
+  std::optional<uint64_t> last_source_position;
 };
 
 // What a segment's header and footer (or, for a live segment, a scan of its
 // block headers) say of it.
 struct SegmentInfo {
   std::string name;
+  // The segment format version of the object's header (1 or 2).
+  uint32_t format_version = 1;
   TimelineId timeline = kFirstTimeline;
   Lsn first_lsn = kNoLsn;
   Lsn last_lsn = kNoLsn;  // first_lsn - 1 for an empty live segment.
   CommitTime first_commit_time = 0;
   CommitTime last_commit_time = 0;
+  // The smallest and largest commit time of any record (version 1: the first
+  // and the last).
+  CommitTime min_commit_time = 0;
+  CommitTime max_commit_time = 0;
+  // The source positions of the first and last records that carry one
+  // (version 2); absent when no record does. A live segment's first position
+  // is known only once its blocks are decoded (LogWriter::Open() does; a walk
+  // of the block headers leaves it absent), its last one from the block
+  // headers.
+  std::optional<uint64_t> first_source_position;
+  std::optional<uint64_t> last_source_position;
   // Records (transactions and restore points), from the footer or the
   // block headers.
   uint64_t record_count = 0;
@@ -178,6 +211,39 @@ std::string SegmentObjectName(TimelineId timeline, Lsn first_lsn, bool sealed);
 // Parses a segment object name. False if `name` is not one.
 bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
                             Lsn* first_lsn, bool* sealed);
+
+// A record of the log found by its source position (FindBySourcePosition).
+struct ArchivedRecord {
+  Lsn lsn = kNoLsn;
+  RecordType type = RecordType::kTransaction;
+  // The record as archived: commit_time and source_position always; txid and
+  // mutations for a transaction (a restore point has none).
+  Transaction transaction;
+  std::string restore_point_name;  // kRestorePoint only.
+};
+
+// Finds the record of timeline `timeline` archived at source position
+// `position` (segment format v2, V2.8), for a capture process that must
+// compare a transaction its source resent with what was archived. Reads the
+// segment footers (and the live segment's block headers) to choose a
+// segment, its index to choose a block, and then that one block: O(log n)
+// footer reads, never a scan of the log.
+//
+// Outcomes:
+//   - the record: a transaction or restore point with exactly that position;
+//   - nullopt: no record of the timeline carries it (never archived, or
+//     between two archived positions, or the log holds no positions at all);
+//   - kDataLoss naming object and offset: a segment or block on the way is
+//     damaged (including a v2 segment of another repository, when the
+//     storage holds a readable identity object);
+//   - kUnimplemented: the timeline has replacement segments (generation >= 1),
+//     which this build does not read;
+//   - an I/O error of the storage, as such.
+// Thread-safety: any number of calls may run concurrently, also beside a
+// LogWriter appending to the same timeline (a block being written may be
+// reported as a torn tail and ignored: its records are not acknowledged).
+absl::StatusOr<std::optional<ArchivedRecord>> FindBySourcePosition(
+    Storage* storage, TimelineId timeline, uint64_t position);
 
 struct LogReaderOptions {
   TimelineId timeline = kFirstTimeline;

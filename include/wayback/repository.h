@@ -14,7 +14,7 @@
 //   auto result = MirrorRepository(**repo, (*mirror)->storage());
 //
 // Layout (the object names are specified with their formats):
-//   wayback.repository    the identity object (src/repository/
+//   wayback.repository    the identity object (src/storage/
 //                         repository_format.md); written by Create()
 //   log/LOCK              the writer's lock (local directories)
 //   log/<timeline>-<lsn>.seg / .live    sealed and live segments
@@ -46,6 +46,7 @@
 #include "wayback/clock.h"
 #include "wayback/mirror.h"
 #include "wayback/recovery.h"
+#include "wayback/repository_identity.h"
 #include "wayback/storage.h"
 #include "wayback/types.h"
 
@@ -88,25 +89,6 @@ bool IsImmutable(ObjectKind kind);
 
 // "sealed segment", "live segment", "snapshot", ... for messages.
 std::string_view ObjectKindName(ObjectKind kind);
-
-// The name of the identity object at the repository root.
-inline constexpr std::string_view kIdentityObjectName = "wayback.repository";
-
-// Who a repository is: written once, by Repository::Create(), and copied
-// unchanged to every mirror. Encryption, drills and capture bind to `id`.
-struct RepositoryIdentity {
-  // 32 lowercase hex digits (128 random bits), unique per repository.
-  std::string id;
-  // When the repository was created (the creating clock's time).
-  CommitTime created = 0;
-  // What feeds the repository, as the creator named it ("import",
-  // "gen", "jsonl:/var/log/app/events.jsonl", "postgres:dbname=ehr"...);
-  // printable UTF-8, at most 1,024 bytes; may be empty.
-  std::string source;
-
-  friend bool operator==(const RepositoryIdentity&,
-                         const RepositoryIdentity&) = default;
-};
 
 struct RepositoryOptions {
   // Settings for s3:// URIs (see storage.h). Default: none beyond the URI

@@ -256,12 +256,9 @@ class Bench {
         }
         log_format::BlockHeader h;
         WAYBACK_RETURN_IF_ERROR(log_format::DecodeBlockHeader(
-            seg.name, b.offset,
-            std::string_view(rb.stored).substr(0, log_format::kBlockHeaderSize),
-            &h));
+            seg.name, b.offset, rb.stored, b.format_version, &h));
         WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
-            seg.name, b.offset, h,
-            std::string_view(rb.stored).substr(log_format::kBlockHeaderSize),
+            seg.name, b.offset, h, std::string_view(rb.stored).substr(h.size()),
             &dec, &rb.d));
         f_.raw_bytes += h.raw_size;
       }
@@ -451,8 +448,7 @@ class Bench {
              i = next.fetch_add(1)) {
           const std::string_view stored = blocks_[i].stored;
           const log_format::BlockHeader& h = blocks_[i].d.header;
-          const std::string_view payload =
-              stored.substr(log_format::kBlockHeaderSize);
+          const std::string_view payload = stored.substr(h.size());
           if (crc32c::Unmask(h.payload_crc) != crc32c::Value(payload)) {
             failed = true;
             return;

@@ -2,8 +2,6 @@
 
 #include "src/log/block.h"
 
-#include <zstd.h>
-
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -15,50 +13,34 @@
 namespace wayback::log_format {
 namespace {
 
-// The smallest possible record: a restore point with a one-byte name
-// (type, LSN delta, time delta, name length, name). Bounds record_count
-// before anything is allocated for it.
-constexpr size_t kMinRecordSize = 5;
+// zigzag (V2.5): the difference taken modulo 2^64, read as an i64.
+uint64_t ZigZag(CommitTime from, CommitTime to) {
+  const int64_t d = static_cast<int64_t>(static_cast<uint64_t>(to) -
+                                         static_cast<uint64_t>(from));
+  return (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63);
+}
+int64_t UnZigZag(uint64_t z) {
+  return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+}
 
-// zstd's largest block output (ZSTD_BLOCKSIZE_MAX) and the fewest stored
-// bytes that can produce any output: a 3-byte block header plus at least one
-// byte (an RLE block). So a frame of n bytes never decodes to more than
-// n / 4 * 128 KiB, whatever its header declares.
-constexpr uint64_t kZstdMaxBlockOutput = uint64_t{1} << 17;
-constexpr uint64_t kZstdMinBytesPerBlock = 4;
-
-// Checks, without decoding, that the stored zstd frame can decode to exactly
-// header.raw_size bytes: its declared content size, if recorded, must equal
-// raw_size (the format always records it), and raw_size must not exceed what
-// the frame's bytes could physically produce. Only then is raw_size worth
-// allocating.
-absl::Status CheckFrameFits(std::string_view object, uint64_t offset,
-                            const BlockHeader& header,
-                            std::string_view payload) {
-  // (A frame declaring 2^64-2 bytes reads as ZSTD_CONTENTSIZE_ERROR too.)
-  const unsigned long long declared =
-      ZSTD_getFrameContentSize(payload.data(), payload.size());
-  if (declared == ZSTD_CONTENTSIZE_ERROR) {
-    return CorruptionAt(object, offset, header.first_lsn,
-                        "block payload does not start with a valid zstd "
-                        "frame header");
+// The body of a transaction record (both versions): mutation count, bytes,
+// mutations.
+void EncodeMutations(const Transaction& txn, std::string* dst) {
+  size_t body = 0;
+  for (const Mutation& m : txn.mutations) {
+    body += 1 + VarintLength(m.key.size()) + m.key.size();
+    if (m.type == MutationType::kPut) {
+      body += VarintLength(m.value.size()) + m.value.size();
+    }
   }
-  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != header.raw_size) {
-    return CorruptionAt(
-        object, offset, header.first_lsn,
-        absl::StrCat("zstd frame declares ", declared,
-                     " bytes, block header says ", header.raw_size));
+  dst->reserve(dst->size() + body + 20);
+  PutVarint64(dst, txn.mutations.size());
+  PutVarint64(dst, body);
+  for (const Mutation& m : txn.mutations) {
+    dst->push_back(static_cast<char>(m.type));
+    PutLengthPrefixed(dst, m.key);
+    if (m.type == MutationType::kPut) PutLengthPrefixed(dst, m.value);
   }
-  const uint64_t most =
-      payload.size() / kZstdMinBytesPerBlock * kZstdMaxBlockOutput;
-  if (header.raw_size > most) {
-    return CorruptionAt(
-        object, offset, header.first_lsn,
-        absl::StrCat("a zstd frame of ", payload.size(),
-                     " bytes cannot decode to the ", header.raw_size,
-                     " bytes the block header says (at most ", most, ")"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -90,26 +72,12 @@ absl::Status ValidateTransaction(const Transaction& txn) {
 
 void EncodeTransactionRecord(Lsn lsn_delta, CommitTime time_delta,
                              const Transaction& txn, std::string* dst) {
-  size_t body = 0;
-  for (const Mutation& m : txn.mutations) {
-    body += 1 + VarintLength(m.key.size()) + m.key.size();
-    if (m.type == MutationType::kPut) {
-      body += VarintLength(m.value.size()) + m.value.size();
-    }
-  }
-  dst->reserve(dst->size() + body + 40);
   dst->push_back(static_cast<char>(RecordType::kTransaction));
   PutVarint64(dst, lsn_delta);
   PutVarint64(dst, static_cast<uint64_t>(time_delta));
   dst->push_back(static_cast<char>(txn.txid ? kTxnHasTxid : 0));
   if (txn.txid) PutVarint64(dst, *txn.txid);
-  PutVarint64(dst, txn.mutations.size());
-  PutVarint64(dst, body);
-  for (const Mutation& m : txn.mutations) {
-    dst->push_back(static_cast<char>(m.type));
-    PutLengthPrefixed(dst, m.key);
-    if (m.type == MutationType::kPut) PutLengthPrefixed(dst, m.value);
-  }
+  EncodeMutations(txn, dst);
 }
 
 void EncodeRestorePointRecord(Lsn lsn_delta, CommitTime time_delta,
@@ -117,6 +85,32 @@ void EncodeRestorePointRecord(Lsn lsn_delta, CommitTime time_delta,
   dst->push_back(static_cast<char>(RecordType::kRestorePoint));
   PutVarint64(dst, lsn_delta);
   PutVarint64(dst, static_cast<uint64_t>(time_delta));
+  PutLengthPrefixed(dst, name);
+}
+
+void EncodeTransactionRecordV2(Lsn lsn_delta, CommitTime time_delta,
+                               const Transaction& txn, std::string* dst) {
+  dst->push_back(static_cast<char>(RecordType::kTransaction));
+  PutVarint64(dst, lsn_delta);
+  PutVarint64(dst, ZigZag(0, time_delta));
+  dst->push_back(
+      static_cast<char>((txn.txid ? kRecHasTxid : 0) |
+                        (txn.source_position ? kRecHasSourcePosition : 0)));
+  if (txn.txid) PutVarint64(dst, *txn.txid);
+  if (txn.source_position) PutVarint64(dst, *txn.source_position);
+  EncodeMutations(txn, dst);
+}
+
+void EncodeRestorePointRecordV2(Lsn lsn_delta, CommitTime time_delta,
+                                std::string_view name,
+                                std::optional<uint64_t> source_position,
+                                std::string* dst) {
+  dst->push_back(static_cast<char>(RecordType::kRestorePoint));
+  PutVarint64(dst, lsn_delta);
+  PutVarint64(dst, ZigZag(0, time_delta));
+  dst->push_back(
+      static_cast<char>(source_position ? kRecHasSourcePosition : 0));
+  if (source_position) PutVarint64(dst, *source_position);
   PutLengthPrefixed(dst, name);
 }
 
@@ -128,11 +122,22 @@ void BlockBuilder::Begin(Lsn lsn, CommitTime time) {
   }
 }
 
+void BlockBuilder::NotePosition(std::optional<uint64_t> pos) {
+  if (!pos) return;
+  if (!first_pos_) first_pos_ = pos;
+  last_pos_ = pos;
+}
+
 void BlockBuilder::AddTransaction(Lsn lsn, CommitTime time,
                                   const Transaction& txn) {
   Begin(lsn, time);
-  EncodeTransactionRecord(count_ == 0 ? 0 : lsn - last_lsn_, time - last_time_,
-                          txn, &raw_);
+  const Lsn lsn_delta = count_ == 0 ? 0 : lsn - last_lsn_;
+  if (version_ == kFormatVersion1) {
+    EncodeTransactionRecord(lsn_delta, time - last_time_, txn, &raw_);
+  } else {
+    EncodeTransactionRecordV2(lsn_delta, time - last_time_, txn, &raw_);
+    NotePosition(txn.source_position);
+  }
   last_lsn_ = lsn;
   last_time_ = time;
   ++count_;
@@ -141,10 +146,17 @@ void BlockBuilder::AddTransaction(Lsn lsn, CommitTime time,
 }
 
 void BlockBuilder::AddRestorePoint(Lsn lsn, CommitTime time,
-                                   std::string_view name) {
+                                   std::string_view name,
+                                   std::optional<uint64_t> source_position) {
   Begin(lsn, time);
-  EncodeRestorePointRecord(count_ == 0 ? 0 : lsn - last_lsn_, time - last_time_,
-                           name, &raw_);
+  const Lsn lsn_delta = count_ == 0 ? 0 : lsn - last_lsn_;
+  if (version_ == kFormatVersion1) {
+    EncodeRestorePointRecord(lsn_delta, time - last_time_, name, &raw_);
+  } else {
+    EncodeRestorePointRecordV2(lsn_delta, time - last_time_, name,
+                               source_position, &raw_);
+    NotePosition(source_position);
+  }
   last_lsn_ = lsn;
   last_time_ = time;
   ++count_;
@@ -156,41 +168,56 @@ void BlockBuilder::Reset() {
   first_lsn_ = last_lsn_ = kNoLsn;
   first_time_ = last_time_ = 0;
   txns_ = mutations_ = 0;
+  first_pos_.reset();
+  last_pos_.reset();
 }
 
 absl::Status BlockBuilder::Finish(ZstdCompressor* compressor, std::string* out,
                                   BlockInfo* info) {
   BlockHeader h;
-  h.raw_size = static_cast<uint32_t>(raw_.size());
+  h.format_version = version_;
   h.record_count = count_;
   h.first_lsn = first_lsn_;
   h.last_lsn = last_lsn_;
   h.first_commit_time = first_time_;
   h.last_commit_time = last_time_;
-  absl::Status s = compressor->Compress(raw_, &scratch_);
-  if (!s.ok()) return s;
-  std::string_view payload = scratch_;
-  h.codec = Codec::kZstd;
-  if (scratch_.size() >= raw_.size()) {
-    // Incompressible (or tiny): store as is, so a block never grows.
-    payload = raw_;
-    h.codec = Codec::kNone;
+  // Times are non-decreasing (the writer's rule): min is the first, max the
+  // last.
+  h.min_commit_time = first_time_;
+  h.max_commit_time = last_time_;
+  if (last_pos_) {
+    h.frame_flags |= frame::kFlagHasSourcePosition;
+    h.last_source_position = *last_pos_;
   }
-  h.stored_size = static_cast<uint32_t>(payload.size());
-  h.payload_crc = crc32c::Mask(crc32c::Value(payload));
-  out->resize(kBlockHeaderSize + payload.size());
+  frame::FrameHeader f = h.frame();
+  std::string_view payload;
+  WAYBACK_RETURN_IF_ERROR(
+      frame::CompressFrame(compressor, raw_, &scratch_, &f, &payload));
+  h.set_frame(f);
+  const size_t header_size = h.size();
+  out->resize(header_size + payload.size());
   EncodeBlockHeader(h, out->data());
-  std::memcpy(out->data() + kBlockHeaderSize, payload.data(), payload.size());
-  *info = BlockInfo{};
-  info->stored_size = static_cast<uint32_t>(out->size());
-  info->raw_size = h.raw_size;
-  info->first_lsn = h.first_lsn;
-  info->last_lsn = h.last_lsn;
-  info->first_commit_time = h.first_commit_time;
-  info->last_commit_time = h.last_commit_time;
-  info->record_count = h.record_count;
+  std::memcpy(out->data() + header_size, payload.data(), payload.size());
+  *info = BlockInfoFromHeader(0, h);
   Reset();
   return absl::OkStatus();
+}
+
+BlockInfo BlockInfoFromHeader(uint64_t offset, const BlockHeader& h) {
+  BlockInfo b;
+  b.format_version = h.format_version;
+  b.offset = offset;
+  b.stored_size = static_cast<uint32_t>(h.size() + h.stored_size);
+  b.raw_size = h.raw_size;
+  b.first_lsn = h.first_lsn;
+  b.last_lsn = h.last_lsn;
+  b.first_commit_time = h.first_commit_time;
+  b.last_commit_time = h.last_commit_time;
+  b.min_commit_time = h.min_commit_time;
+  b.max_commit_time = h.max_commit_time;
+  b.record_count = h.record_count;
+  if (h.has_source_position()) b.last_source_position = h.last_source_position;
+  return b;
 }
 
 absl::Status UnpackBlock(std::string_view object, uint64_t offset,
@@ -199,34 +226,9 @@ absl::Status UnpackBlock(std::string_view object, uint64_t offset,
   out->offset = offset;
   out->header = header;
   out->records.clear();
-  if (payload.size() != header.stored_size) {
-    return CorruptionAt(
-        object, offset, header.first_lsn,
-        absl::StrCat("block payload is ", payload.size(),
-                     " bytes, header says ", header.stored_size));
-  }
-  if (crc32c::Unmask(header.payload_crc) != crc32c::Value(payload)) {
-    return CorruptionAt(object, offset, header.first_lsn,
-                        "block payload checksum mismatch");
-  }
-  if (header.codec == Codec::kNone) {
-    out->raw = payload;
-  } else {
-    // Look at the frame before allocating for it: resize() touches every
-    // page, so a tiny frame under a header claiming the format's largest
-    // raw size would otherwise cost that much memory before being refused.
-    WAYBACK_RETURN_IF_ERROR(CheckFrameFits(object, offset, header, payload));
-    // The buffer is exactly raw_size bytes: decompression cannot exceed the
-    // recorded size, whatever the frame claims.
-    out->buffer.resize(header.raw_size);
-    absl::Status s =
-        decompressor->Decompress(payload, out->buffer.data(), header.raw_size);
-    if (!s.ok()) {
-      return CorruptionAt(object, offset, header.first_lsn,
-                          std::string(s.message()));
-    }
-    out->raw = out->buffer;
-  }
+  WAYBACK_RETURN_IF_ERROR(frame::UnpackFramePayload(
+      object, offset, header.first_lsn, header.frame(), payload, decompressor,
+      &out->buffer, &out->raw));
   return DecodeRecords(object, offset, header, out->raw, out);
 }
 
@@ -236,10 +238,14 @@ absl::Status DecodeRecords(std::string_view object, uint64_t offset,
   out->records.clear();
   out->transaction_count = 0;
   out->mutation_count = 0;
+  out->first_source_position.reset();
+  out->last_source_position.reset();
+  const bool v2 = h.format_version != kFormatVersion1;
   if (raw.size() != h.raw_size) {
     return CorruptionAt(object, offset, h.first_lsn, "raw size mismatch");
   }
-  if (h.record_count > raw.size() / kMinRecordSize) {
+  const size_t min_record = v2 ? kMinRecordSizeV2 : kMinRecordSizeV1;
+  if (h.record_count > raw.size() / min_record) {
     return CorruptionAt(object, offset, h.first_lsn,
                         absl::StrCat(h.record_count, " records cannot fit in ",
                                      raw.size(), " bytes"));
@@ -262,27 +268,62 @@ absl::Status DecodeRecords(std::string_view object, uint64_t offset,
       return bad("truncated record prefix");
     }
     if (lsn_delta != (i == 0 ? 0u : 1u)) return bad("LSN is not dense");
-    // Unsigned arithmetic: the block's time span may exceed INT64_MAX
-    // (found by fuzz_record_codec; signed overflow is undefined).
-    if (time_delta > static_cast<uint64_t>(h.last_commit_time) -
-                         static_cast<uint64_t>(time)) {
-      return bad("commit time outside the block's range");
+    if (v2) {
+      // Modulo 2^64 (V2.5), then within [min, max]; without TIMES_UNORDERED
+      // (refused before any block is read) no delta is negative.
+      const int64_t d = UnZigZag(time_delta);
+      if (i == 0 && d != 0) return bad("first record's time delta is not 0");
+      if (d < 0) return bad("commit time goes backwards");
+      time = static_cast<CommitTime>(static_cast<uint64_t>(time) +
+                                     static_cast<uint64_t>(d));
+      if (time < h.min_commit_time || time > h.max_commit_time) {
+        return bad("commit time outside the block's range");
+      }
+    } else {
+      // Unsigned arithmetic: the block's time span may exceed INT64_MAX
+      // (found by fuzz_record_codec; signed overflow is undefined).
+      if (time_delta > static_cast<uint64_t>(h.last_commit_time) -
+                           static_cast<uint64_t>(time)) {
+        return bad("commit time outside the block's range");
+      }
+      time = static_cast<CommitTime>(static_cast<uint64_t>(time) + time_delta);
     }
-    time = static_cast<CommitTime>(static_cast<uint64_t>(time) + time_delta);
     LogRecord rec;
     rec.lsn = lsn;
     rec.commit_time = time;
-    if (type == static_cast<uint8_t>(RecordType::kTransaction)) {
-      rec.type = RecordType::kTransaction;
+    uint8_t flags = 0;
+    if (v2 || type == static_cast<uint8_t>(RecordType::kTransaction)) {
       if (in.empty()) return bad("truncated flags");
-      uint8_t flags = static_cast<uint8_t>(in[0]);
+      flags = static_cast<uint8_t>(in[0]);
       in.remove_prefix(1);
-      if ((flags & ~kTxnKnownFlags) != 0) return bad("unknown flags");
-      if (flags & kTxnHasTxid) {
+      const uint8_t known =
+          !v2 ? kTxnKnownFlags
+          : type == static_cast<uint8_t>(RecordType::kTransaction)
+              ? kRecHasTxid | kRecHasSourcePosition
+              : kRecHasSourcePosition;
+      if ((flags & ~known) != 0) {
+        return bad(absl::StrCat("unknown flags ", flags));
+      }
+      if (flags & kRecHasTxid) {
         uint64_t txid;
         if (!GetVarint64(&in, &txid)) return bad("truncated txid");
         rec.txid = txid;
       }
+      if (v2 && (flags & kRecHasSourcePosition)) {
+        uint64_t pos;
+        if (!GetVarint64(&in, &pos)) return bad("truncated source position");
+        if (out->last_source_position && pos <= *out->last_source_position) {
+          return bad(absl::StrCat("source position ", pos,
+                                  " does not follow the previous record's ",
+                                  *out->last_source_position));
+        }
+        rec.source_position = pos;
+        if (!out->first_source_position) out->first_source_position = pos;
+        out->last_source_position = pos;
+      }
+    }
+    if (type == static_cast<uint8_t>(RecordType::kTransaction)) {
+      rec.type = RecordType::kTransaction;
       uint64_t count, len;
       if (!GetVarint64(&in, &count) || !GetVarint64(&in, &len)) {
         return bad("truncated mutation count");
@@ -339,6 +380,17 @@ absl::Status DecodeRecords(std::string_view object, uint64_t offset,
     return CorruptionAt(object, offset, h.last_lsn,
                         "last commit time differs from the block header");
   }
+  if (v2) {
+    // Times are non-decreasing, so the first and last are the min and max;
+    // the header's min/max were checked equal to them when it was decoded.
+    if (out->last_source_position.has_value() != h.has_source_position() ||
+        (h.has_source_position() &&
+         *out->last_source_position != h.last_source_position)) {
+      return CorruptionAt(
+          object, offset, h.last_lsn,
+          "the records' last source position differs from the block header");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -355,6 +407,20 @@ absl::Status CheckBlockFollows(std::string_view object, uint64_t offset,
         object, offset, h.first_lsn,
         absl::StrCat("commit time ", h.first_commit_time,
                      " precedes the previous record's ", prev_last_time));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSourcePositionsFollow(std::string_view object,
+                                        uint64_t offset,
+                                        const DecodedBlock& block,
+                                        std::optional<uint64_t> prev) {
+  if (prev && block.first_source_position &&
+      *block.first_source_position <= *prev) {
+    return CorruptionAt(
+        object, offset, block.header.first_lsn,
+        absl::StrCat("source position ", *block.first_source_position,
+                     " does not follow the previous record's ", *prev));
   }
   return absl::OkStatus();
 }

@@ -36,11 +36,7 @@ class LogReaderImpl : public LogReader {
   std::optional<TornTail> torn_tail() const override { return torn_; }
 
  private:
-  struct Seg {
-    std::string name;
-    Lsn first_lsn;
-    bool sealed;
-  };
+  using Seg = log_format::SegmentRef;
   absl::StatusOr<const LogRecord*> NextImpl();
   // Loads segs_[i] into *out (verifying a live segment's payloads).
   absl::Status Load(size_t i, LoadedSegment* out);
@@ -63,6 +59,11 @@ class LogReaderImpl : public LogReader {
   Lsn prev_lsn_ = kNoLsn;
   CommitTime prev_time_ = 0;
   bool have_prev_ = false;
+  // The last source position read (the strictly-increasing check).
+  std::optional<uint64_t> prev_pos_;
+  // The repository's id (16 bytes) if its identity object could be read:
+  // v2 segments of another repository are refused.
+  std::string repository_id_;
 
   ZstdDecompressor dec_;
   std::string read_buf_;
@@ -74,36 +75,18 @@ absl::Status LogReaderImpl::Load(size_t i, LoadedSegment* out) {
   const bool newest = i + 1 == segs_.size();
   return log_format::LoadSegment(
       storage_, segs_[i].name,
-      /*verify_live_payloads=*/!segs_[i].sealed && newest, out);
+      /*verify_live_payloads=*/!segs_[i].sealed && newest, out, repository_id_);
 }
 
 absl::Status LogReaderImpl::Init() {
   if (opt_.timeline == 0) return absl::InvalidArgumentError("timeline 0");
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage_->List(log_format::kLogPrefix));
-  for (const ObjectInfo& o : objects) {
-    TimelineId t;
-    Lsn first;
-    bool sealed;
-    if (!ParseSegmentObjectName(o.name, &t, &first, &sealed) ||
-        t != opt_.timeline) {
-      continue;
-    }
-    segs_.push_back({o.name, first, sealed});
-  }
-  std::sort(segs_.begin(), segs_.end(), [](const Seg& a, const Seg& b) {
-    return a.first_lsn != b.first_lsn ? a.first_lsn < b.first_lsn
-                                      : a.sealed > b.sealed;
-  });
-  // A live object beside a sealed one of the same first LSN is a leftover of
-  // a non-atomic publish; the sealed one is whole.
-  for (size_t i = 0; i + 1 < segs_.size();) {
-    if (segs_[i].first_lsn == segs_[i + 1].first_lsn) {
-      segs_.erase(segs_.begin() + i + 1);
-    } else {
-      ++i;
-    }
-  }
+  WAYBACK_RETURN_IF_ERROR(
+      log_format::RefuseReplacementSegments(objects, opt_.timeline));
+  repository_id_ = log_format::RepositoryIdToCheck(storage_);
+  segs_ = log_format::TimelineSegments(objects, opt_.timeline,
+                                       /*drop_leftovers=*/true);
   if (segs_.empty()) {
     done_ = true;
     return absl::OkStatus();
@@ -170,6 +153,13 @@ absl::Status LogReaderImpl::ReadBlock() {
   }
   WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
       info.name, b.offset, h, payload, &dec_, &block_data_));
+  if (have_prev_) {
+    WAYBACK_RETURN_IF_ERROR(log_format::CheckSourcePositionsFollow(
+        info.name, b.offset, block_data_, prev_pos_));
+  }
+  if (block_data_.last_source_position) {
+    prev_pos_ = block_data_.last_source_position;
+  }
   ++block_;
   rec_ = 0;
   return absl::OkStatus();

@@ -24,6 +24,7 @@
 #include "src/log/segment.h"
 #include "src/util/errors.h"
 #include "wayback/log.h"
+#include "wayback/repository_identity.h"
 #include "wayback/status.h"
 
 namespace wayback {
@@ -41,8 +42,9 @@ absl::Status Annotate(const absl::Status& s, std::string_view object,
 // Bytes of the footer and trailer of a segment of `blocks` blocks: the
 // segment size bound counts them, so a sealed segment never exceeds it
 // (unless a single block does).
-uint64_t FooterSize(size_t blocks) {
-  return log_format::kFooterFixedSize + log_format::kIndexEntrySize * blocks +
+uint64_t FooterSize(uint32_t version, size_t blocks) {
+  return log_format::FooterFixedSize(version) +
+         log_format::IndexEntrySize(version) * blocks +
          log_format::kTrailerSize;
 }
 
@@ -52,6 +54,7 @@ class LogWriterImpl : public LogWriter {
       : storage_(storage),
         opt_(options),
         clock_(options.clock ? options.clock : Clock::Real()),
+        builder_(options.format_version),
         compressor_(options.compression_level) {}
 
   ~LogWriterImpl() override { Close().IgnoreError(); }
@@ -60,8 +63,7 @@ class LogWriterImpl : public LogWriter {
 
   absl::StatusOr<Lsn> Append(const Transaction& txn) override {
     WAYBACK_RETURN_IF_ERROR(log_format::ValidateTransaction(txn));
-    WAYBACK_RETURN_IF_ERROR(CheckSourcePosition(txn.source_position));
-    return AppendRecord(&txn, {}, txn.commit_time);
+    return AppendRecord(&txn, {}, txn.commit_time, txn.source_position);
   }
 
   absl::StatusOr<Lsn> AppendRestorePoint(
@@ -72,12 +74,12 @@ class LogWriterImpl : public LogWriter {
           "restore point name must have 1 to ",
           log_format::kMaxRestorePointName, " bytes, not ", name.size()));
     }
-    WAYBACK_RETURN_IF_ERROR(CheckSourcePosition(source_position));
-    return AppendRecord(nullptr, name, commit_time);
+    return AppendRecord(nullptr, name, commit_time, source_position);
   }
 
   std::optional<uint64_t> last_source_position() const override {
-    return std::nullopt;
+    std::lock_guard<std::mutex> l(mu_);
+    return last_pos_;
   }
 
   absl::Status Sync() override {
@@ -109,14 +111,27 @@ class LogWriterImpl : public LogWriter {
 
   absl::StatusOr<Lsn> AppendRecord(const Transaction* txn,
                                    std::string_view rp_name,
-                                   std::optional<CommitTime> commit_time);
-  // Source positions are stored by segment format version 2 only.
-  static absl::Status CheckSourcePosition(std::optional<uint64_t> pos) {
+                                   std::optional<CommitTime> commit_time,
+                                   std::optional<uint64_t> source_position);
+  // Under mu_: source positions are stored by segment format version 2
+  // only, and strictly increase along the timeline's log.
+  absl::Status CheckSourcePositionLocked(std::optional<uint64_t> pos) const {
     if (!pos) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "source position ", *pos,
-        " given, but segment format version 1 cannot store source positions "
-        "(LogWriterOptions::format_version 2 can)"));
+    if (opt_.format_version == log_format::kFormatVersion1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "source position ", *pos,
+          " given, but segment format version 1 cannot store source positions "
+          "(LogWriterOptions::format_version 2 can)"));
+    }
+    if (last_pos_ && *pos <= *last_pos_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source position ", *pos,
+                       " does not follow the last one in the log of "
+                       "timeline ",
+                       opt_.timeline, ", ", *last_pos_,
+                       " (source positions must strictly increase)"));
+    }
+    return absl::OkStatus();
   }
   absl::Status CheckUsable() const {
     if (closed_) return absl::FailedPreconditionError("log writer is closed");
@@ -129,7 +144,7 @@ class LogWriterImpl : public LogWriter {
   void CutBlockLocked() {
     if (builder_.empty()) return;
     pending_.push_back(Item{std::move(builder_), builder_first_mono_, false});
-    builder_ = BlockBuilder();
+    builder_ = BlockBuilder(opt_.format_version);
   }
   void RequestSealLocked() {
     CutBlockLocked();
@@ -167,6 +182,14 @@ class LogWriterImpl : public LogWriter {
   absl::Status SealLive();
   absl::Status Publish(const std::string& live, const std::string& sealed);
   absl::Status RecoverLive(log_format::LoadedSegment& seg);
+  // The newest source position of the timeline's log before segs[end]
+  // (V2.8): from the footers of the sealed segments, newest first, stopping
+  // at a version 1 segment (none older can carry one: see Init()).
+  absl::StatusOr<std::optional<uint64_t>> PositionBefore(
+      const std::vector<log_format::SegmentRef>& segs, size_t end);
+  // kFailedPrecondition if the log holds segments of a newer version than
+  // this writer's (`name` is the newest).
+  absl::Status CheckNotDowngrade(uint32_t version, std::string_view name) const;
   void TimerLoop();
 
   Storage* const storage_;
@@ -190,13 +213,14 @@ class LogWriterImpl : public LogWriter {
     int state = kWaiting;  // Guarded by mu.
   };
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;    // The I/O token was released.
   std::vector<Waiter*> waiters_;  // Guarded by mu_.
   // Guarded by mu_.
   Lsn next_lsn_ = 1;
   bool have_time_ = false;
   CommitTime last_time_ = 0;
+  std::optional<uint64_t> last_pos_;
   BlockBuilder builder_;
   int64_t builder_first_mono_ = 0;
   std::deque<Item> pending_;
@@ -213,6 +237,8 @@ class LogWriterImpl : public LogWriter {
   ZstdCompressor compressor_;
   std::unique_ptr<AppendableObject> live_;
   SegmentInfo live_info_;
+  // The repository id written into v2 headers (16 bytes; empty for v1).
+  std::string repository_id_;
   std::string block_buf_;
 
   // Background age check.
@@ -224,9 +250,11 @@ class LogWriterImpl : public LogWriter {
 
 absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
     const Transaction* txn, std::string_view rp_name,
-    std::optional<CommitTime> commit_time) {
+    std::optional<CommitTime> commit_time,
+    std::optional<uint64_t> source_position) {
   std::unique_lock<std::mutex> l(mu_);
   WAYBACK_RETURN_IF_ERROR(CheckUsable());
+  WAYBACK_RETURN_IF_ERROR(CheckSourcePositionLocked(source_position));
   CommitTime time;
   if (commit_time) {
     if (have_time_ && *commit_time < last_time_) {
@@ -266,8 +294,9 @@ absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
   if (txn) {
     builder_.AddTransaction(lsn, time, *txn);
   } else {
-    builder_.AddRestorePoint(lsn, time, rp_name);
+    builder_.AddRestorePoint(lsn, time, rp_name, source_position);
   }
+  if (source_position) last_pos_ = source_position;
   last_time_ = time;
   have_time_ = true;
   last_lsn_.store(lsn);
@@ -405,11 +434,14 @@ absl::Status LogWriterImpl::WriteItem(Item& item) {
     BlockInfo info;
     const uint64_t txns = item.block->transaction_count();
     const uint64_t mutations = item.block->mutation_count();
+    const std::optional<uint64_t> first_pos =
+        item.block->first_source_position();
     WAYBACK_RETURN_IF_ERROR(
         item.block->Finish(&compressor_, &block_buf_, &info));
     if (live_ != nullptr && !live_info_.blocks.empty() &&
         live_->size() + block_buf_.size() +
-                FooterSize(live_info_.blocks.size() + 1) >
+                FooterSize(live_info_.format_version,
+                           live_info_.blocks.size() + 1) >
             opt_.segment_max_bytes) {
       WAYBACK_RETURN_IF_ERROR(SealLive());
       std::lock_guard<std::mutex> g(mu_);
@@ -421,7 +453,19 @@ absl::Status LogWriterImpl::WriteItem(Item& item) {
         Annotate(live_->Append(block_buf_), live_info_.name, "append to"));
     if (live_info_.blocks.empty()) {
       live_info_.first_commit_time = info.first_commit_time;
+      live_info_.min_commit_time = info.min_commit_time;
+      live_info_.max_commit_time = info.max_commit_time;
     }
+    if (first_pos && !live_info_.first_source_position) {
+      live_info_.first_source_position = first_pos;
+    }
+    if (info.last_source_position) {
+      live_info_.last_source_position = info.last_source_position;
+    }
+    live_info_.min_commit_time =
+        std::min(live_info_.min_commit_time, info.min_commit_time);
+    live_info_.max_commit_time =
+        std::max(live_info_.max_commit_time, info.max_commit_time);
     live_info_.blocks.push_back(info);
     live_info_.last_lsn = info.last_lsn;
     live_info_.last_commit_time = info.last_commit_time;
@@ -442,13 +486,17 @@ absl::Status LogWriterImpl::CreateLive(Lsn first_lsn) {
   WAYBACK_RETURN_IF_ERROR(Annotate(obj.status(), name, "create"));
   live_ = std::move(*obj);
   log_format::SegmentHeader h;
+  h.format_version = opt_.format_version;
   h.timeline = opt_.timeline;
   h.first_lsn = first_lsn;
   h.create_time = clock_->NowNanos();
-  char buf[log_format::kSegmentHeaderSize];
+  if (h.format_version != log_format::kFormatVersion1) {
+    h.repository_id = repository_id_;
+  }
+  char buf[log_format::kMaxSegmentHeaderSize];
   log_format::EncodeSegmentHeader(h, buf);
   WAYBACK_RETURN_IF_ERROR(Annotate(
-      live_->Append(std::string_view(buf, sizeof(buf))), name, "append to"));
+      live_->Append(std::string_view(buf, h.size())), name, "append to"));
   // The header is made durable before any block: after a crash, a live
   // segment whose header is short or damaged with nothing after it never
   // acknowledged anything (torn creation); a damaged header with blocks after
@@ -456,6 +504,7 @@ absl::Status LogWriterImpl::CreateLive(Lsn first_lsn) {
   WAYBACK_RETURN_IF_ERROR(Annotate(live_->Sync(), name, "sync"));
   live_info_ = SegmentInfo{};
   live_info_.name = name;
+  live_info_.format_version = opt_.format_version;
   live_info_.timeline = opt_.timeline;
   live_info_.first_lsn = first_lsn;
   live_info_.last_lsn = first_lsn - 1;
@@ -518,6 +567,7 @@ absl::Status LogWriterImpl::RecoverLive(log_format::LoadedSegment& seg) {
   ZstdDecompressor dec;
   log_format::DecodedBlock block;
   std::string buf;
+  std::optional<uint64_t> prev_pos;
   for (const BlockInfo& b : info.blocks) {
     log_format::BlockHeader h;
     std::string_view payload;
@@ -525,8 +575,14 @@ absl::Status LogWriterImpl::RecoverLive(log_format::LoadedSegment& seg) {
         log_format::ReadBlockAt(*seg.object, info.name, b, &buf, &h, &payload));
     WAYBACK_RETURN_IF_ERROR(
         log_format::UnpackBlock(info.name, b.offset, h, payload, &dec, &block));
+    WAYBACK_RETURN_IF_ERROR(log_format::CheckSourcePositionsFollow(
+        info.name, b.offset, block, prev_pos));
+    if (block.last_source_position) prev_pos = block.last_source_position;
     info.transaction_count += block.transaction_count;
     info.mutation_count += block.mutation_count;
+    if (!info.first_source_position) {
+      info.first_source_position = block.first_source_position;
+    }
   }
   AppendableOptions ao;
   ao.must_create = false;
@@ -544,11 +600,37 @@ absl::Status LogWriterImpl::RecoverLive(log_format::LoadedSegment& seg) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<uint64_t>> LogWriterImpl::PositionBefore(
+    const std::vector<log_format::SegmentRef>& segs, size_t end) {
+  for (size_t i = end; i-- > 0;) {
+    if (!segs[i].sealed) continue;  // Only the newest may be live.
+    log_format::LoadedSegment seg;
+    WAYBACK_RETURN_IF_ERROR(log_format::LoadSegment(
+        storage_, segs[i].name, false, &seg, repository_id_));
+    if (seg.info.last_source_position) return seg.info.last_source_position;
+    if (seg.info.format_version == log_format::kFormatVersion1) break;
+  }
+  return std::nullopt;
+}
+
+absl::Status LogWriterImpl::CheckNotDowngrade(uint32_t version,
+                                              std::string_view name) const {
+  if (version <= opt_.format_version) return absl::OkStatus();
+  // Writing v1 after v2 would leave records without the positions a
+  // resuming capture relies on, and v1 programs cannot read the v2 part
+  // anyway: refuse rather than downgrade.
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the log of timeline ", opt_.timeline, " is in segment format version ",
+      version, " (", AV(name), "); a writer of version ", opt_.format_version,
+      " does not continue it (open it with format_version ", version, ")"));
+}
+
 absl::Status LogWriterImpl::Init() {
-  if (opt_.format_version != 1) {
-    return absl::UnimplementedError(
+  if (opt_.format_version != log_format::kFormatVersion1 &&
+      opt_.format_version != log_format::kFormatVersion2) {
+    return absl::InvalidArgumentError(
         absl::StrCat("log writer: segment format version ", opt_.format_version,
-                     " is not written yet (version 1 is)"));
+                     " is unknown (this build writes 1 and 2)"));
   }
   const StorageCapabilities caps = storage_->capabilities();
   if (!caps.append) {
@@ -556,34 +638,40 @@ absl::Status LogWriterImpl::Init() {
         absl::StrCat("log writer needs a storage with appends; ",
                      storage_->uri(), " has none"));
   }
+  // The repository's id: v2 headers carry it, and a v2 segment of another
+  // repository found here is refused below.
+  absl::StatusOr<std::optional<RepositoryIdentity>> identity =
+      ReadRepositoryIdentity(storage_);
+  if (opt_.format_version != log_format::kFormatVersion1) {
+    if (!identity.ok() || !identity->has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "segment format version 2 records the repository's id, but ",
+          storage_->uri(), " has no valid repository identity object (",
+          AV(kIdentityObjectName), ")",
+          identity.ok() ? ""
+                        : absl::StrCat(": ", identity.status().message())));
+    }
+    WAYBACK_ASSIGN_OR_RETURN(repository_id_,
+                             log_format::RepositoryIdFromHex((**identity).id));
+  } else if (identity.ok() && identity->has_value()) {
+    // A v1 writer writes no id, but still checks the v2 segments it meets.
+    auto id = log_format::RepositoryIdFromHex((**identity).id);
+    if (id.ok()) repository_id_ = *id;
+  }
   if (caps.lock) {
     WAYBACK_ASSIGN_OR_RETURN(lock_, storage_->Lock(log_format::kLockName));
   }
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage_->List(log_format::kLogPrefix));
-  struct Seg {
-    Lsn first;
-    bool sealed;
-    std::string name;
-  };
-  std::vector<Seg> segs;
-  for (const ObjectInfo& o : objects) {
-    TimelineId t;
-    Lsn first;
-    bool sealed;
-    if (!ParseSegmentObjectName(o.name, &t, &first, &sealed) ||
-        t != opt_.timeline) {
-      continue;
-    }
-    segs.push_back({first, sealed, o.name});
-  }
-  std::sort(segs.begin(), segs.end(), [](const Seg& a, const Seg& b) {
-    return a.first != b.first ? a.first < b.first : a.sealed > b.sealed;
-  });
+  WAYBACK_RETURN_IF_ERROR(
+      log_format::RefuseReplacementSegments(objects, opt_.timeline));
+  std::vector<log_format::SegmentRef> segs =
+      log_format::TimelineSegments(objects, opt_.timeline,
+                                   /*drop_leftovers=*/false);
   // A .live beside a .seg of the same first LSN: the copy fallback of
   // Publish() crashed before deleting the live one.
   for (size_t i = 0; i + 1 < segs.size();) {
-    if (segs[i].first == segs[i + 1].first && segs[i].sealed &&
+    if (segs[i].first_lsn == segs[i + 1].first_lsn && segs[i].sealed &&
         !segs[i + 1].sealed) {
       WAYBACK_RETURN_IF_ERROR(storage_->Delete(segs[i + 1].name));
       segs.erase(segs.begin() + i + 1);
@@ -594,22 +682,36 @@ absl::Status LogWriterImpl::Init() {
   Lsn last = kNoLsn;
   CommitTime last_time = 0;
   std::string last_name;
+  // The newest segment's format version and source position, and how many
+  // segments (from the start) the search for an older position may look at.
+  uint32_t newest_version = 0;
+  std::optional<uint64_t> last_pos;
+  size_t older_end = 0;
   for (size_t i = 0; i < segs.size(); ++i) {
     const bool newest = i + 1 == segs.size();
     if (segs[i].sealed) {
       // Only the last sealed segment before the live one matters for the
       // LSN sequence; reading earlier footers would be wasted I/O.
       if (!newest && segs[i + 1].sealed) continue;
-      WAYBACK_ASSIGN_OR_RETURN(SegmentInfo info,
-                               ReadSegmentInfo(storage_, segs[i].name));
-      last = info.last_lsn;
-      last_time = info.last_commit_time;
+      log_format::LoadedSegment seg;
+      WAYBACK_RETURN_IF_ERROR(log_format::LoadSegment(
+          storage_, segs[i].name, false, &seg, repository_id_));
+      last = seg.info.last_lsn;
+      last_time = seg.info.last_commit_time;
       last_name = segs[i].name;
+      newest_version = seg.info.format_version;
+      last_pos = seg.info.last_source_position;
+      older_end = i;
       continue;
     }
     log_format::LoadedSegment seg;
-    WAYBACK_RETURN_IF_ERROR(
-        log_format::LoadSegment(storage_, segs[i].name, true, &seg));
+    WAYBACK_RETURN_IF_ERROR(log_format::LoadSegment(
+        storage_, segs[i].name, true, &seg, repository_id_));
+    if (!seg.header_torn) {
+      // Refused before anything (a torn tail) is cut.
+      WAYBACK_RETURN_IF_ERROR(
+          CheckNotDowngrade(seg.info.format_version, segs[i].name));
+    }
     if (last != kNoLsn && seg.info.first_lsn != last + 1) {
       return absl::FailedPreconditionError(
           absl::StrCat("log hole: ", last_name, " ends at LSN ", last, " but ",
@@ -633,6 +735,9 @@ absl::Status LogWriterImpl::Init() {
         continue;
       }
     }
+    newest_version = seg.info.format_version;
+    if (seg.info.last_source_position) last_pos = seg.info.last_source_position;
+    older_end = i;
     if (seg.info.blocks.empty()) {
       last = seg.info.first_lsn - 1;
     } else {
@@ -641,14 +746,28 @@ absl::Status LogWriterImpl::Init() {
     }
     last_name = segs[i].name;
   }
+  if (newest_version != 0) {
+    WAYBACK_RETURN_IF_ERROR(CheckNotDowngrade(newest_version, last_name));
+  }
+  if (live_ != nullptr && live_info_.format_version != opt_.format_version) {
+    // Never two versions in one segment: the older live segment is sealed as
+    // it is, and the next record starts a segment of this writer's version.
+    WAYBACK_RETURN_IF_ERROR(SealLive());
+  }
+  if (!last_pos && newest_version == log_format::kFormatVersion2) {
+    // The newest segments carry no position: look further back (V2.8).
+    WAYBACK_ASSIGN_OR_RETURN(last_pos, PositionBefore(segs, older_end));
+  }
   next_lsn_ = last + 1;
   have_time_ = last != kNoLsn;
   last_time_ = last_time;
+  last_pos_ = last_pos;
   last_lsn_.store(last);
   written_lsn_ = last;
   durable_lsn_.store(last);
   report_.last_lsn = last;
   report_.last_commit_time = last_time;
+  report_.last_source_position = last_pos;
   if (live_ != nullptr && !live_info_.blocks.empty()) {
     // Its age runs from now: the age of its first record is unknown after a
     // restart, and sealing at once would make a tiny segment per restart.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "src/log/segment_format.h"
@@ -23,8 +24,9 @@ namespace wayback::log_format {
 inline constexpr std::string_view kLogPrefix = "log/";
 inline constexpr std::string_view kLockName = "log/LOCK";
 
-// Appends the footer and trailer for a segment whose blocks and counts are in
-// `info` (blocks non-empty, contiguous from kSegmentHeaderSize).
+// Appends the footer and trailer (of info.format_version) for a segment whose
+// blocks and counts are in `info` (blocks non-empty, contiguous from the end
+// of the header).
 void EncodeFooter(const SegmentInfo& info, std::string* dst);
 
 // A segment as loaded for reading or for the writer's recovery.
@@ -46,9 +48,45 @@ struct LoadedSegment {
 // otherwise a walk of the blocks; `verify_live_payloads` also checks every
 // payload CRC on that walk. A damaged block that no valid block follows is a
 // torn tail (info.torn_bytes, torn_reason); one that a valid block follows is
-// kDataLoss. The header must match the name (timeline, first LSN).
+// kDataLoss. The header must match the name (timeline, first LSN). If
+// `repository_id` (16 bytes) is given, a v2 segment of another repository is
+// kDataLoss naming both ids (v1 segments carry no id and are accepted).
 absl::Status LoadSegment(Storage* storage, std::string_view name,
-                         bool verify_live_payloads, LoadedSegment* out);
+                         bool verify_live_payloads, LoadedSegment* out,
+                         std::string_view repository_id = {});
+
+// The segments of `timeline` among `objects` (a listing of kLogPrefix), in
+// LSN order, a sealed one before a live one of the same first LSN. With
+// `drop_leftovers`, such a live one (a leftover of a non-atomic publish; the
+// sealed one is whole) is left out.
+struct SegmentRef {
+  Lsn first_lsn;
+  bool sealed;
+  std::string name;
+};
+std::vector<SegmentRef> TimelineSegments(const std::vector<ObjectInfo>& objects,
+                                         TimelineId timeline,
+                                         bool drop_leftovers);
+
+// The repository id (16 bytes) to check v2 segments against: that of the
+// storage's identity object, or empty (no check) if it has none or it cannot
+// be read (Repository::Open() reports a damaged one).
+std::string RepositoryIdToCheck(Storage* storage);
+
+// A replacement segment's name, log/T-F-G.seg with G >= 1 (V2.2): its
+// timeline and generation. False for any other name.
+bool ParseReplacementSegmentName(std::string_view name, TimelineId* timeline,
+                                 uint32_t* generation);
+// kUnimplemented naming the first replacement segment of `timeline` among
+// `objects`: this build does not implement the catalog rule that decides
+// which objects they replace (V2.11), so it must not read the timeline as if
+// they were absent.
+absl::Status RefuseReplacementSegments(const std::vector<ObjectInfo>& objects,
+                                       TimelineId timeline);
+
+// kDataLoss unless the decoded header `h` says what index entry `b` says.
+absl::Status CheckBlockMatchesIndex(std::string_view name, const BlockInfo& b,
+                                    const BlockHeader& h);
 
 // Reads exactly n bytes at offset (kDataLoss naming the object if the object
 // is shorter). `scratch` is resized as needed; the view may point into it.

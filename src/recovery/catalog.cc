@@ -22,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/log/segment.h"
 #include "src/recovery/internal.h"
 #include "src/util/errors.h"
 #include "wayback/recovery.h"
@@ -84,6 +85,11 @@ bool IsIoError(const absl::Status& s) {
 absl::Status CatalogImpl::LoadSegments() {
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage_->List("log/"));
+  // Version 2 segments carry the repository's id: one copied from another
+  // repository is damage here (V2.1). Without a readable identity object
+  // (older repositories; a damaged one is Repository::Open()'s to report)
+  // nothing is compared.
+  const std::string repository_id = log_format::RepositoryIdToCheck(storage_);
   std::vector<SegmentInfo> found;
   for (const ObjectInfo& o : objects) {
     if (IsTemporary(o.name)) {
@@ -96,6 +102,16 @@ absl::Status CatalogImpl::LoadSegments() {
     TimelineId timeline;
     Lsn first_lsn;
     bool sealed;
+    uint32_t generation;
+    if (log_format::ParseReplacementSegmentName(o.name, &timeline,
+                                                &generation)) {
+      Problem(o.name,
+              absl::StrCat("replacement segment (generation ", generation,
+                           "): this build does not read replacement segments "
+                           "(segment format v2, V2.11); not used"),
+              absl::StatusCode::kUnimplemented);
+      continue;
+    }
     if (!ParseSegmentObjectName(o.name, &timeline, &first_lsn, &sealed)) {
       // The writer's lock and other bookkeeping objects live here too; only
       // names that look like segments but are not are worth reporting.
@@ -106,7 +122,11 @@ absl::Status CatalogImpl::LoadSegments() {
       }
       continue;
     }
-    absl::StatusOr<SegmentInfo> info = ReadSegmentInfo(storage_, o.name);
+    log_format::LoadedSegment loaded;
+    absl::Status ls = log_format::LoadSegment(storage_, o.name, false, &loaded,
+                                              repository_id);
+    absl::StatusOr<SegmentInfo> info =
+        ls.ok() ? absl::StatusOr<SegmentInfo>(std::move(loaded.info)) : ls;
     if (!info.ok()) {
       if (IsIoError(info.status())) return info.status();
       Problem(o.name, std::string(info.status().message()),

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "src/log/segment.h"
 #include "src/log/segment_format.h"
 #include "src/util/errors.h"
 #include "wayback/status.h"
@@ -38,18 +39,13 @@ std::vector<LogRun> ComputeRuns(const std::vector<SegmentInfo>& segments) {
 absl::Status CheckHeaderMatchesIndex(std::string_view name,
                                      const BlockInfo& block,
                                      const log_format::BlockHeader& header) {
-  if (header.first_lsn != block.first_lsn ||
-      header.last_lsn != block.last_lsn ||
-      header.first_commit_time != block.first_commit_time ||
-      header.last_commit_time != block.last_commit_time ||
-      header.raw_size != block.raw_size ||
-      header.stored_size + log_format::kBlockHeaderSize != block.stored_size) {
+  if (!log_format::CheckBlockMatchesIndex(name, block, header).ok()) {
     return CorruptionAt(
         name, block.offset, block.first_lsn,
         absl::StrCat("block header disagrees with the segment index (header "
                      "lsn ",
                      header.first_lsn, "..", header.last_lsn, ", ",
-                     header.stored_size + log_format::kBlockHeaderSize,
+                     header.stored_size + header.size(),
                      " stored bytes; index lsn ", block.first_lsn, "..",
                      block.last_lsn, ", ", block.stored_size, ")"));
   }
@@ -59,9 +55,9 @@ absl::Status CheckHeaderMatchesIndex(std::string_view name,
 absl::Status ReadBlock(const ReadableObject& object, std::string_view name,
                        const BlockInfo& block, ZstdDecompressor* decompressor,
                        std::string* scratch, log_format::DecodedBlock* out) {
-  if (block.stored_size < log_format::kBlockHeaderSize ||
-      block.stored_size >
-          log_format::kMaxBlockStoredSize + log_format::kBlockHeaderSize) {
+  const size_t header_size = log_format::BlockHeaderSize(block.format_version);
+  if (block.stored_size < header_size ||
+      block.stored_size > log_format::kMaxBlockStoredSize + header_size) {
     return CorruptionAt(name, block.offset, block.first_lsn,
                         absl::StrCat("index gives an impossible block size ",
                                      block.stored_size));
@@ -77,12 +73,10 @@ absl::Status ReadBlock(const ReadableObject& object, std::string_view name,
   }
   log_format::BlockHeader header;
   WAYBACK_RETURN_IF_ERROR(log_format::DecodeBlockHeader(
-      name, block.offset, bytes.substr(0, log_format::kBlockHeaderSize),
-      &header));
+      name, block.offset, bytes, block.format_version, &header));
   WAYBACK_RETURN_IF_ERROR(CheckHeaderMatchesIndex(name, block, header));
   return log_format::UnpackBlock(name, block.offset, header,
-                                 bytes.substr(log_format::kBlockHeaderSize),
-                                 decompressor, out);
+                                 bytes.substr(header_size), decompressor, out);
 }
 
 std::string FormatWindow(const RecoverableWindow& w) {

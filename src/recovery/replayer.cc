@@ -250,6 +250,7 @@ class Pipeline {
   bool done_ = false;      // The stop is admitted: admit nothing more.
   Lsn prev_last_lsn_ = kNoLsn;
   CommitTime prev_last_time_ = 0;
+  std::optional<uint64_t> prev_source_position_;
   Lsn last_seen_ = kNoLsn;
   std::optional<CommitRef> last_applied_;
   // Counters of the admitted records, added to *result_ at the end (the
@@ -403,13 +404,12 @@ absl::Status Pipeline::Unpack(Slot* s, ZstdDecompressor* decompressor) {
   const BlockInfo& b = s->task->block;
   log_format::BlockHeader header;
   WAYBACK_RETURN_IF_ERROR(log_format::DecodeBlockHeader(
-      seg.name, b.offset, s->bytes.substr(0, log_format::kBlockHeaderSize),
-      &header));
+      seg.name, b.offset, s->bytes, b.format_version, &header));
   WAYBACK_RETURN_IF_ERROR(
       recovery_internal::CheckHeaderMatchesIndex(seg.name, b, header));
   return log_format::UnpackBlock(seg.name, b.offset, header,
-                                 s->bytes.substr(log_format::kBlockHeaderSize),
-                                 decompressor, &s->decoded);
+                                 s->bytes.substr(header.size()), decompressor,
+                                 &s->decoded);
 }
 
 void Pipeline::Prepare(Slot* s) {
@@ -470,6 +470,10 @@ void Pipeline::AdmitLocked() {
     } else {
       absl::Status st = log_format::CheckBlockFollows(
           seg.name, d.offset, d.header, prev_last_lsn_, prev_last_time_);
+      if (st.ok()) {
+        st = log_format::CheckSourcePositionsFollow(seg.name, d.offset, d,
+                                                    prev_source_position_);
+      }
       if (!st.ok()) {
         FailLocked(std::move(st));
         return;
@@ -477,6 +481,7 @@ void Pipeline::AdmitLocked() {
     }
     prev_last_lsn_ = d.header.last_lsn;
     prev_last_time_ = d.header.last_commit_time;
+    if (d.last_source_position) prev_source_position_ = d.last_source_position;
     if (s->hi > s->lo) last_seen_ = d.records[s->hi - 1].lsn;
     raw_bytes_ += s->raw_bytes;
     transactions_ += s->transactions;

@@ -61,6 +61,7 @@ void CheckSegment(Storage* storage, const SegmentInfo& seg, SegmentCheck* out) {
   log_format::DecodedBlock block;
   Lsn expect = seg.first_lsn;
   CommitTime prev_time = seg.first_commit_time;
+  std::optional<uint64_t> prev_pos, first_pos;
   for (const BlockInfo& b : seg.blocks) {
     ++out->blocks;
     absl::Status st = recovery_internal::ReadBlock(
@@ -68,6 +69,12 @@ void CheckSegment(Storage* storage, const SegmentInfo& seg, SegmentCheck* out) {
     if (st.ok()) {
       st = log_format::CheckBlockFollows(seg.name, b.offset, block.header,
                                          expect - 1, prev_time);
+    }
+    if (st.ok()) {
+      st = log_format::CheckSourcePositionsFollow(seg.name, b.offset, block,
+                                                  prev_pos);
+      if (block.last_source_position) prev_pos = block.last_source_position;
+      if (!first_pos) first_pos = block.first_source_position;
     }
     if (!st.ok()) {
       if (IsIoError(st)) {
@@ -79,6 +86,19 @@ void CheckSegment(Storage* storage, const SegmentInfo& seg, SegmentCheck* out) {
     // Continue from the index's view, so one bad block is one problem.
     expect = b.last_lsn + 1;
     prev_time = b.last_commit_time;
+  }
+  if (seg.sealed && out->problems.empty() &&
+      seg.first_source_position != first_pos) {
+    // The footer's first position is in no index entry: only the records
+    // can confirm it.
+    out->problems.push_back(
+        {seg.name,
+         absl::StrCat("the footer's first source position (",
+                      seg.first_source_position
+                          ? absl::StrCat(*seg.first_source_position)
+                          : std::string("none"),
+                      ") is not the first record's"),
+         absl::StatusCode::kDataLoss});
   }
   if (seg.last_lsn >= seg.first_lsn && expect != seg.last_lsn + 1) {
     out->problems.push_back(

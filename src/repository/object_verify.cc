@@ -11,7 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "src/repository/repository_format.h"
+#include "src/storage/repository_format.h"
 #include "wayback/log.h"
 #include "wayback/repository.h"
 #include "wayback/snapshot.h"

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/repository/object_verify.h"
-#include "src/repository/repository_format.h"
+#include "src/storage/repository_format.h"
 #include "wayback/log.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
@@ -66,19 +66,6 @@ class RepositoryImpl final : public Repository {
   Storage* const storage_;
   const std::optional<RepositoryIdentity> identity_;
 };
-
-// The identity object, or nullopt if the repository has none.
-absl::StatusOr<std::optional<RepositoryIdentity>> ReadIdentity(
-    Storage* storage) {
-  absl::StatusOr<std::string> bytes = storage->ReadAll(kIdentityObjectName);
-  if (absl::IsNotFound(bytes.status())) return std::nullopt;
-  if (!bytes.ok()) return bytes.status();
-  WAYBACK_ASSIGN_OR_RETURN(
-      RepositoryIdentity identity,
-      repository_format::Decode(
-          *bytes, absl::StrCat(storage->uri(), "/", A(kIdentityObjectName))));
-  return std::optional<RepositoryIdentity>(std::move(identity));
-}
 
 std::string NewRepositoryId() {
   absl::BitGen gen;
@@ -138,7 +125,7 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenUri(
 absl::StatusOr<std::unique_ptr<Repository>> OpenAttached(
     std::unique_ptr<Storage> owned, Storage* storage) {
   WAYBACK_ASSIGN_OR_RETURN(std::optional<RepositoryIdentity> identity,
-                           ReadIdentity(storage));
+                           ReadRepositoryIdentity(storage));
   if (!identity) {
     WAYBACK_ASSIGN_OR_RETURN(bool holds, Repository::Holds(storage));
     if (!holds) {
@@ -334,7 +321,7 @@ absl::StatusOr<std::unique_ptr<Repository>> Repository::OpenOrCreateMirror(
                            OpenUri(uri, /*create=*/true, options));
   Storage* s = storage.get();
   WAYBACK_ASSIGN_OR_RETURN(std::optional<RepositoryIdentity> identity,
-                           ReadIdentity(s));
+                           ReadRepositoryIdentity(s));
   WAYBACK_ASSIGN_OR_RETURN(bool holds, Holds(s));
   if (holds && identity != source.identity()) {
     // Both with identities that differ, or exactly one with an identity:

@@ -50,7 +50,7 @@ std::string BlockOf(const std::string& payload, uint32_t raw_size) {
 
 absl::Status Unpack(const std::string& block, DecodedBlock* out) {
   BlockHeader h;
-  absl::Status s = DecodeBlockHeader("log/obj", 96, block, &h);
+  absl::Status s = DecodeBlockHeader("log/obj", 96, block, kFormatVersion1, &h);
   if (!s.ok()) return s;
   ZstdDecompressor d;
   return UnpackBlock("log/obj", 96, h,

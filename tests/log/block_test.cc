@@ -29,7 +29,7 @@ void FixBlockHeaderCrc(std::string* block) {
 }
 absl::Status Unpack(const std::string& block, DecodedBlock* out) {
   BlockHeader h;
-  absl::Status s = DecodeBlockHeader("obj", 96, block, &h);
+  absl::Status s = DecodeBlockHeader("obj", 96, block, kFormatVersion1, &h);
   if (!s.ok()) return s;
   ZstdDecompressor d;
   return UnpackBlock("obj", 96, h,
@@ -69,13 +69,13 @@ TEST(SegmentHeaderTest, EveryByteIsChecked) {
 TEST(SegmentHeaderTest, FutureVersionIsRefusedEvenWithGoodCrc) {
   char buf[kSegmentHeaderSize];
   EncodeSegmentHeader(SegmentHeader{}, buf);
-  EncodeFixed32(buf + kHdrVersion, 2);
+  EncodeFixed32(buf + kHdrVersion, 3);  // This build reads 1 and 2.
   EncodeFixed32(buf + kHdrCrc, crc32c::Mask(crc32c::Value(buf, kHdrCrc)));
   SegmentHeader d;
   absl::Status s =
       DecodeSegmentHeader("seg", std::string_view(buf, sizeof(buf)), &d);
   EXPECT_TRUE(absl::IsDataLoss(s));
-  EXPECT_NE(s.message().find("version 2"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("version 3"), absl::string_view::npos) << s;
 }
 
 TEST(SegmentHeaderTest, EncryptionKeyIdIsRefusedByThisBuild) {
@@ -207,7 +207,7 @@ TEST(BlockTest, HeaderChecksumMismatch) {
   BuildMixed(1, &block);
   block[kBlkRawSize] ^= 1;
   BlockHeader h;
-  absl::Status s = DecodeBlockHeader("obj", 96, block, &h);
+  absl::Status s = DecodeBlockHeader("obj", 96, block, kFormatVersion1, &h);
   EXPECT_TRUE(absl::IsDataLoss(s));
   EXPECT_NE(s.message().find("obj at offset 96"), absl::string_view::npos) << s;
   EXPECT_NE(s.message().find("header checksum"), absl::string_view::npos) << s;
@@ -219,7 +219,8 @@ TEST(BlockTest, RawSizeBeyondLimitIsRefusedBeforeAllocating) {
   EncodeFixed32(block.data() + kBlkRawSize, kMaxBlockRawSize + 1);
   FixBlockHeaderCrc(&block);
   BlockHeader h;
-  EXPECT_TRUE(absl::IsDataLoss(DecodeBlockHeader("obj", 96, block, &h)));
+  EXPECT_TRUE(absl::IsDataLoss(
+      DecodeBlockHeader("obj", 96, block, kFormatVersion1, &h)));
 }
 
 TEST(BlockTest, RawSizeLieIsDataLoss) {
@@ -239,7 +240,8 @@ TEST(BlockTest, RecordCountMustMatchLsnRange) {
   EncodeFixed32(block.data() + kBlkRecordCount, 5);
   FixBlockHeaderCrc(&block);
   BlockHeader h;
-  EXPECT_TRUE(absl::IsDataLoss(DecodeBlockHeader("obj", 96, block, &h)));
+  EXPECT_TRUE(absl::IsDataLoss(
+      DecodeBlockHeader("obj", 96, block, kFormatVersion1, &h)));
 }
 
 TEST(BlockTest, HeaderClaimingMoreRecordsThanEncoded) {

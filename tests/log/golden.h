@@ -59,6 +59,22 @@ inline std::vector<OwnedRecord> GoldenRecords() {
   return out;
 }
 
+// Format v2 (tests/data/golden_v2_sealed.seg, golden_v2_live.seg): the same
+// records, most of them with a source position (gaps between positions, a
+// run without any, restore points with and without), written by the v2
+// writer into a repository whose id is kGoldenRepositoryId.
+inline constexpr char kGoldenRepositoryId[] =
+    "00112233445566778899aabbccddeeff";
+inline std::vector<OwnedRecord> GoldenV2Records() {
+  std::vector<OwnedRecord> out = GoldenRecords();
+  for (OwnedRecord& r : out) {
+    if (r.lsn % 4 == 3 || (r.lsn >= 13 && r.lsn <= 16)) continue;
+    // Large enough for multi-byte varints; strictly increasing.
+    r.source_position = 0x1234'5600ull + r.lsn * 37;
+  }
+  return out;
+}
+
 inline std::string GoldenSealedName() { return SegmentObjectName(1, 1, true); }
 inline std::string GoldenLiveName() {
   return SegmentObjectName(1, kGoldenSealedLast + 1, false);

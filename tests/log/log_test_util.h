@@ -26,6 +26,7 @@ struct OwnedRecord {
   Lsn lsn = kNoLsn;
   CommitTime commit_time = 0;
   std::optional<uint64_t> txid;
+  std::optional<uint64_t> source_position;
   std::string restore_point_name;
   std::vector<Mutation> mutations;
   friend bool operator==(const OwnedRecord&, const OwnedRecord&) = default;
@@ -37,6 +38,7 @@ inline OwnedRecord Own(const LogRecord& r) {
   o.lsn = r.lsn;
   o.commit_time = r.commit_time;
   o.txid = r.txid;
+  o.source_position = r.source_position;
   o.restore_point_name = std::string(r.restore_point_name);
   if (r.type == RecordType::kTransaction)
     o.mutations = r.ToTransaction().mutations;
@@ -48,6 +50,7 @@ inline OwnedRecord FromTxn(Lsn lsn, CommitTime t, const Transaction& txn) {
   o.lsn = lsn;
   o.commit_time = t;
   o.txid = txn.txid;
+  o.source_position = txn.source_position;
   o.mutations = txn.mutations;
   return o;
 }

@@ -41,6 +41,13 @@ int Main(const std::string& root) {
   // Mode 3 splits the body in two halves: a sealed segment of first LSN 1
   // and a live one of first LSN 2.
   Put(seg, "seed-empty", std::string(1, '\1'));
+  // Segment format v2 (source positions in records, blocks and footers).
+  o.format_version = log_format::kFormatVersion2;
+  auto log2 = BuildReferenceLog(o);
+  if (!log2.ok()) return 5;
+  Put(seg, "seed-v2-sealed",
+      std::string(1, '\0') + log2->image.at(log2->sealed[0]));
+  Put(seg, "seed-v2-live", std::string(1, '\1') + log2->image.at(log2->live));
   // Record codec: each block's decoded records with its header fields.
   const std::string rec = root + "/fuzz_record_codec";
   n = 0;
@@ -56,6 +63,20 @@ int Main(const std::string& root) {
       PutFixed64(&in, static_cast<uint64_t>(e.last_time));
       Put(rec, "seed-block-" + std::to_string(n++), in + e.raw);
     }
+  }
+  // A v2 record (flags byte before the body; no source position, which the
+  // target's block header does not announce): the example of
+  // segment_format.md V2.14 without its position.
+  {
+    std::string in;
+    const uint64_t t = 1'767'225'600'000'000'000;
+    PutFixed32(&in, 1);
+    PutFixed64(&in, 0);
+    PutFixed64(&in, t);
+    PutFixed64(&in, t);
+    const char record[] =
+        "\x01\x00\x00\x01\x07\x02\x0a\x01\x01k\x01v\x02\x03old";
+    Put(rec, "seed-v2", in + std::string(record, sizeof(record) - 1));
   }
   auto snap = BuildReferenceSnapshot(11, 40, 300);
   if (!snap.ok()) return 3;

@@ -11,11 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "src/log/segment.h"
 #include "src/log/segment_format.h"
+#include "src/storage/repository_format.h"
 #include "src/util/coding.h"
 #include "src/util/compression.h"
 #include "src/util/crc32c.h"
 #include "src/util/errors.h"
 #include "wayback/clock.h"
+#include "wayback/repository_identity.h"
 #include "wayback/status.h"
 
 #ifndef WAYBACK_DEFAULT_RESULTS_DIR
@@ -185,6 +187,13 @@ absl::StatusOr<ReferenceLog> BuildReferenceLog(const ReferenceOptions& o) {
   wo.segment_max_bytes = o.segment_max_bytes;
   wo.segment_max_age = absl::Hours(1000);
   wo.clock = &clock;
+  wo.format_version = o.format_version;
+  if (o.format_version == log_format::kFormatVersion2) {
+    RepositoryIdentity id;
+    id.id = "00112233445566778899aabbccddeeff";
+    WAYBACK_RETURN_IF_ERROR(
+        storage->WriteAll(kIdentityObjectName, repository_format::Encode(id)));
+  }
   ReferenceLog ref;
   {
     WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<LogWriter> w,
@@ -198,6 +207,9 @@ absl::StatusOr<ReferenceLog> BuildReferenceLog(const ReferenceOptions& o) {
         WAYBACK_ASSIGN_OR_RETURN(r.lsn, w->AppendRestorePoint(r.name));
       } else {
         Transaction t = MakeTxn(o.seed, i);
+        if (o.format_version == log_format::kFormatVersion2 && i % 4 != 1) {
+          t.source_position = 1000 + 3 * static_cast<uint64_t>(i);
+        }
         r.txid = t.txid;
         r.mutations = t.mutations;
         WAYBACK_ASSIGN_OR_RETURN(r.lsn, w->Append(t));

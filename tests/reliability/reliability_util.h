@@ -103,6 +103,9 @@ struct ReferenceOptions {
   uint64_t segment_max_bytes = 2500;
   bool leave_live = true;  // Keep the last segment unsealed.
   TimelineId timeline = kFirstTimeline;
+  // Segment format version 2 writes an identity object first and gives
+  // three transactions in four a source position.
+  uint32_t format_version = 1;
 };
 // Writes a small log (restore points every 17 records, several blocks per
 // segment, several segments) and captures it.

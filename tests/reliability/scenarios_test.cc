@@ -236,10 +236,10 @@ std::vector<Scenario> AllScenarios() {
       "SegmentUnknownVersion", Base::kLog, Check::kLog, S1,
       [](Image* i) {
         EditHeader(i, R().S1(), [](std::string* h) {
-          EncodeFixed32(h->data() + lf::kHdrVersion, 2);
+          EncodeFixed32(h->data() + lf::kHdrVersion, 3);  // Reads 1 and 2.
         });
       },
-      C::kDataLoss, "unsupported segment format version 2");
+      C::kDataLoss, "unsupported segment format version 3");
   add(
       "SegmentUnknownCodec", Base::kLog, Check::kLog, S1,
       [](Image* i) {

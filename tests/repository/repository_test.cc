@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/repository/repository_format.h"
+#include "src/storage/repository_format.h"
 #include "src/util/crc32c.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/clock.h"

@@ -1,6 +1,6 @@
 // Copyright 2026 The Wayback Authors.
 
-#include "src/repository/repository_format.h"
+#include "src/storage/repository_format.h"
 
 #include <cstdint>
 #include <vector>
@@ -159,3 +159,20 @@ absl::StatusOr<RepositoryIdentity> Decode(std::string_view bytes,
 }
 
 }  // namespace wayback::repository_format
+
+namespace wayback {
+absl::StatusOr<std::optional<RepositoryIdentity>> ReadRepositoryIdentity(
+    Storage* storage) {
+  absl::StatusOr<std::string> bytes = storage->ReadAll(kIdentityObjectName);
+  if (absl::IsNotFound(bytes.status())) return std::nullopt;
+  if (!bytes.ok()) return bytes.status();
+  WAYBACK_ASSIGN_OR_RETURN(
+      RepositoryIdentity identity,
+      repository_format::Decode(
+          *bytes, absl::StrCat(storage->uri(), "/",
+                               absl::string_view(kIdentityObjectName.data(),
+                                                 kIdentityObjectName.size()))));
+  return std::optional<RepositoryIdentity>(std::move(identity));
+}
+
+}  // namespace wayback

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "wayback/repository.h"
+#include "wayback/repository_identity.h"
 
 namespace wayback::repository_format {
 
