@@ -639,10 +639,17 @@ absl::Status LogWriterImpl::Init() {
                      storage_->uri(), " has none"));
   }
   // The repository's id: v2 headers carry it, and a v2 segment of another
-  // repository found here is refused below.
-  absl::StatusOr<std::optional<RepositoryIdentity>> identity =
-      ReadRepositoryIdentity(storage_);
-  if (opt_.format_version != log_format::kFormatVersion1) {
+  // repository found here is refused below (a v1 writer checks too, when it
+  // can read the identity).
+  if (opt_.format_version == log_format::kFormatVersion1) {
+    repository_id_ = log_format::RepositoryIdToCheck(storage_);
+  } else {
+    absl::StatusOr<std::optional<RepositoryIdentity>> identity =
+        ReadRepositoryIdentity(storage_);
+    if (!identity.ok() && !absl::IsDataLoss(identity.status()) &&
+        !absl::IsFailedPrecondition(identity.status())) {
+      return identity.status();  // I/O: as such.
+    }
     if (!identity.ok() || !identity->has_value()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "segment format version 2 records the repository's id, but ",
@@ -653,10 +660,6 @@ absl::Status LogWriterImpl::Init() {
     }
     WAYBACK_ASSIGN_OR_RETURN(repository_id_,
                              log_format::RepositoryIdFromHex((**identity).id));
-  } else if (identity.ok() && identity->has_value()) {
-    // A v1 writer writes no id, but still checks the v2 segments it meets.
-    auto id = log_format::RepositoryIdFromHex((**identity).id);
-    if (id.ok()) repository_id_ = *id;
   }
   if (caps.lock) {
     WAYBACK_ASSIGN_OR_RETURN(lock_, storage_->Lock(log_format::kLockName));
