@@ -7,11 +7,16 @@
 namespace wayback {
 
 absl::Status ArchivedRecords::Reset(uint64_t position) {
-  (void)position;
   current_ = nullptr;
+  reader_.reset();
+  // The index search finds the record (or where it would be) without a
+  // scan; the reader then serves the resent stretch that usually follows.
+  WAYBACK_ASSIGN_OR_RETURN(std::optional<ArchivedRecord> found,
+                           FindBySourcePosition(storage_, timeline_, position));
+  if (!found) return absl::OkStatus();
   LogReaderOptions o;
   o.timeline = timeline_;
-  o.start_lsn = 1;
+  o.start_lsn = found->lsn;
   WAYBACK_ASSIGN_OR_RETURN(reader_, LogReader::Open(storage_, o));
   return absl::OkStatus();
 }
@@ -20,6 +25,7 @@ absl::StatusOr<const LogRecord*> ArchivedRecords::Find(uint64_t position) {
   if (reader_ == nullptr || (current_ != nullptr && current_->source_position &&
                              *current_->source_position > position)) {
     WAYBACK_RETURN_IF_ERROR(Reset(position));
+    if (reader_ == nullptr) return nullptr;  // Not archived.
   }
   while (true) {
     if (current_ == nullptr) {
