@@ -204,6 +204,10 @@ class BenchCommand : public Command {
         ->check(CLI::Range(0.0, 1e8));
     ingest_->add_option("--mirror", ingest_opts_.mirrors,
                         "Mirrors given to the ingester (repeatable)");
+    ingest_
+        ->add_option("--segment-age", segment_age_,
+                     "With --mirror: the ingester's --max-segment-age")
+        ->capture_default_str();
     ingest_->add_flag("--keep", ingest_opts_.keep,
                       "Keep the repository and the ack file");
     ingest_->add_flag("--json", json_, "Print one JSON object");
@@ -249,6 +253,12 @@ class BenchCommand : public Command {
     }
     if (ingest_->parsed()) {
       ingest_opts_.wayback_binary = SelfExecutable();
+      auto age = ParseDurationFlag("--segment-age", segment_age_);
+      if (!age.ok() || *age <= absl::ZeroDuration()) {
+        return Usage(io, "bench ingest",
+                     absl::StrCat("bad --segment-age \"", segment_age_, "\""));
+      }
+      ingest_opts_.segment_max_age = *age;
       ingest_opts_.progress = progress;
       auto f = RunIngestBench(ingest_opts_);
       if (!f.ok()) return Fail(io, "bench ingest", f.status());

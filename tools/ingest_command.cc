@@ -66,10 +66,14 @@ class IngestCommand : public Command {
                     "Append one JSON line per group commit for the newest "
                     "durable transaction: {\"lsn\":…,\"source_position\":…,"
                     "\"txid\":…}");
-    app->add_option("--status-file", status_file_,
-                    "Rewrite this JSON file atomically every second (last "
-                    "durable LSN, position and time, rates, mirror lag, "
-                    "alarms, heartbeat)");
+    app->add_option(
+        "--status-file", status_file_,
+        "Rewrite this JSON file atomically every --status-interval (last "
+        "durable LSN, position and time, rates, mirror lag, "
+        "alarms, heartbeat)");
+    app->add_option("--status-interval", status_interval_,
+                    "How often the status file is rewritten")
+        ->capture_default_str();
     app->add_option("--mirror", mirrors_,
                     "Ship sealed segments to this mirror as they appear "
                     "(repeatable; any repository URI, s3:// included)");
@@ -119,6 +123,8 @@ class IngestCommand : public Command {
   std::vector<std::string> mirrors_;
   std::string max_segment_age_ = "60s";
   std::string max_mirror_lag_ = "60s";
+  std::string status_interval_ = "1s";
+  absl::Duration status_every_ = absl::Seconds(1);
   size_t batch_ = 20000;
   std::string file_ = "-";
 
@@ -302,6 +308,13 @@ int IngestCommand::Run(Io& io) {
   if (!lag.ok())
     return Usage(io, "ingest", std::string(lag.status().message()));
   mirror_lag_alarm_ = *lag;
+  auto every = ParseDurationFlag("--status-interval", status_interval_);
+  if (!every.ok() || *every <= absl::ZeroDuration()) {
+    return Usage(io, "ingest",
+                 absl::StrCat("bad --status-interval \"", status_interval_,
+                              "\": expected a positive duration such as 1s"));
+  }
+  status_every_ = *every;
   if (follow_ && file_ == "-") {
     return Usage(io, "ingest", "--follow needs a FILE, not standard input");
   }
@@ -329,18 +342,34 @@ int IngestCommand::Run(Io& io) {
   }
 
   if (!mirrors_.empty()) {
-    std::vector<std::unique_ptr<Repository>> ms;
+    std::vector<ArchiverMirror> ms;
     for (const std::string& uri : mirrors_) {
       RepositoryOptions ro;
       ro.s3 = CliS3Settings();
-      auto m = Repository::OpenOrCreateMirror(uri, *repo_, ro);
-      if (!m.ok()) {
+      ArchiverMirror am;
+      am.uri = uri;
+      am.open = [uri, ro, this]() {
+        return Repository::OpenOrCreateMirror(uri, *repo_, ro);
+      };
+      auto m = am.open();
+      if (m.ok()) {
+        am.repository = *std::move(m);
+      } else if (absl::IsUnavailable(m.status()) ||
+                 absl::IsDeadlineExceeded(m.status())) {
+        // Unreachable now: ingestion does not wait for it; the archiver
+        // retries every pass and the status file says so meanwhile.
+        io.err << "wayback ingest: warning: mirror " << uri
+               << " is unreachable now (" << m.status().message()
+               << "); ingesting anyway, retrying it every second\n";
+      } else {
+        // Refused for good (another repository's mirror, not a
+        // repository, bad credentials...): a setup error.
         return Fail(io, "ingest",
                     absl::Status(m.status().code(),
                                  absl::StrCat("mirror ", uri, ": ",
                                               m.status().message())));
       }
-      ms.push_back(*std::move(m));
+      ms.push_back(std::move(am));
     }
     auto a = Archiver::Start(repo_.get(), std::move(ms));
     if (!a.ok()) return Fail(io, "ingest", a.status());
@@ -478,7 +507,7 @@ int IngestCommand::Run(Io& io) {
       failure = commit();
       if (*r == LineInput::Result::kEnd) break;
     }
-    if (absl::Now() - last_status_ >= absl::Seconds(1)) WriteStatus(io, false);
+    if (absl::Now() - last_status_ >= status_every_) WriteStatus(io, false);
   }
   // Whatever happened, what was accepted is made durable and acknowledged.
   absl::Status last = commit();

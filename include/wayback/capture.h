@@ -198,6 +198,15 @@ struct ArchiverMirrorState {
 // of its own) the commit time of that oldest missing record stands in for
 // its acknowledgement time, which can only overstate the lag (a transaction
 // is acknowledged after its commit).
+// A mirror of an Archiver: opened already, or opened by the archiver's
+// thread when it can (a mirror that is unreachable when the archiver starts
+// is retried like a failed pass).
+struct ArchiverMirror {
+  std::string uri;
+  std::unique_ptr<Repository> repository;  // Null: call `open` first.
+  std::function<absl::StatusOr<std::unique_ptr<Repository>>()> open;
+};
+
 class Archiver {
  public:
   // Starts the archiver thread for `source` (not owned; must outlive the
@@ -206,6 +215,9 @@ class Archiver {
   static absl::StatusOr<std::unique_ptr<Archiver>> Start(
       const Repository* source,
       std::vector<std::unique_ptr<Repository>> mirrors,
+      const ArchiverOptions& options = {});
+  static absl::StatusOr<std::unique_ptr<Archiver>> Start(
+      const Repository* source, std::vector<ArchiverMirror> mirrors,
       const ArchiverOptions& options = {});
 
   // Stops the thread (Stop()).

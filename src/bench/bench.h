@@ -364,8 +364,9 @@ struct IngestBenchOptions {
   // The producer's rate, events per second; 0: as fast as the pipe takes
   // them. Default: 0.
   double rate = 0;
-  // Mirrors given to the ingester (--mirror).
+  // Mirrors given to the ingester (--mirror), and its --max-segment-age.
   std::vector<std::string> mirrors;
+  absl::Duration segment_max_age = absl::Seconds(1);
   std::function<void(std::string_view line)> progress;
 };
 
@@ -389,6 +390,12 @@ struct IngestBenchFigures {
   double offered_rate = 0;
   // parse_cpu_s / ingest_cpu_s: how much of the ingester's CPU parsing costs.
   double parse_share = 0;
+  // With mirrors: the worst mirror's lag, sampled every 100 ms from the
+  // ingester's status file while it runs.
+  uint64_t lag_samples = 0;
+  double mirror_lag_p50_s = 0;
+  double mirror_lag_p99_s = 0;
+  double mirror_lag_max_s = 0;
 
   std::string ToJson() const;
   std::string ToString() const;

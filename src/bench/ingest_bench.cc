@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -87,7 +88,11 @@ std::string IngestBenchFigures::ToJson() const {
               {"ack_latency_p99_ms", ack_p99_ms},
               {"ack_latency_max_ms", ack_max_ms},
               {"offered_rate", offered_rate},
-              {"parse_share_of_ingest_cpu", parse_share}}
+              {"parse_share_of_ingest_cpu", parse_share},
+              {"mirror_lag_samples", lag_samples},
+              {"mirror_lag_p50_s", mirror_lag_p50_s},
+              {"mirror_lag_p99_s", mirror_lag_p99_s},
+              {"mirror_lag_max_s", mirror_lag_max_s}}
       .dump(2);
 }
 
@@ -99,13 +104,19 @@ std::string IngestBenchFigures::ToString() const {
       "the ingest process: %.0f events per CPU s)%s\n"
       "  acknowledgements   %d lines; latency p50 %.2f ms, p99 %.2f ms, max "
       "%.2f ms\n"
-      "  parsing is %.0f%% of the ingest process's CPU time",
+      "  parsing is %.0f%% of the ingest process's CPU time%s",
       events, line_bytes_mean, parse_lines_per_s, parse_mb_per_s, parse_cpu_s,
       ingest_events_per_s, ingest_seconds, ingest_cpu_s,
       ingest_events_per_cpu_s,
       offered_rate > 0 ? absl::StrFormat(" at an offered %.0f/s", offered_rate)
                        : std::string(" (producer unthrottled)"),
-      ack_lines, ack_p50_ms, ack_p99_ms, ack_max_ms, parse_share * 100);
+      ack_lines, ack_p50_ms, ack_p99_ms, ack_max_ms, parse_share * 100,
+      lag_samples == 0
+          ? std::string()
+          : absl::StrFormat("\n  mirror lag         p50 %.2f s, p99 %.2f s, "
+                            "max %.2f s (%d samples, every 100 ms)",
+                            mirror_lag_p50_s, mirror_lag_p99_s,
+                            mirror_lag_max_s, lag_samples));
 }
 
 absl::StatusOr<IngestBenchFigures> RunIngestBench(
@@ -167,9 +178,18 @@ absl::StatusOr<IngestBenchFigures> RunIngestBench(
                                    "--create",
                                    "--ack",
                                    acks};
+  const std::string status = options.repo + ".status.json";
   for (const std::string& m : options.mirrors) {
     args.push_back("--mirror");
     args.push_back(m);
+  }
+  if (!options.mirrors.empty()) {
+    args.insert(
+        args.end(),
+        {"--status-file", status, "--status-interval", "100ms",
+         "--max-segment-age",
+         absl::StrCat(absl::ToInt64Milliseconds(options.segment_max_age),
+                      "ms")});
   }
   args.push_back("-");
   if (options.progress) {
@@ -225,6 +245,23 @@ absl::StatusOr<IngestBenchFigures> RunIngestBench(
     close(fds[1]);
     producer_done.store(true);
   });
+  // The lag sampler: the ingester's own status file, every 100 ms (the lag
+  // at an instant, by the definition of capture.h).
+  std::vector<double> lag_s;
+  std::atomic<bool> sampling{!options.mirrors.empty()};
+  std::thread sampler([&] {
+    while (sampling.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::ifstream in(status);
+      json j = json::parse(in, nullptr, false);
+      if (j.is_discarded() || !j.contains("mirrors")) continue;
+      double worst = 0;
+      for (const json& m : j["mirrors"]) {
+        worst = std::max(worst, m.value("lag_seconds", 0.0));
+      }
+      if (!j["mirrors"].empty()) lag_s.push_back(worst);
+    }
+  });
   // The acknowledgement reader: tails the ack file.
   std::vector<double> latency_ms;
   latency_ms.reserve(options.events);
@@ -259,6 +296,8 @@ absl::StatusOr<IngestBenchFigures> RunIngestBench(
       int status;
       if (waitpid(pid, &status, WNOHANG) == pid) {
         producer.join();
+        sampling.store(false);
+        sampler.join();
         if (afd >= 0) ::close(afd);
         return absl::InternalError(absl::StrCat(
             "ingest bench: wayback ingest exited (status ", status,
@@ -269,12 +308,20 @@ absl::StatusOr<IngestBenchFigures> RunIngestBench(
     if (afd >= 0) ::close(afd);
   }
   producer.join();
-  int status = 0;
+  sampling.store(false);
+  sampler.join();
+  int status_code = 0;
   struct rusage usage;
-  wait4(pid, &status, 0, &usage);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(
-        absl::StrCat("ingest bench: wayback ingest failed, status ", status));
+  wait4(pid, &status_code, 0, &usage);
+  if (!WIFEXITED(status_code) || WEXITSTATUS(status_code) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "ingest bench: wayback ingest failed, status ", status_code));
+  }
+  f.lag_samples = lag_s.size();
+  if (!lag_s.empty()) {
+    f.mirror_lag_max_s = *std::max_element(lag_s.begin(), lag_s.end());
+    f.mirror_lag_p50_s = Percentile(lag_s, 0.50);
+    f.mirror_lag_p99_s = Percentile(lag_s, 0.99);
   }
   f.ingest_seconds =
       std::chrono::duration<double>(last_ack_time - start).count();
@@ -292,6 +339,7 @@ absl::StatusOr<IngestBenchFigures> RunIngestBench(
   if (!options.keep) {
     fs::remove_all(options.repo, ec);
     fs::remove(acks, ec);
+    fs::remove(status, ec);
   }
   return f;
 }

@@ -20,13 +20,12 @@ namespace {
 
 class ArchiverImpl : public Archiver {
  public:
-  ArchiverImpl(const Repository* source,
-               std::vector<std::unique_ptr<Repository>> mirrors,
+  ArchiverImpl(const Repository* source, std::vector<ArchiverMirror> mirrors,
                const ArchiverOptions& options)
       : source_(source), mirrors_(std::move(mirrors)), opt_(options) {
     for (const auto& m : mirrors_) {
       ArchiverMirrorState s;
-      s.uri = m->uri();
+      s.uri = m.uri;
       states_.push_back(std::move(s));
       first_missing_.push_back(std::nullopt);
     }
@@ -73,9 +72,8 @@ class ArchiverImpl : public Archiver {
     for (size_t i = 0; i < mirrors_.size(); ++i) {
       absl::Status s = Pass(i);
       if (first.ok() && !s.ok()) {
-        first = absl::Status(
-            s.code(),
-            absl::StrCat("mirror ", mirrors_[i]->uri(), ": ", s.message()));
+        first = absl::Status(s.code(), absl::StrCat("mirror ", mirrors_[i].uri,
+                                                    ": ", s.message()));
       }
     }
     return first;
@@ -100,8 +98,23 @@ class ArchiverImpl : public Archiver {
   }
 
   absl::Status Pass(size_t i) {
+    ArchiverMirror& m = mirrors_[i];
+    if (m.repository == nullptr) {
+      absl::StatusOr<std::unique_ptr<Repository>> opened =
+          m.open ? m.open()
+                 : absl::StatusOr<std::unique_ptr<Repository>>(
+                       absl::FailedPreconditionError("no way to open it"));
+      if (!opened.ok()) {
+        std::lock_guard<std::mutex> l(mu_);
+        ++states_[i].passes;
+        ++states_[i].failed_passes;
+        states_[i].last_error = opened.status();
+        return opened.status();
+      }
+      m.repository = *std::move(opened);
+    }
     absl::StatusOr<RepositoryMirrorResult> r =
-        MirrorRepository(*source_, mirrors_[i]->storage(), opt_.mirror);
+        MirrorRepository(*source_, m.repository->storage(), opt_.mirror);
     std::lock_guard<std::mutex> l(mu_);
     ArchiverMirrorState& s = states_[i];
     ++s.passes;
@@ -154,7 +167,7 @@ class ArchiverImpl : public Archiver {
   }
 
   const Repository* source_;
-  std::vector<std::unique_ptr<Repository>> mirrors_;
+  std::vector<ArchiverMirror> mirrors_;  // Used by the thread (then Stop).
   ArchiverOptions opt_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -172,6 +185,19 @@ class ArchiverImpl : public Archiver {
 
 absl::StatusOr<std::unique_ptr<Archiver>> Archiver::Start(
     const Repository* source, std::vector<std::unique_ptr<Repository>> mirrors,
+    const ArchiverOptions& options) {
+  std::vector<ArchiverMirror> ms;
+  for (auto& m : mirrors) {
+    ArchiverMirror a;
+    a.uri = m->uri();
+    a.repository = std::move(m);
+    ms.push_back(std::move(a));
+  }
+  return Start(source, std::move(ms), options);
+}
+
+absl::StatusOr<std::unique_ptr<Archiver>> Archiver::Start(
+    const Repository* source, std::vector<ArchiverMirror> mirrors,
     const ArchiverOptions& options) {
   if (options.interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("archiver interval must be positive");
