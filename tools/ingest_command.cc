@@ -84,6 +84,10 @@ class IngestCommand : public Command {
     app->add_option("--max-mirror-lag", max_mirror_lag_,
                     "Alarm in the status file when a mirror lags more")
         ->capture_default_str();
+    app->add_option("--commit-interval", commit_interval_,
+                    "Group-commit at least this often while events arrive "
+                    "(bounds the acknowledgement latency)")
+        ->capture_default_str();
     app->add_option("--batch", batch_,
                     "At most this many events per group commit")
         ->capture_default_str()
@@ -126,6 +130,7 @@ class IngestCommand : public Command {
   std::string status_interval_ = "1s";
   absl::Duration status_every_ = absl::Seconds(1);
   size_t batch_ = 20000;
+  std::string commit_interval_ = "5ms";
   std::string file_ = "-";
 
   // Run state.
@@ -315,6 +320,13 @@ int IngestCommand::Run(Io& io) {
                               "\": expected a positive duration such as 1s"));
   }
   status_every_ = *every;
+  auto ci = ParseDurationFlag("--commit-interval", commit_interval_);
+  if (!ci.ok() || *ci <= absl::ZeroDuration()) {
+    return Usage(io, "ingest",
+                 absl::StrCat("bad --commit-interval \"", commit_interval_,
+                              "\": expected a positive duration such as 5ms"));
+  }
+  const absl::Duration commit_every = *ci;
   if (follow_ && file_ == "-") {
     return Usage(io, "ingest", "--follow needs a FILE, not standard input");
   }
@@ -435,6 +447,7 @@ int IngestCommand::Run(Io& io) {
   };
   StopSignals signals;
   uint64_t batch = 0;
+  absl::Time batch_started;  // When the first uncommitted event was read.
   absl::Status failure;  // Ends the run: exit 2 after committing the rest.
   std::string bad_line;  // The line-numbered reason, for a bad line.
   auto commit = [&]() -> absl::Status {
@@ -499,8 +512,14 @@ int IngestCommand::Run(Io& io) {
         resume_before_ = before;
         break;
       }
-      if (*o == OfferOutcome::kAppended && ++batch >= batch_) {
-        failure = commit();
+      if (*o == OfferOutcome::kAppended) {
+        if (batch++ == 0) batch_started = absl::Now();
+        // A group commit per --batch events, and at least every
+        // --commit-interval while events keep coming.
+        if (batch >= batch_ ||
+            ((batch & 63) == 0 && absl::Now() - batch_started >= commit_every)) {
+          failure = commit();
+        }
       }
     } else {
       // Idle (or the end): commit what was read.
