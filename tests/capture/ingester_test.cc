@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/fault_injection_storage.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/capture.h"
 #include "wayback/log.h"
@@ -298,6 +299,71 @@ TEST_F(IngesterTest, ArchiverKeepsRetryingAMirrorThatIsDown) {
   EXPECT_TRUE(states[0].last_error.ok()) << states[0].last_error;
   ASSERT_TRUE(states[0].mirrored.has_value());
   EXPECT_EQ(states[0].lag, absl::ZeroDuration());
+}
+
+}  // namespace
+}  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// The disk fills (ENOSPC on the n-th write from some point on, and every
+// write after it): the ingester stops acknowledging, the error says why,
+// and after space is freed a reopened ingester holds every acknowledged
+// event, exactly once, and takes the producer's replay to the end.
+TEST(IngesterFaults, DiskFullLosesNothingAcknowledged) {
+  for (int n = 1; n <= 34; n += 3) {
+    SCOPED_TRACE(absl::StrCat("ENOSPC from write ", n));
+    auto mem = NewMemoryStorage();
+    testing::FaultInjectionStorage fs(mem.get());
+    auto repo = Repository::Attach(&fs, /*create=*/true);
+    ASSERT_TRUE(repo.ok()) << repo.status();
+    IngesterOptions o;
+    o.segment_max_bytes = 4096;  // Seals (and new segments) under way.
+    auto ing = Ingester::Open(repo->get(), o);
+    ASSERT_TRUE(ing.ok()) << ing.status();
+    fs.FailNth(testing::FaultOp::kWrite, n, testing::FaultKind::kEnospc,
+               /*sticky=*/true);
+    uint64_t acked = 0;
+    absl::Status failure;
+    for (uint64_t p = 1; p <= 300 && failure.ok(); ++p) {
+      auto offered = (*ing)->Offer(
+          Txn(p, absl::StrCat("k", p % 7), std::string(100, 'v'), p));
+      if (!offered.ok()) {
+        failure = offered.status();
+        break;
+      }
+      if (p % 10 == 0) {
+        auto a = (*ing)->Commit();
+        if (!a.ok()) {
+          failure = a.status();
+          break;
+        }
+        acked = (*a)->source_position;
+      }
+    }
+    ASSERT_FALSE(failure.ok()) << "the disk was full";
+    EXPECT_THAT(failure.message(), HasSubstr("ENOSPC"));
+    EXPECT_FALSE((*ing)->Commit().ok()) << "nothing more is acknowledged";
+    ing->reset();
+    fs.ClearFaults();
+    auto again = Ingester::Open(repo->get(), o);
+    ASSERT_TRUE(again.ok()) << again.status();
+    const uint64_t durable = (*again)->durable_position().value_or(0);
+    EXPECT_GE(durable, acked);
+    // The producer replays from its last acknowledgement to the end.
+    for (uint64_t p = acked + 1; p <= 300; ++p) {
+      auto offered = (*again)->Offer(
+          Txn(p, absl::StrCat("k", p % 7), std::string(100, 'v'), p));
+      ASSERT_TRUE(offered.ok()) << offered.status();
+      EXPECT_EQ(*offered, p <= durable ? OfferOutcome::kDuplicate
+                                       : OfferOutcome::kAppended);
+    }
+    ASSERT_TRUE((*again)->Close().ok());
+    auto pos = Positions(&fs);
+    ASSERT_EQ(pos.size(), 300u);
+    for (size_t i = 0; i < pos.size(); ++i) EXPECT_EQ(pos[i].first, i + 1);
+  }
 }
 
 }  // namespace
