@@ -116,6 +116,20 @@ class LogWriter {
   // source_position that is not greater than every earlier one in the log (or
   // any source_position while format_version is 1).
   virtual absl::StatusOr<Lsn> Append(const Transaction& txn) = 0;
+  // Appends a transaction without waiting for it: the same checks as
+  // Append(), and the LSN is returned as soon as the record is serialised.
+  // `done` is called once the record is durable (fdatasync), with its LSN,
+  // or, if the writer stops before that, with the error; in kBuffered mode
+  // too (the writer syncs for it). Callbacks run on one flusher thread of
+  // the writer (started by the first AppendAsync), in LSN order, with no
+  // lock of the writer held; a callback must not call Close(). Durability is
+  // group-committed with every other committer. Close() makes every accepted
+  // append durable and calls every pending callback before it returns. So
+  // one producer thread can keep thousands of commits in flight without a
+  // thread per committer.
+  virtual absl::StatusOr<Lsn> AppendAsync(
+      const Transaction& txn,
+      std::function<void(absl::StatusOr<Lsn>)> done) = 0;
   // Appends a restore point marker named `name` (non-empty, at most 1024
   // bytes). Its commit time and source position follow the same rules as a
   // transaction's.

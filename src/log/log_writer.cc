@@ -66,6 +66,13 @@ class LogWriterImpl : public LogWriter {
     return AppendRecord(&txn, {}, txn.commit_time, txn.source_position);
   }
 
+  absl::StatusOr<Lsn> AppendAsync(
+      const Transaction& txn,
+      std::function<void(absl::StatusOr<Lsn>)> done) override {
+    WAYBACK_RETURN_IF_ERROR(log_format::ValidateTransaction(txn));
+    return AppendRecord(&txn, {}, txn.commit_time, txn.source_position, &done);
+  }
+
   absl::StatusOr<Lsn> AppendRestorePoint(
       std::string_view name, std::optional<CommitTime> commit_time,
       std::optional<uint64_t> source_position) override {
@@ -109,10 +116,17 @@ class LogWriterImpl : public LogWriter {
     bool seal_after = false;
   };
 
-  absl::StatusOr<Lsn> AppendRecord(const Transaction* txn,
-                                   std::string_view rp_name,
-                                   std::optional<CommitTime> commit_time,
-                                   std::optional<uint64_t> source_position);
+  // With `done` (AppendAsync), returns without waiting and hands `done` to
+  // the flusher.
+  absl::StatusOr<Lsn> AppendRecord(
+      const Transaction* txn, std::string_view rp_name,
+      std::optional<CommitTime> commit_time,
+      std::optional<uint64_t> source_position,
+      std::function<void(absl::StatusOr<Lsn>)>* done = nullptr);
+  // The flusher of AppendAsync: syncs what asynchronous appends are waiting
+  // for (group-committed with every other committer) and calls their
+  // callbacks in LSN order, outside mu_.
+  void FlusherLoop();
   // Under mu_: source positions are stored by segment format version 2
   // only, and strictly increase along the timeline's log.
   absl::Status CheckSourcePositionLocked(std::optional<uint64_t> pos) const {
@@ -241,6 +255,17 @@ class LogWriterImpl : public LogWriter {
   std::string repository_id_;
   std::string block_buf_;
 
+  // AppendAsync: the callbacks waiting for durability, in LSN order, and the
+  // flusher thread (started by the first AppendAsync). Guarded by mu_.
+  struct AsyncDone {
+    Lsn lsn;
+    std::function<void(absl::StatusOr<Lsn>)> done;
+  };
+  std::deque<AsyncDone> async_;
+  std::condition_variable flush_cv_;
+  bool flusher_stop_ = false;
+  std::thread flusher_;
+
   // Background age check.
   std::thread timer_;
   std::mutex timer_mu_;
@@ -251,7 +276,8 @@ class LogWriterImpl : public LogWriter {
 absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
     const Transaction* txn, std::string_view rp_name,
     std::optional<CommitTime> commit_time,
-    std::optional<uint64_t> source_position) {
+    std::optional<uint64_t> source_position,
+    std::function<void(absl::StatusOr<Lsn>)>* done) {
   std::unique_lock<std::mutex> l(mu_);
   WAYBACK_RETURN_IF_ERROR(CheckUsable());
   WAYBACK_RETURN_IF_ERROR(CheckSourcePositionLocked(source_position));
@@ -303,6 +329,12 @@ absl::StatusOr<Lsn> LogWriterImpl::AppendRecord(
   if (!seg_start_mono_) seg_start_mono_ = mono;
   if (builder_.raw_size() >= opt_.block_size) CutBlockLocked();
 
+  if (done != nullptr) {
+    async_.push_back({lsn, std::move(*done)});
+    if (!flusher_.joinable()) flusher_ = std::thread([this] { FlusherLoop(); });
+    flush_cv_.notify_one();
+    return lsn;
+  }
   if (opt_.durability == Durability::kSync) return WaitDurable(l, lsn);
   if (!pending_.empty() && !io_busy_) {
     WAYBACK_RETURN_IF_ERROR(DoIo(l, /*sync=*/false));
@@ -800,6 +832,35 @@ void LogWriterImpl::TimerLoop() {
   }
 }
 
+void LogWriterImpl::FlusherLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    flush_cv_.wait(l, [&] { return !async_.empty() || flusher_stop_; });
+    if (async_.empty()) return;  // Stopped, nothing left.
+    const Lsn target = async_.back().lsn;
+    absl::Status s;
+    if (durable_lsn_.load() < target) {
+      s = WaitDurable(l, target).status();
+      if (!l.owns_lock()) l.lock();
+    }
+    std::deque<AsyncDone> ready;
+    const Lsn durable = durable_lsn_.load();
+    while (!async_.empty() && (async_.front().lsn <= durable || !s.ok())) {
+      ready.push_back(std::move(async_.front()));
+      async_.pop_front();
+    }
+    l.unlock();
+    for (AsyncDone& d : ready) {
+      if (d.lsn <= durable) {
+        d.done(d.lsn);
+      } else {
+        d.done(s);
+      }
+    }
+    l.lock();
+  }
+}
+
 absl::Status LogWriterImpl::Close() {
   {
     std::lock_guard<std::mutex> tl(timer_mu_);
@@ -826,6 +887,15 @@ absl::Status LogWriterImpl::Close() {
   // failed): they see the error.
   final_round_done_ = true;
   WakeAllWaiters();
+  if (flusher_.joinable()) {
+    // The last round covered every accepted append (or failed): the flusher
+    // calls the remaining callbacks, then ends.
+    flusher_stop_ = true;
+    flush_cv_.notify_all();
+    l.unlock();
+    flusher_.join();
+    l.lock();
+  }
   if (live_ != nullptr) {
     // Only after an error: leave the live segment for the next Open().
     live_->Close().IgnoreError();

@@ -940,3 +940,80 @@ TEST(LogReaderErrorTest, ErrorIsSticky) {
 
 }  // namespace
 }  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// AppendAsync: one producer keeps thousands of commits in flight; every
+// callback comes once, in LSN order, after its record is durable; a sync
+// committer on another thread shares the rounds; Close() calls the rest.
+TEST(LogWriterAsync, CallbacksComeOnceInOrderAfterDurability) {
+  for (Durability d : {Durability::kSync, Durability::kBuffered}) {
+    auto storage = NewMemoryStorage();
+    LogWriterOptions o;
+    o.durability = d;
+    o.block_size = 4096;
+    o.segment_max_bytes = 64 * 1024;
+    auto w = LogWriter::Open(storage.get(), o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    LogWriter* writer = w->get();
+    std::mt19937_64 rng(3);
+    std::vector<Transaction> want;
+    std::mutex mu;
+    std::vector<Lsn> called;
+    std::atomic<bool> not_durable_yet{false};
+    std::thread sync_committer([&] {
+      for (int i = 0; i < 200; ++i) {
+        Transaction t;
+        t.Put("sync", std::to_string(i));
+        ASSERT_TRUE(writer->Append(t).ok());
+      }
+    });
+    for (int i = 0; i < 5000; ++i) {
+      Transaction t = RandomTxn(rng);
+      auto lsn = writer->AppendAsync(t, [&, writer](absl::StatusOr<Lsn> r) {
+        ASSERT_TRUE(r.ok()) << r.status();
+        if (writer->durable_lsn() < *r) not_durable_yet = true;
+        std::lock_guard<std::mutex> l(mu);
+        called.push_back(*r);
+      });
+      ASSERT_TRUE(lsn.ok()) << lsn.status();
+    }
+    sync_committer.join();
+    ASSERT_TRUE(writer->Close().ok());
+    EXPECT_FALSE(not_durable_yet.load());
+    ASSERT_EQ(called.size(), 5000u) << "every callback, before Close returned";
+    for (size_t i = 1; i < called.size(); ++i) {
+      ASSERT_LT(called[i - 1], called[i]) << "in LSN order, each once";
+    }
+    auto read = ReadLog(storage.get());
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->records.size(), 5200u);
+  }
+}
+
+TEST(LogWriterAsync, AFailedSyncReachesEveryWaitingCallbackAsAnError) {
+  auto mem = NewMemoryStorage();
+  testing::FaultInjectionStorage fs(mem.get());
+  auto w = LogWriter::Open(&fs, {});
+  ASSERT_TRUE(w.ok()) << w.status();
+  fs.FailNth(testing::FaultOp::kSync, 1, testing::FaultKind::kEio,
+             /*sticky=*/true);
+  std::mutex mu;
+  int ok = 0, failed = 0;
+  for (int i = 0; i < 100; ++i) {
+    Transaction t;
+    t.Put("k", std::to_string(i));
+    auto lsn = (*w)->AppendAsync(t, [&](absl::StatusOr<Lsn> r) {
+      std::lock_guard<std::mutex> l(mu);
+      (r.ok() ? ok : failed)++;
+    });
+    if (!lsn.ok()) break;  // The writer stopped: later appends are refused.
+  }
+  EXPECT_FALSE((*w)->Close().ok());
+  EXPECT_EQ(ok, 0) << "nothing was ever durable";
+  EXPECT_GT(failed, 0);
+}
+
+}  // namespace
+}  // namespace wayback
