@@ -102,7 +102,14 @@ absl::Status CheckLocalCreatable(const std::string& path) {
   }
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     std::string name = entry.path().filename().string();
-    if (name != "log" && name != "snap" && name != kIdentityObjectName) {
+    // A temporary of the identity object is what a process killed while
+    // creating the repository (or copying the identity into a mirror)
+    // leaves behind: the location is still new.
+    const bool identity_temporary =
+        absl::StartsWith(name, absl::StrCat(A(kIdentityObjectName), ".")) &&
+        absl::EndsWith(name, ".tmp");
+    if (name != "log" && name != "snap" && name != kIdentityObjectName &&
+        !identity_temporary) {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " is not empty and is not a Wayback repository (it holds ",
           name, "); choose a new or empty directory"));

@@ -292,6 +292,34 @@ TEST(Repository, LocalCreateRefusesSomeoneElsesDirectoryAndWritesNothing) {
               HasSubstr("is not a directory"));
 }
 
+// A process killed while writing the identity (creating a repository, or
+// copying the identity into a new mirror) leaves only its temporary: the
+// location is still new, for Create() and for OpenOrCreateMirror(). (Found
+// by the ingest kill -9 trial: a restarted ingester refused its mirror.)
+TEST(Repository, AnIdentityTemporaryLeftByACrashIsStillANewLocation) {
+  TempDir dir;
+  auto source = Repository::Create(dir.path() + "/src");
+  ASSERT_TRUE(source.ok()) << source.status();
+  for (const std::string name : {"r", "m"}) {
+    fs::create_directories(dir.path() + "/" + name);
+    std::ofstream(dir.path() + "/" + name + "/wayback.repository.75eabb5a.tmp")
+        << "partial";
+  }
+  auto created = Repository::Create(dir.path() + "/r");
+  EXPECT_TRUE(created.ok()) << created.status();
+  auto mirror = Repository::OpenOrCreateMirror(dir.path() + "/m", **source);
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  auto pass = MirrorRepository(**source, (*mirror)->storage());
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_TRUE(fs::exists(dir.path() + "/m/wayback.repository"));
+  // Anything else is still someone else's.
+  std::ofstream(dir.path() + "/x.tmp") << "not ours";
+  fs::create_directories(dir.path() + "/o");
+  std::ofstream(dir.path() + "/o/wayback.repositoryX.tmp") << "not ours";
+  EXPECT_EQ(Repository::Create(dir.path() + "/o").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(Repository, ConcurrentCreatorsExactlyOneWins) {
   for (int round = 0; round < 20; ++round) {
     TempDir dir;
