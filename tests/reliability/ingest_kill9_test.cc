@@ -36,6 +36,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/reliability/reliability_util.h"
+#include "tests/testutil/child_process.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
@@ -185,49 +186,14 @@ absl::StatusOr<uint64_t> MaxAck(const std::string& path) {
   return max;
 }
 
-struct Child {
-  pid_t pid = -1;
-  int stdin_fd = -1;
-};
+using Child = testing::ChildProcess;
 
-// Starts the wayback binary with `args`; its stdin is a pipe the test writes
-// (if `pipe_stdin`), its stdout and stderr go to `log`.
 Child Spawn(const std::vector<std::string>& args, const std::string& log,
             bool pipe_stdin) {
-  int fds[2] = {-1, -1};
-  if (pipe_stdin && pipe(fds) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (pipe_stdin) {
-      dup2(fds[0], 0);
-      close(fds[0]);
-      close(fds[1]);
-    } else {
-      int devnull = open("/dev/null", O_RDONLY);
-      dup2(devnull, 0);
-    }
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(out, 1);
-    dup2(out, 2);
-    std::vector<char*> argv;
-    static std::string bin = WAYBACK_BINARY;
-    argv.push_back(bin.data());
-    for (const std::string& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(WAYBACK_BINARY, argv.data());
-    _exit(127);
-  }
-  if (pipe_stdin) close(fds[0]);
-  return {pid, pipe_stdin ? fds[1] : -1};
+  return testing::StartChild(WAYBACK_BINARY, args, log, pipe_stdin);
 }
 
-int Wait(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
+int Wait(pid_t pid) { return testing::WaitChild(pid); }
 
 std::string Tail(const std::string& path) {
   std::ifstream in(path);

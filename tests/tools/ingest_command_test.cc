@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -22,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/testutil/child_process.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 #include "wayback/storage.h"
@@ -76,44 +78,18 @@ struct Outcome {
 struct Proc {
   pid_t pid = -1;
   int in = -1;
-  std::string log;
 };
 
+// Starts the wayback binary; its output replaces `log`.
 Proc Start(const std::vector<std::string>& args, const std::string& log,
            bool pipe_in = false) {
-  int fds[2] = {-1, -1};
-  if (pipe_in && pipe(fds) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (pipe_in) {
-      dup2(fds[0], 0);
-      close(fds[0]);
-      close(fds[1]);
-    } else {
-      int null = open("/dev/null", O_RDONLY);
-      dup2(null, 0);
-    }
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(out, 2);
-    std::vector<char*> argv;
-    static std::string bin = WAYBACK_BINARY;
-    argv.push_back(bin.data());
-    for (const std::string& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(WAYBACK_BINARY, argv.data());
-    _exit(127);
-  }
-  if (pipe_in) close(fds[0]);
-  return {pid, pipe_in ? fds[1] : -1, log};
+  std::remove(log.c_str());
+  testing::ChildProcess c =
+      testing::StartChild(WAYBACK_BINARY, args, log, pipe_in);
+  return {c.pid, c.stdin_fd};
 }
 
-int Wait(const Proc& p) {
-  int status = 0;
-  waitpid(p.pid, &status, 0);
-  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
-}
+int Wait(const Proc& p) { return testing::WaitChild(p.pid); }
 
 // Runs the binary to completion with `stdin_text` on its standard input.
 Outcome Wayback(const std::vector<std::string>& args, const std::string& log,
