@@ -3,6 +3,10 @@
 // wayback info: what a repository holds and which instants it can restore.
 // Reads headers, footers and indexes only (the catalog).
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/common.h"
 #include "wayback/clock.h"
@@ -18,6 +22,10 @@ class InfoCommand : public Command {
         "Show snapshots, segments, timelines, sizes and the "
         "recoverable window(s) of a repository");
     flags_.Add(app);
+    app->add_option("--mirror", mirrors_,
+                    "Also give this mirror's lag (repeatable): now minus the "
+                    "commit time of the oldest record the mirror lacks "
+                    "(docs/ingest.md, \"Mirror lag\")");
     app->footer(
         "Reads only object headers, footers and indexes.\n\n"
         "Examples:\n"
@@ -36,6 +44,35 @@ class InfoCommand : public Command {
     const std::optional<RepositoryIdentity>& identity = (*storage)->identity();
     const std::optional<CommitPoint>& newest = d.latest_commit_time;
     CommitTime now = Clock::Real()->NowNanos();
+    // Each --mirror's lag: a dry-run pass (nothing written) measures what
+    // the mirror can restore and the first record it lacks.
+    struct Lag {
+      std::string uri;
+      absl::Status status;
+      std::optional<CommitPoint> restorable;
+      absl::Duration lag;
+    };
+    std::vector<Lag> lags;
+    for (const std::string& uri : mirrors_) {
+      Lag l{uri, absl::OkStatus(), std::nullopt, absl::ZeroDuration()};
+      auto m = OpenRepository(uri);
+      absl::StatusOr<RepositoryMirrorResult> r =
+          m.ok() ? MirrorRepository(**storage, (*m)->storage(),
+                                    {.parallelism = 1, .dry_run = true})
+                 : absl::StatusOr<RepositoryMirrorResult>(m.status());
+      if (!r.ok()) {
+        l.status = r.status();
+      } else {
+        l.restorable = r->mirror_restorable;
+        if (r->first_missing_commit_time) {
+          l.lag = std::max(absl::ZeroDuration(),
+                           absl::Nanoseconds(now - *r->first_missing_commit_time));
+        }
+      }
+      lags.push_back(std::move(l));
+    }
+    bool mirror_failed = false;
+    for (const Lag& l : lags) mirror_failed = mirror_failed || !l.status.ok();
 
     if (flags_.json) {
       json j;
@@ -115,8 +152,23 @@ class InfoCommand : public Command {
       } else {
         j["newest_commit"] = nullptr;
       }
+      if (!lags.empty()) {
+        json ms = json::array();
+        for (const Lag& l : lags) {
+          ms.push_back(
+              {{"uri", l.uri},
+               {"error", l.status.ok() ? json(nullptr)
+                                       : json(std::string(l.status.message()))},
+               {"restorable_lsn",
+                l.restorable ? json(l.restorable->lsn) : json(nullptr)},
+               {"lag_seconds", l.status.ok()
+                                   ? json(absl::ToDoubleSeconds(l.lag))
+                                   : json(nullptr)}});
+        }
+        j["mirrors"] = ms;
+      }
       io.out << j.dump(2) << "\n";
-      return c.problems().empty() ? kExitOk : kExitProblem;
+      return c.problems().empty() && !mirror_failed ? kExitOk : kExitProblem;
     }
 
     io.out << "Repository " << flags_.repo << "\n";
@@ -198,11 +250,26 @@ class InfoCommand : public Command {
                      : " ago")
              << ")\n";
     }
-    return c.problems().empty() ? kExitOk : kExitProblem;
+    for (const Lag& l : lags) {
+      io.out << "  mirror       " << l.uri << ": ";
+      if (!l.status.ok()) {
+        io.out << "cannot measure: " << l.status.message() << "\n";
+      } else {
+        io.out << "restorable to "
+               << (l.restorable ? absl::StrCat("LSN ", l.restorable->lsn)
+                                : std::string("nothing"))
+               << ", lag "
+               << (l.lag == absl::ZeroDuration() ? std::string("none")
+                                                 : FormatDurationWords(l.lag))
+               << "\n";
+      }
+    }
+    return c.problems().empty() && !mirror_failed ? kExitOk : kExitProblem;
   }
 
  private:
   RepoFlags flags_;
+  std::vector<std::string> mirrors_;
 };
 
 }  // namespace

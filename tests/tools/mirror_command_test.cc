@@ -765,3 +765,48 @@ TEST_F(MirrorS3Test, IngestGoesOnWhileTheS3MirrorIsDownAndCatchesUp) {
 
 }  // namespace
 }  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// wayback info --mirror: the lag by the one definition, measured offline
+// (now minus the commit time of the first record the mirror lacks), and
+// "none" once the mirror holds everything.
+TEST_F(MirrorCommandTest, InfoGivesEachMirrorsLag) {
+  const std::string m = P("m");
+  ASSERT_EQ(Wb({"mirror", "--from", src_, "--to", m}).code, 0);
+  Output caught_up = Wb({"info", "--repo", src_, "--mirror", m, "--json"});
+  ASSERT_EQ(caught_up.code, 0) << caught_up.err;
+  EXPECT_EQ(Json(caught_up)["mirrors"][0]["lag_seconds"], 0.0);
+  // Five commits after the mirror pass, left in the live segment.
+  CommitTime first_missing = 0;
+  {
+    auto storage = OpenStorage(src_, false);
+    ASSERT_TRUE(storage.ok());
+    auto w = LogWriter::Open(storage->get(), {});
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (int i = 0; i < 5; ++i) {
+      Transaction t;
+      t.Put("late", std::to_string(i));
+      t.commit_time = gen_.last_commit_time + (i + 1) * 1000000000LL;
+      if (i == 0) first_missing = *t.commit_time;
+      ASSERT_TRUE((*w)->Append(t).ok());
+    }
+  }
+  const CommitTime before = Clock::Real()->NowNanos();
+  Output behind = Wb({"info", "--repo", src_, "--mirror", m, "--json"});
+  const CommitTime after = Clock::Real()->NowNanos();
+  ASSERT_EQ(behind.code, 0) << behind.err;
+  const double lag = Json(behind)["mirrors"][0]["lag_seconds"].get<double>();
+  EXPECT_GE(lag, static_cast<double>(before - first_missing) / 1e9 - 1e-6);
+  EXPECT_LE(lag, static_cast<double>(after - first_missing) / 1e9 + 1e-6);
+  EXPECT_EQ(Json(behind)["mirrors"][0]["restorable_lsn"], gen_.last_lsn);
+  Output text = Wb({"info", "--repo", src_, "--mirror", m});
+  EXPECT_THAT(text.out, HasSubstr(absl::StrCat("restorable to LSN ", gen_.last_lsn)));
+  Output missing = Wb({"info", "--repo", src_, "--mirror", P("nope")});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.out, HasSubstr("cannot measure"));
+}
+
+}  // namespace
+}  // namespace wayback
