@@ -65,8 +65,9 @@ class InfoCommand : public Command {
       } else {
         l.restorable = r->mirror_restorable;
         if (r->first_missing_commit_time) {
-          l.lag = std::max(absl::ZeroDuration(),
-                           absl::Nanoseconds(now - *r->first_missing_commit_time));
+          l.lag =
+              std::max(absl::ZeroDuration(),
+                       absl::Nanoseconds(now - *r->first_missing_commit_time));
         }
       }
       lags.push_back(std::move(l));

@@ -773,7 +773,7 @@ namespace {
 // (now minus the commit time of the first record the mirror lacks), and
 // "none" once the mirror holds everything.
 TEST_F(MirrorCommandTest, InfoGivesEachMirrorsLag) {
-  const std::string m = P("m");
+  const std::string m = Dest("m");
   ASSERT_EQ(Wb({"mirror", "--from", src_, "--to", m}).code, 0);
   Output caught_up = Wb({"info", "--repo", src_, "--mirror", m, "--json"});
   ASSERT_EQ(caught_up.code, 0) << caught_up.err;
@@ -802,8 +802,9 @@ TEST_F(MirrorCommandTest, InfoGivesEachMirrorsLag) {
   EXPECT_LE(lag, static_cast<double>(after - first_missing) / 1e9 + 1e-6);
   EXPECT_EQ(Json(behind)["mirrors"][0]["restorable_lsn"], gen_.last_lsn);
   Output text = Wb({"info", "--repo", src_, "--mirror", m});
-  EXPECT_THAT(text.out, HasSubstr(absl::StrCat("restorable to LSN ", gen_.last_lsn)));
-  Output missing = Wb({"info", "--repo", src_, "--mirror", P("nope")});
+  EXPECT_THAT(text.out,
+              HasSubstr(absl::StrCat("restorable to LSN ", gen_.last_lsn)));
+  Output missing = Wb({"info", "--repo", src_, "--mirror", Dest("nope")});
   EXPECT_EQ(missing.code, 1);
   EXPECT_THAT(missing.out, HasSubstr("cannot measure"));
 }
