@@ -113,7 +113,7 @@ class IngestCommand : public Command {
   int Run(Io& io) override;
 
  private:
-  absl::StatusOr<std::unique_ptr<Repository>> OpenRepo(Io& io);
+  absl::StatusOr<std::unique_ptr<Repository>> OpenRepo();
   absl::Status WriteAck(const CaptureAck& ack);
   absl::Status SaveFollowState();
   void WriteStatus(Io& io, bool final);
@@ -149,8 +149,7 @@ class IngestCommand : public Command {
   double rate_ = 0;
 };
 
-absl::StatusOr<std::unique_ptr<Repository>> IngestCommand::OpenRepo(Io& io) {
-  (void)io;
+absl::StatusOr<std::unique_ptr<Repository>> IngestCommand::OpenRepo() {
   std::string source = source_;
   if (source.empty()) {
     source = file_ == "-"
@@ -332,7 +331,7 @@ int IngestCommand::Run(Io& io) {
   }
   started_ = absl::Now();
 
-  auto repo = OpenRepo(io);
+  auto repo = OpenRepo();
   if (!repo.ok()) return Fail(io, "ingest", repo.status());
   repo_ = *std::move(repo);
 
@@ -448,8 +447,8 @@ int IngestCommand::Run(Io& io) {
   StopSignals signals;
   uint64_t batch = 0;
   absl::Time batch_started;  // When the first uncommitted event was read.
-  absl::Status failure;  // Ends the run: exit 2 after committing the rest.
-  std::string bad_line;  // The line-numbered reason, for a bad line.
+  absl::Status failure;      // Ends the run: exit 2 after committing the rest.
+  std::string bad_line;      // The line-numbered reason, for a bad line.
   auto commit = [&]() -> absl::Status {
     auto ack = ingester_->Commit();
     if (!ack.ok()) return ack.status();
@@ -516,8 +515,8 @@ int IngestCommand::Run(Io& io) {
         if (batch++ == 0) batch_started = absl::Now();
         // A group commit per --batch events, and at least every
         // --commit-interval while events keep coming.
-        if (batch >= batch_ ||
-            ((batch & 63) == 0 && absl::Now() - batch_started >= commit_every)) {
+        if (batch >= batch_ || ((batch & 63) == 0 &&
+                                absl::Now() - batch_started >= commit_every)) {
           failure = commit();
         }
       }
