@@ -140,7 +140,8 @@ class IngestCommand : public Command {
   std::optional<LineInput> input_;
   int ack_fd_ = -1;
   std::optional<InputPosition> resume_before_;
-  std::string local_dir_;  // The repository's directory.
+  std::optional<InputPosition> saved_;  // The follow state last written.
+  std::string local_dir_;               // The repository's directory.
   absl::Duration mirror_lag_alarm_;
   uint64_t lines_ = 0;
   absl::Time started_;
@@ -206,6 +207,11 @@ absl::Status IngestCommand::SaveFollowState() {
   // After a refused line, the position before it: a restart must meet that
   // line again, never skip it.
   const InputPosition p = resume_before_ ? *resume_before_ : input_->position();
+  // Idle rounds commit nothing new: no rewrite then.
+  if (saved_ && saved_->device == p.device && saved_->inode == p.inode &&
+      saved_->offset == p.offset) {
+    return absl::OkStatus();
+  }
   const fs::path path = fs::path(local_dir_) / kFollowState;
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
@@ -213,7 +219,10 @@ absl::Status IngestCommand::SaveFollowState() {
          {"device", p.device},
          {"inode", p.inode},
          {"offset", p.offset}};
-  return ReplaceFileAtomically(path.string(), j.dump() + "\n");
+  WAYBACK_RETURN_IF_ERROR(
+      ReplaceFileAtomically(path.string(), j.dump() + "\n"));
+  saved_ = p;
+  return absl::OkStatus();
 }
 
 void IngestCommand::WriteStatus(Io& io, bool final) {
