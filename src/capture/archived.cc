@@ -22,19 +22,25 @@ absl::Status ArchivedRecords::Reset(uint64_t position) {
 }
 
 absl::StatusOr<const LogRecord*> ArchivedRecords::Find(uint64_t position) {
+  // A reader opened by an earlier question ends where the log ended then;
+  // records appended since are only seen by a fresh one.
+  bool fresh = false;
   if (reader_ == nullptr || (current_ != nullptr && current_->source_position &&
                              *current_->source_position > position)) {
     WAYBACK_RETURN_IF_ERROR(Reset(position));
     if (reader_ == nullptr) return nullptr;  // Not archived.
+    fresh = true;
   }
   while (true) {
     if (current_ == nullptr) {
       WAYBACK_ASSIGN_OR_RETURN(current_, reader_->Next());
       if (current_ == nullptr) {
-        // The end of the log: the next question starts afresh (the log
-        // grows meanwhile).
         reader_.reset();
-        return nullptr;
+        if (fresh) return nullptr;
+        WAYBACK_RETURN_IF_ERROR(Reset(position));
+        if (reader_ == nullptr) return nullptr;
+        fresh = true;
+        continue;
       }
     }
     if (current_->source_position && *current_->source_position >= position) {

@@ -142,6 +142,36 @@ TEST_F(IngesterTest,
   }
 }
 
+// A resent stretch after a restart leaves the duplicate check's reader
+// standing inside the log; events appended after that must still be found
+// when the source resends them too (a copytruncate of a followed file).
+TEST_F(IngesterTest, ResentEventsAppendedAfterAnEarlierResendAreRecognised) {
+  {
+    auto ing = Open();
+    ASSERT_NE(ing, nullptr);
+    for (uint64_t p = 1; p <= 10; ++p) {
+      ASSERT_TRUE(ing->Offer(Txn(p, absl::StrCat("k", p), "v", p)).ok());
+    }
+    ASSERT_TRUE(ing->Close().ok());
+  }
+  auto ing = Open();
+  ASSERT_NE(ing, nullptr);
+  auto dup = ing->Offer(Txn(5, "k5", "v", 5));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_EQ(*dup, OfferOutcome::kDuplicate);
+  for (uint64_t p = 11; p <= 20; ++p) {
+    ASSERT_TRUE(ing->Offer(Txn(p, absl::StrCat("k", p), "v", p)).ok());
+  }
+  ASSERT_TRUE(ing->Commit().ok());
+  for (uint64_t p = 15; p <= 20; ++p) {
+    auto again = ing->Offer(Txn(p, absl::StrCat("k", p), "v", p));
+    ASSERT_TRUE(again.ok()) << "position " << p << ": " << again.status();
+    EXPECT_EQ(*again, OfferOutcome::kDuplicate);
+  }
+  ASSERT_TRUE(ing->Close().ok());
+  EXPECT_EQ(Positions(repo_->storage()).size(), 20u);
+}
+
 TEST_F(IngesterTest, ResentEventWithDifferentContentIsRefusedNamingBoth) {
   {
     auto ing = Open();
