@@ -48,6 +48,7 @@ std::unique_ptr<Command> NewImportCommand();
 std::unique_ptr<Command> NewIngestCommand();
 std::unique_ptr<Command> NewInfoCommand();
 std::unique_ptr<Command> NewPlanCommand();
+std::unique_ptr<Command> NewSnapshotCommand();
 std::unique_ptr<Command> NewRestoreCommand();
 std::unique_ptr<Command> NewExportCommand();
 std::unique_ptr<Command> NewVerifyCommand();

@@ -303,6 +303,51 @@ absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
     const Repository& from, Storage* to,
     const RepositoryMirrorOptions& options = {});
 
+// Snapshots made from the repository itself, for archives fed by `wayback
+// ingest` or another capture with no application at hand to hand over its
+// state.
+struct BuildSnapshotOptions {
+  // The state to snapshot: any target PlanRecovery() resolves (the snapshot
+  // is at the plan's last LSN). Default: the latest state.
+  RecoveryTarget target = RecoveryTarget::Latest();
+  // Threads of the log replay (as RestoreOptions::threads). 0: hardware.
+  int threads = 0;
+  // Raw bytes per block of the new snapshot. 0: the writer's default.
+  size_t block_size = 0;
+};
+
+struct BuildSnapshotResult {
+  // The new snapshot, or the one that already stood at that LSN.
+  SnapshotInfo snapshot;
+  // False if a snapshot of the same timeline and LSN already existed
+  // (nothing was written).
+  bool created = false;
+  // The snapshot chain the new one was built from, base first (empty: from
+  // the empty state).
+  std::vector<std::string> base;
+  uint64_t log_records = 0;   // Records replayed from the log.
+  uint64_t changed_keys = 0;  // Keys they put or removed (held in memory).
+  absl::Duration elapsed;
+  std::string ToString() const;
+};
+
+// Builds a snapshot of the state at `options.target` from the repository:
+// the newest snapshot the plan starts from (or the empty state), then the
+// log up to the target, replayed through the restore path. Memory: the keys
+// the replayed stretch of log changes, with their final values (never the
+// whole state); the base is streamed. The snapshot is written create-only,
+// read back, verified (every block and the digest) and compared with the
+// digest the base and the log give; one that fails is removed and the call
+// returns kDataLoss naming it. A crash leaves at most a temporary object (a
+// rerun builds the snapshot again). Safe while a writer appends: the plan
+// fixes the LSN.
+//
+// Errors: the planner's refusals (see PlanRecovery); kFailedPrecondition for
+// the empty state (lsn 0); damage met while reading, naming the object,
+// offset and LSN.
+absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
+    const Repository& repository, const BuildSnapshotOptions& options = {});
+
 }  // namespace wayback
 
 #endif  // WAYBACK_REPOSITORY_H_

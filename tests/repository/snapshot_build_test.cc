@@ -1,0 +1,201 @@
+// Copyright 2026 The Wayback Authors.
+//
+// BuildSnapshot: snapshots made from the repository's own log and snapshots,
+// compared pair by pair with an independent model of the history (a
+// std::map applied record by record), at many LSNs, each one built on the
+// one before; and the refusals.
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testutil/testutil.h"
+#include "wayback/clock.h"
+#include "wayback/log.h"
+#include "wayback/recovery.h"
+#include "wayback/repository.h"
+#include "wayback/snapshot.h"
+#include "wayback/state_target.h"
+
+namespace wayback {
+namespace {
+
+using ::testing::HasSubstr;
+using Model = std::map<std::string, std::string>;
+
+class BuildSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto repo = Repository::Create(dir_.path() + "/repo");
+    ASSERT_TRUE(repo.ok()) << repo.status();
+    repo_ = *std::move(repo);
+  }
+
+  // Appends `n` random transactions (puts, overwrites, deletes of present
+  // and absent keys, empty values) and restore points; the model after each
+  // LSN is kept in states_[lsn].
+  void Write(int n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    LogWriterOptions o;
+    o.durability = Durability::kBuffered;
+    o.clock = &clock_;
+    o.block_size = 700;
+    o.segment_max_bytes = 4096;
+    auto w = LogWriter::Open(repo_->storage(), o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    if (states_.empty()) states_.push_back(Model());
+    Model m = states_.back();
+    for (int i = 0; i < n; ++i) {
+      clock_.Advance(1000);
+      if (rng() % 13 == 0) {
+        auto lsn = (*w)->AppendRestorePoint(absl::StrCat("rp", states_.size()),
+                                            clock_.NowNanos());
+        ASSERT_TRUE(lsn.ok()) << lsn.status();
+      } else {
+        Transaction t;
+        const int muts = 1 + rng() % 4;
+        for (int j = 0; j < muts; ++j) {
+          std::string k = absl::StrCat("k", rng() % 60);
+          if (rng() % 4 == 0) {
+            t.Delete(k);
+            m.erase(k);
+          } else {
+            std::string v(rng() % 3 == 0 ? 0 : 1 + rng() % 90,
+                          static_cast<char>('a' + rng() % 26));
+            t.Put(k, v);
+            m[k] = v;
+          }
+        }
+        auto lsn = (*w)->Append(t);
+        ASSERT_TRUE(lsn.ok()) << lsn.status();
+      }
+      states_.push_back(m);
+    }
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+
+  Model Read(const std::string& name) {
+    Model out;
+    auto r = SnapshotReader::Open(repo_->storage(), name);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return out;
+    auto it = (*r)->NewIterator();
+    std::string_view k, v;
+    while (it->Next(&k, &v)) out[std::string(k)] = std::string(v);
+    EXPECT_TRUE(it->status().ok()) << it->status();
+    return out;
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_{1'700'000'000'000'000'000};
+  std::unique_ptr<Repository> repo_;
+  std::vector<Model> states_;  // states_[lsn]: the model after lsn.
+};
+
+TEST_F(BuildSnapshotTest, EachSnapshotEqualsTheModelAndTheNextBuildsOnIt) {
+  Write(400, 7);
+  std::mt19937_64 rng(11);
+  std::vector<Lsn> points;
+  for (Lsn l = 1; l < states_.size(); l += 1 + rng() % 60) points.push_back(l);
+  points.push_back(states_.size() - 1);
+  std::string previous;
+  for (Lsn l : points) {
+    BuildSnapshotOptions o;
+    o.target = RecoveryTarget::AtLsn(l);
+    o.block_size = 256;  // Many blocks, so the merge crosses block edges.
+    auto built = BuildSnapshot(*repo_, o);
+    ASSERT_TRUE(built.ok()) << "lsn " << l << ": " << built.status();
+    ASSERT_TRUE(built->created);
+    EXPECT_EQ(built->snapshot.lsn, l);
+    if (previous.empty()) {
+      EXPECT_TRUE(built->base.empty());
+    } else {
+      EXPECT_EQ(built->base, std::vector<std::string>{previous});
+    }
+    EXPECT_EQ(Read(built->snapshot.name), states_[l]) << "lsn " << l;
+    EXPECT_EQ(built->snapshot.pair_count, states_[l].size());
+    previous = built->snapshot.name;
+  }
+  // The same point again: nothing written.
+  BuildSnapshotOptions o;
+  o.target = RecoveryTarget::AtLsn(points.back());
+  auto again = BuildSnapshot(*repo_, o);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->snapshot.name, previous);
+  // A restore starts from the newest snapshot and equals the model.
+  auto catalog = repo_->ReadCatalog();
+  ASSERT_TRUE(catalog.ok());
+  auto plan = PlanRecovery(**catalog, RecoveryTarget::Latest());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(plan->snapshot.has_value());
+  EXPECT_EQ(plan->snapshot->name, previous);
+}
+
+TEST_F(BuildSnapshotTest, LatestAndTimeTargetsAndTheCommitTimeOfTheLsn) {
+  Write(50, 3);
+  auto built = BuildSnapshot(*repo_, {});
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(built->snapshot.lsn, states_.size() - 1);
+  EXPECT_EQ(built->snapshot.commit_time, clock_.NowNanos());
+  Write(50, 4);
+  BuildSnapshotOptions o;
+  // Every record is 1000 ns after the previous: the time of LSN 70.
+  const CommitTime t70 = built->snapshot.commit_time + 20 * 1000;
+  o.target = RecoveryTarget::Time(t70);
+  auto at = BuildSnapshot(*repo_, o);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->snapshot.lsn, 70u);
+  EXPECT_EQ(at->snapshot.commit_time, t70);
+  EXPECT_EQ(Read(at->snapshot.name), states_[70]);
+}
+
+TEST_F(BuildSnapshotTest, RefusesTheEmptyStateAndTargetsBeyondTheLog) {
+  Write(10, 5);
+  BuildSnapshotOptions o;
+  o.target = RecoveryTarget::AtLsn(0);
+  auto empty = BuildSnapshot(*repo_, o);
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(empty.status().message(), HasSubstr("empty state"));
+  o.target = RecoveryTarget::AtLsn(11);
+  auto beyond = BuildSnapshot(*repo_, o);
+  EXPECT_EQ(beyond.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto listed = repo_->storage()->List("snap/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST_F(BuildSnapshotTest, DamagedLogIsAnErrorAndPublishesNothing) {
+  Write(200, 9);
+  auto segs = repo_->storage()->List("log/");
+  ASSERT_TRUE(segs.ok());
+  ASSERT_GE(segs->size(), 3u);
+  // Flip one byte in the middle of the second segment.
+  const std::string path = dir_.path() + "/repo/" + (*segs)[1].name;
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const std::streamoff mid = f.tellg() / 2;
+  f.seekg(mid);
+  char c = 0;
+  f.read(&c, 1);
+  c ^= 0x40;
+  f.seekp(mid);
+  f.write(&c, 1);
+  f.close();
+  auto built = BuildSnapshot(*repo_, {});
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.status().code(), absl::StatusCode::kDataLoss)
+      << built.status();
+  EXPECT_THAT(built.status().message(), HasSubstr((*segs)[1].name));
+  auto listed = repo_->storage()->List("snap/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
+}  // namespace
+}  // namespace wayback
