@@ -207,6 +207,37 @@ absl::StatusOr<RecoveryTarget> ParseTargetSpec(const std::string& spec_in) {
   return RecoveryTarget::Time(*t, inclusive);
 }
 
+absl::StatusOr<uint64_t> ParseSizeFlag(const std::string& flag,
+                                       const std::string& text) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " \"", text,
+                     "\": expected a size such as 1048576, 512MiB or 4G"));
+  };
+  size_t digits = 0;
+  while (digits < text.size() && absl::ascii_isdigit(text[digits])) ++digits;
+  uint64_t n = 0;
+  if (digits == 0 || !absl::SimpleAtoi(text.substr(0, digits), &n)) {
+    return bad();
+  }
+  std::string unit = text.substr(digits);
+  if (absl::EndsWith(unit, "iB")) unit.resize(unit.size() - 2);
+  int shift = 0;
+  if (unit == "K") {
+    shift = 10;
+  } else if (unit == "M") {
+    shift = 20;
+  } else if (unit == "G") {
+    shift = 30;
+  } else if (unit == "T") {
+    shift = 40;
+  } else if (!unit.empty() && unit != "B") {
+    return bad();
+  }
+  if (shift > 0 && n > (UINT64_MAX >> shift)) return bad();
+  return n << shift;
+}
+
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text) {
   auto bad = [&] {

@@ -93,6 +93,13 @@ inline constexpr char kTargetSpecHelp[] =
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text);
 
+// Parses a size flag: a whole number of bytes, optionally followed by a
+// binary unit K, M, G or T (also written KiB, MiB, GiB, TiB): "1048576",
+// "512MiB", "4G". `flag` names the flag in the message. kInvalidArgument for
+// anything else or on overflow.
+absl::StatusOr<uint64_t> ParseSizeFlag(const std::string& flag,
+                                       const std::string& text);
+
 // The exit code for a failed status: 1 for damage found (kDataLoss), 2 for
 // everything else (bad usage, unreachable target, I/O).
 int ExitCodeFor(const absl::Status& s);

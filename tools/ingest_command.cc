@@ -84,6 +84,17 @@ class IngestCommand : public Command {
     app->add_option("--max-mirror-lag", max_mirror_lag_,
                     "Alarm in the status file when a mirror lags more")
         ->capture_default_str();
+    app->add_option("--snapshot-every", snapshot_every_,
+                    "Build a snapshot from the repository in the background "
+                    "once the newest one is this much commit time behind "
+                    "(e.g. 6h); restores then replay at most about this much "
+                    "log");
+    app->add_option("--snapshot-every-tx", snapshot_every_tx_,
+                    "... or once this many transactions were acknowledged "
+                    "since the newest snapshot");
+    app->add_option("--snapshot-every-bytes", snapshot_every_bytes_,
+                    "... or once this much input (e.g. 1GiB) was "
+                    "acknowledged since the last snapshot of this run");
     app->add_option("--commit-interval", commit_interval_,
                     "Group-commit at least this often while events arrive "
                     "(bounds the acknowledgement latency)")
@@ -117,6 +128,7 @@ class IngestCommand : public Command {
   absl::Status WriteAck(const CaptureAck& ack);
   absl::Status SaveFollowState();
   void WriteStatus(Io& io, bool final);
+  json SnapshotterJson(absl::Time now, json* alarms) const;
 
   RepoFlags flags_;
   bool create_ = false;
@@ -132,11 +144,16 @@ class IngestCommand : public Command {
   size_t batch_ = 20000;
   std::string commit_interval_ = "5ms";
   std::string file_ = "-";
+  std::string snapshot_every_;
+  uint64_t snapshot_every_tx_ = 0;
+  std::string snapshot_every_bytes_;
 
   // Run state.
   std::unique_ptr<Repository> repo_;
   std::unique_ptr<Ingester> ingester_;
   std::unique_ptr<Archiver> archiver_;
+  std::unique_ptr<Snapshotter> snapshotter_;
+  uint64_t unacked_bytes_ = 0;  // Input bytes appended, not yet committed.
   std::optional<LineInput> input_;
   int ack_fd_ = -1;
   std::optional<InputPosition> resume_before_;
@@ -225,6 +242,28 @@ absl::Status IngestCommand::SaveFollowState() {
   return absl::OkStatus();
 }
 
+json IngestCommand::SnapshotterJson(absl::Time now, json* alarms) const {
+  if (!snapshotter_) return nullptr;
+  const SnapshotterState st = snapshotter_->state();
+  if (!st.last_error.ok() &&
+      st.last_error.code() != absl::StatusCode::kCancelled) {
+    alarms->push_back(
+        absl::StrCat("background snapshot failed: ", st.last_error.message()));
+  }
+  return json{
+      {"newest", st.newest ? json(st.newest->name) : json(nullptr)},
+      {"newest_lsn", st.newest ? json(st.newest->lsn) : json(nullptr)},
+      {"built", st.built},
+      {"failed", st.failed},
+      {"building", st.building},
+      {"last_success",
+       st.last_success ? json(TimeText(*st.last_success)) : json(nullptr)},
+      {"last_seconds", absl::ToDoubleSeconds(st.last_duration)},
+      {"last_error", st.last_error.ok()
+                         ? json(nullptr)
+                         : json(std::string(st.last_error.message()))}};
+}
+
 void IngestCommand::WriteStatus(Io& io, bool final) {
   const absl::Time now = absl::Now();
   const IngesterStats st = ingester_->stats();
@@ -295,6 +334,7 @@ void IngestCommand::WriteStatus(Io& io, bool final) {
          {"events_per_second", rate_},
          {"uptime_seconds", absl::ToDoubleSeconds(now - started_)},
          {"mirrors", mj},
+         {"snapshots", SnapshotterJson(now, &alarms)},
          {"disk", disk},
          {"alarms", alarms}};
   if (!status_file_.empty()) {
@@ -335,6 +375,23 @@ int IngestCommand::Run(Io& io) {
                               "\": expected a positive duration such as 5ms"));
   }
   const absl::Duration commit_every = *ci;
+  SnapshotSchedule schedule;
+  if (!snapshot_every_.empty()) {
+    auto se = ParseDurationFlag("--snapshot-every", snapshot_every_);
+    if (!se.ok() || *se <= absl::ZeroDuration()) {
+      return Usage(io, "ingest",
+                   absl::StrCat("bad --snapshot-every \"", snapshot_every_,
+                                "\": expected a positive duration such as 6h"));
+    }
+    schedule.every = *se;
+  }
+  schedule.every_transactions = snapshot_every_tx_;
+  if (!snapshot_every_bytes_.empty()) {
+    auto sb = ParseSizeFlag("--snapshot-every-bytes", snapshot_every_bytes_);
+    if (!sb.ok())
+      return Usage(io, "ingest", std::string(sb.status().message()));
+    schedule.every_bytes = *sb;
+  }
   if (follow_ && file_ == "-") {
     return Usage(io, "ingest", "--follow needs a FILE, not standard input");
   }
@@ -359,6 +416,12 @@ int IngestCommand::Run(Io& io) {
     io.err << "wayback ingest: cut a torn tail of " << r.torn_bytes
            << " bytes from " << r.torn_object << " at offset " << r.torn_offset
            << " (never acknowledged)\n";
+  }
+
+  if (schedule.enabled()) {
+    auto sn = Snapshotter::Start(repo_.get(), schedule);
+    if (!sn.ok()) return Fail(io, "ingest", sn.status());
+    snapshotter_ = *std::move(sn);
   }
 
   if (!mirrors_.empty()) {
@@ -466,6 +529,8 @@ int IngestCommand::Run(Io& io) {
       WAYBACK_RETURN_IF_ERROR(WriteAck(**ack));
       if (archiver_)
         archiver_->Acknowledged((*ack)->lsn, (*ack)->acknowledged_at);
+      if (snapshotter_) snapshotter_->Acknowledged(**ack, unacked_bytes_);
+      unacked_bytes_ = 0;
     }
     return SaveFollowState();
   };
@@ -521,6 +586,7 @@ int IngestCommand::Run(Io& io) {
         break;
       }
       if (*o == OfferOutcome::kAppended) {
+        unacked_bytes_ += line.size() + 1;
         if (batch++ == 0) batch_started = absl::Now();
         // A group commit per --batch events, and at least every
         // --commit-interval while events keep coming.
@@ -542,6 +608,16 @@ int IngestCommand::Run(Io& io) {
   if (io.tty) io.err << "\n";
   absl::Status closed = ingester_->Close();
   if (failure.ok()) failure = closed;
+  if (snapshotter_) {
+    // A build in progress is abandoned: ingestion must stop promptly, and
+    // the next run builds it again.
+    absl::Status sn = snapshotter_->Stop();
+    if (!sn.ok()) {
+      io.err << "wayback ingest: warning: the last background snapshot "
+                "failed: "
+             << sn.message() << "\n";
+    }
+  }
   absl::Status mirrored;
   if (archiver_) {
     archiver_ptr.store(nullptr);

@@ -234,6 +234,69 @@ class Archiver {
   virtual absl::Status Stop(bool final_pass) = 0;
 };
 
+// When a capture takes a snapshot in the background (BuildSnapshot() from
+// the repository itself), so that a restore never replays more than about
+// one period of log. A snapshot is due when any bound is reached, counted
+// from the newest snapshot of the timeline (or from the start of the log):
+struct SnapshotSchedule {
+  // Commit time between the newest snapshot and the newest acknowledged
+  // commit. Default: none.
+  std::optional<absl::Duration> every;
+  // Transactions (LSNs) acknowledged since the newest snapshot. 0: none.
+  uint64_t every_transactions = 0;
+  // Bytes of source input acknowledged since the last snapshot of this run
+  // (the capture says how many with each acknowledgement; `wayback ingest`
+  // counts its input lines). 0: none.
+  uint64_t every_bytes = 0;
+  bool enabled() const {
+    return every.has_value() || every_transactions > 0 || every_bytes > 0;
+  }
+};
+
+// Where background snapshotting stands.
+struct SnapshotterState {
+  // The newest snapshot of the timeline (built by this run or found at the
+  // start).
+  std::optional<SnapshotInfo> newest;
+  uint64_t built = 0;   // Snapshots built by this run.
+  uint64_t failed = 0;  // Builds that failed (retried when due again).
+  bool building = false;
+  std::optional<absl::Time> last_success;
+  absl::Duration last_duration = absl::ZeroDuration();
+  absl::Status last_error;
+};
+
+// Builds snapshots of a repository on its own thread while a capture appends
+// to it, as the schedule says; the capture reports what it acknowledged and
+// never waits for a build. Each build is BuildSnapshot() at the acknowledged
+// LSN: the changes since the newest snapshot are held in memory, never the
+// whole state, and the new snapshot is verified before it counts. A failed
+// build is tried again three times at once (the capture renames its live
+// segment as it seals it, which a concurrent listing may miss), then
+// reported (state().last_error) and retried at the next acknowledgement
+// after a back-off of `retry_after`.
+class Snapshotter {
+ public:
+  // Reads the repository's catalog for the newest snapshot of `timeline`
+  // and starts the thread. `repository` is not owned and must outlive the
+  // snapshotter.
+  static absl::StatusOr<std::unique_ptr<Snapshotter>> Start(
+      const Repository* repository, const SnapshotSchedule& schedule,
+      TimelineId timeline = kFirstTimeline,
+      absl::Duration retry_after = absl::Seconds(30));
+  // Stops (Stop()).
+  virtual ~Snapshotter() = default;
+  // Records an acknowledgement: everything up to `ack.lsn` is durable, and
+  // `bytes` more bytes of keys and values were acknowledged since the last
+  // call. Starts a build if one is due and none runs.
+  virtual void Acknowledged(const CaptureAck& ack, uint64_t bytes) = 0;
+  virtual SnapshotterState state() const = 0;
+  // Stops the thread. A build in progress is abandoned (nothing published;
+  // its temporary is removed by the next build). Returns the last build's
+  // error, if the last one failed.
+  virtual absl::Status Stop() = 0;
+};
+
 }  // namespace wayback
 
 #endif  // WAYBACK_CAPTURE_H_

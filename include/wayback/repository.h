@@ -33,6 +33,7 @@
 #ifndef WAYBACK_REPOSITORY_H_
 #define WAYBACK_REPOSITORY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -314,6 +315,10 @@ struct BuildSnapshotOptions {
   int threads = 0;
   // Raw bytes per block of the new snapshot. 0: the writer's default.
   size_t block_size = 0;
+  // If set and true, the build stops at its next check (after the log
+  // replay, and every few thousand pairs of the merge) with kCancelled,
+  // publishing nothing.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct BuildSnapshotResult {
@@ -327,6 +332,8 @@ struct BuildSnapshotResult {
   std::vector<std::string> base;
   uint64_t log_records = 0;   // Records replayed from the log.
   uint64_t changed_keys = 0;  // Keys they put or removed (held in memory).
+  // Temporaries of earlier builds that were killed, removed first.
+  std::vector<std::string> removed_temporaries;
   absl::Duration elapsed;
   std::string ToString() const;
 };
@@ -338,9 +345,10 @@ struct BuildSnapshotResult {
 // whole state); the base is streamed. The snapshot is written create-only,
 // read back, verified (every block and the digest) and compared with the
 // digest the base and the log give; one that fails is removed and the call
-// returns kDataLoss naming it. A crash leaves at most a temporary object (a
-// rerun builds the snapshot again). Safe while a writer appends: the plan
-// fixes the LSN.
+// returns kDataLoss naming it. A crash leaves at most a temporary object: the
+// next build removes the snapshot temporaries no live writer holds
+// (Storage::RemoveStaleTemporaries) and builds the snapshot again. Safe while a
+// writer appends: the plan fixes the LSN.
 //
 // Errors: the planner's refusals (see PlanRecovery); kFailedPrecondition for
 // the empty state (lsn 0); damage met while reading, naming the object,

@@ -52,6 +52,8 @@ class CatalogImpl : public Catalog {
   }
 
   absl::Status Load();
+  // True if an object was listed and gone when it was read.
+  bool vanished() const { return vanished_; }
 
  private:
   void Problem(std::string object, std::string message, absl::StatusCode code) {
@@ -67,6 +69,7 @@ class CatalogImpl : public Catalog {
   std::vector<SnapshotInfo> snapshots_;
   std::vector<RecoverableWindow> windows_;
   std::vector<CatalogProblem> problems_;
+  bool vanished_ = false;
 };
 
 bool IsTemporary(std::string_view name) {
@@ -129,6 +132,8 @@ absl::Status CatalogImpl::LoadSegments() {
         ls.ok() ? absl::StatusOr<SegmentInfo>(std::move(loaded.info)) : ls;
     if (!info.ok()) {
       if (IsIoError(info.status())) return info.status();
+      // Listed, then gone: a live segment sealed (renamed) meanwhile.
+      if (absl::IsNotFound(info.status())) vanished_ = true;
       Problem(o.name, std::string(info.status().message()),
               info.status().code());
       continue;
@@ -211,6 +216,7 @@ absl::Status CatalogImpl::LoadSnapshots() {
         SnapshotReader::Open(storage_, o.name);
     if (!reader.ok()) {
       if (IsIoError(reader.status())) return reader.status();
+      if (absl::IsNotFound(reader.status())) vanished_ = true;
       Problem(o.name, std::string(reader.status().message()),
               reader.status().code());
       continue;
@@ -323,8 +329,15 @@ absl::Status CatalogImpl::Load() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(Storage* storage) {
-  auto catalog = std::make_unique<CatalogImpl>(storage);
-  WAYBACK_RETURN_IF_ERROR(catalog->Load());
+  // An object listed and then gone before it was read (a writer sealing its
+  // live segment, a mirror or compaction replacing objects) is not damage:
+  // list again, a few times, before reporting it.
+  std::unique_ptr<CatalogImpl> catalog;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    catalog = std::make_unique<CatalogImpl>(storage);
+    WAYBACK_RETURN_IF_ERROR(catalog->Load());
+    if (!catalog->vanished()) break;
+  }
   return std::unique_ptr<Catalog>(std::move(catalog));
 }
 

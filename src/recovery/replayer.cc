@@ -312,6 +312,13 @@ absl::Status Pipeline::ReadChunk(uint64_t seq,
   if (object == nullptr) {
     absl::StatusOr<std::unique_ptr<ReadableObject>> o =
         storage_->OpenForRead(seg.name);
+    if (!seg.sealed && absl::IsNotFound(o.status())) {
+      // The writer sealed it since the plan was made: the sealed object is
+      // the live one's bytes plus a footer, so the planned blocks are at the
+      // same offsets.
+      o = storage_->OpenForRead(
+          SegmentObjectName(seg.timeline, seg.first_lsn, /*sealed=*/true));
+    }
     if (!o.ok()) {
       if (o.status().code() != absl::StatusCode::kNotFound) return o.status();
       return absl::DataLossError(absl::StrCat(

@@ -135,6 +135,9 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
   WAYBACK_ASSIGN_OR_RETURN(RecoveryPlan plan,
                            PlanRecovery(*catalog, options.target));
   BuildSnapshotResult result;
+  auto cancelled = [&] {
+    return options.cancel != nullptr && options.cancel->load();
+  };
   if (plan.last_lsn == kNoLsn) {
     return absl::FailedPreconditionError(
         absl::StrCat("target ", plan.target.ToString(),
@@ -147,6 +150,12 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
     return result;
   }
 
+  // What killed builds left behind (a live writer's temporary is locked and
+  // stays).
+  WAYBACK_ASSIGN_OR_RETURN(
+      result.removed_temporaries,
+      storage->RemoveStaleTemporaries("snap/", absl::ZeroDuration()));
+
   // The changes since the base, through the restore path (timelines, the
   // exact stop, every block verified).
   ChangeCollector changes;
@@ -158,6 +167,7 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
         absl::StrCat("replay for the snapshot ended at lsn ", changes.last_lsn,
                      ", not at the planned lsn ", plan.last_lsn));
   }
+  if (cancelled()) return absl::CancelledError("snapshot build cancelled");
   result.log_records = changes.records;
   std::vector<std::pair<std::string, std::optional<std::string>>> sorted =
       changes.Sorted();
@@ -191,7 +201,11 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
   std::string_view bk, bv;
   bool have_base = it != nullptr && it->Next(&bk, &bv);
   size_t ci = 0;
+  uint64_t steps = 0;
   while (have_base || ci < sorted.size()) {
+    if (++steps % 4096 == 0 && cancelled()) {
+      return absl::CancelledError("snapshot build cancelled");
+    }
     const bool take_change =
         ci < sorted.size() && (!have_base || sorted[ci].first <= bk);
     if (!take_change) {

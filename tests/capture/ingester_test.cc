@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -394,6 +395,108 @@ TEST(IngesterFaults, DiskFullLosesNothingAcknowledged) {
     ASSERT_EQ(pos.size(), 300u);
     for (size_t i = 0; i < pos.size(); ++i) EXPECT_EQ(pos[i].first, i + 1);
   }
+}
+
+}  // namespace
+}  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// Background snapshots while the ingester appends: each one equals the model
+// of the history at its LSN, and the schedule's bounds are kept.
+TEST_F(IngesterTest, SnapshotterBuildsVerifiedSnapshotsWhileIngesting) {
+  SnapshotSchedule schedule;
+  schedule.every_transactions = 40;
+  auto sn = Snapshotter::Start(repo_.get(), schedule);
+  ASSERT_TRUE(sn.ok()) << sn.status();
+  IngesterOptions io;
+  io.segment_max_age = absl::Milliseconds(5);  // Seals while snapshotting.
+  auto ing = Ingester::Open(repo_.get(), io);
+  ASSERT_TRUE(ing.ok()) << ing.status();
+  std::vector<std::map<std::string, std::string>> states(1);
+  for (uint64_t p = 1; p <= 400; ++p) {
+    auto m = states.back();
+    CaptureEvent e = Txn(p, absl::StrCat("k", p % 37), absl::StrCat("v", p));
+    m[absl::StrCat("k", p % 37)] = absl::StrCat("v", p);
+    if (p % 5 == 0) {
+      e.txn.Delete(absl::StrCat("k", (p * 7) % 37));
+      m.erase(absl::StrCat("k", (p * 7) % 37));
+    }
+    states.push_back(std::move(m));
+    ASSERT_TRUE((*ing)->Offer(std::move(e)).ok());
+    if (p % 10 == 0) {
+      auto ack = (*ing)->Commit();
+      ASSERT_TRUE(ack.ok() && ack->has_value()) << ack.status();
+      (*sn)->Acknowledged(**ack, 100);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  // The last acknowledgement is due (400 - last snapshot >= 40, or the
+  // builder is still on it): wait for it to settle.
+  for (int i = 0;
+       i < 500 && ((*sn)->state().building || !(*sn)->state().newest ||
+                   (*sn)->state().newest->lsn + 40 <= 400);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto st = (*sn)->state();
+    if (!st.building && st.newest && st.newest->lsn + 40 <= 400) {
+      (*sn)->Acknowledged(*(*ing)->last_ack(), 0);
+    }
+  }
+  const SnapshotterState st = (*sn)->state();
+  ASSERT_TRUE((*sn)->Stop().ok()) << st.last_error;
+  ASSERT_TRUE((*ing)->Close().ok());
+  EXPECT_GE(st.built, 2u);
+  EXPECT_EQ(st.failed, 0u) << st.last_error;
+  ASSERT_TRUE(st.newest.has_value());
+  EXPECT_GT(st.newest->lsn, 360u);
+  auto listed = repo_->storage()->List("snap/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), st.built);
+  Lsn previous = 0;
+  for (const ObjectInfo& o : *listed) {
+    auto r = SnapshotReader::Open(repo_->storage(), o.name);
+    ASSERT_TRUE(r.ok()) << r.status();
+    const Lsn lsn = (*r)->info().lsn;
+    EXPECT_GE(lsn, previous + 40) << o.name << ": built before it was due";
+    previous = lsn;
+    std::map<std::string, std::string> got;
+    auto it = (*r)->NewIterator();
+    std::string_view k, v;
+    while (it->Next(&k, &v)) got[std::string(k)] = std::string(v);
+    ASSERT_TRUE(it->status().ok()) << it->status();
+    EXPECT_EQ(got, states[lsn]) << o.name;
+  }
+}
+
+TEST_F(IngesterTest, SnapshotterTimeBoundCountsCommitTimeFromTheNewest) {
+  SnapshotSchedule schedule;
+  schedule.every = absl::Microseconds(50);  // Txn(p) is p µs after kT0.
+  auto sn = Snapshotter::Start(repo_.get(), schedule);
+  ASSERT_TRUE(sn.ok()) << sn.status();
+  auto ing = Open();
+  ASSERT_NE(ing, nullptr);
+  for (uint64_t p = 1; p <= 49; ++p) {
+    ASSERT_TRUE(ing->Offer(Txn(p, "k", absl::StrCat(p))).ok());
+  }
+  auto ack = ing->Commit();
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  (*sn)->Acknowledged(**ack, 0);  // 48 µs after the first commit: not due.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ((*sn)->state().built, 0u);
+  ASSERT_TRUE(ing->Offer(Txn(51, "k", "51")).ok());
+  ack = ing->Commit();
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  (*sn)->Acknowledged(**ack, 0);  // 50 µs: due.
+  for (int i = 0; i < 300 && (*sn)->state().built == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const SnapshotterState st = (*sn)->state();
+  ASSERT_EQ(st.built, 1u) << st.last_error;
+  EXPECT_EQ(st.newest->lsn, 50u);
+  EXPECT_TRUE((*sn)->Stop().ok());
+  ASSERT_TRUE(ing->Close().ok());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "tests/recovery/history.h"
 #include "tests/testutil/fault_injection_storage.h"
 #include "tests/testutil/testutil.h"
+#include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/rocksdb.h"
 #include "wayback/state_target.h"
@@ -136,6 +137,36 @@ TEST_F(RestoreTest, SegmentVanishingAfterPlanningIsAnError) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(Msg(r.status()), HasSubstr(plan.segments[2].name));
   EXPECT_FALSE((*target->ReadMarker())->complete);
+}
+
+// A live segment the writer seals between the plan and the read is read
+// under its sealed name (same bytes plus a footer): restores of a repository
+// that is being written do not fail on the race.
+TEST(RestoreLive, ALiveSegmentSealedAfterPlanningIsReadUnderItsSealedName) {
+  auto storage = NewMemoryStorage();
+  LogWriterOptions o;
+  o.durability = Durability::kBuffered;
+  auto w = LogWriter::Open(storage.get(), o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  for (int i = 0; i < 50; ++i) {
+    Transaction t;
+    t.Put(absl::StrCat("k", i % 7), absl::StrCat("v", i));
+    ASSERT_TRUE((*w)->Append(t).ok());
+  }
+  ASSERT_TRUE((*w)->Sync().ok());
+  auto catalog = Catalog::Open(storage.get());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  auto plan = PlanRecovery(**catalog, RecoveryTarget::Latest());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->segments.size(), 1u);
+  ASSERT_FALSE(plan->segments[0].sealed);
+  ASSERT_TRUE((*w)->Close().ok());  // Seals: the .live object is gone.
+  ASSERT_FALSE(storage->Stat(plan->segments[0].name).ok());
+  auto target = NewMemoryTarget();
+  auto r = Restore(storage.get(), *plan, target.get());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->transactions_applied, 50u);
+  EXPECT_EQ(*target->Get("k0"), std::optional<std::string>("v49"));
 }
 
 TEST_F(RestoreTest, NonEmptyTargetNeedsForce) {

@@ -13,6 +13,9 @@
 // ingester's own --mirror and a separate mirror --follow process) must hold
 // a prefix of the same stream. At the end a clean run completes the stream
 // and restores at random LSNs are compared with an independent model.
+// Every third trial also builds snapshots in the background
+// (--snapshot-every-tx); each snapshot must verify and equal the stream's
+// state at its LSN, whenever the kill came.
 //
 // Trials: WAYBACK_INGEST_KILL9_TRIALS (default 300; 2000 with
 // WAYBACK_FULL=1). Figures go to results/ingest_kill9.json.
@@ -28,6 +31,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -40,6 +44,8 @@
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
+#include "wayback/snapshot.h"
+#include "wayback/status.h"
 #include "wayback/state_target.h"
 #include "wayback/storage.h"
 
@@ -235,6 +241,64 @@ absl::StatusOr<uint64_t> MaxAck(const std::string& path) {
   return max;
 }
 
+// The state digest of the stream after each position (= LSN), built on
+// demand: the oracle for snapshots taken in the background.
+class StreamDigests {
+ public:
+  const StateDigest& At(uint64_t lsn) {
+    while (digests_.size() <= lsn) {
+      const Event e = EventAt(digests_.size());
+      for (const Mutation& m : e.ops) {
+        auto it = model_.find(m.key);
+        if (it != model_.end()) {
+          current_.Remove(it->first, it->second);
+          if (m.type == MutationType::kDelete) model_.erase(it);
+        }
+        if (m.type == MutationType::kPut) {
+          model_[m.key] = m.value;
+          current_.Add(m.key, m.value);
+        }
+      }
+      digests_.push_back(current_);
+    }
+    return digests_[lsn];
+  }
+
+ private:
+  std::map<std::string, std::string> model_;
+  StateDigest current_;
+  std::vector<StateDigest> digests_{StateDigest()};
+};
+
+// Checks every snapshot of `dir` not checked before (they are immutable):
+// it verifies (every block, its digest) and its state is the stream's at its
+// LSN. Temporaries of killed builds may lie beside them. Returns how many
+// snapshots there are.
+absl::StatusOr<size_t> CheckSnapshots(const std::string& dir,
+                                      std::set<std::string>* checked,
+                                      StreamDigests* oracle) {
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                           OpenStorage(dir, false));
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed,
+                           storage->List("snap/"));
+  size_t n = 0;
+  for (const ObjectInfo& o : listed) {
+    if (o.name.ends_with(".tmp")) continue;
+    ++n;
+    if (!checked->insert(o.name).second) continue;
+    WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> r,
+                             SnapshotReader::Open(storage.get(), o.name));
+    WAYBACK_RETURN_IF_ERROR(r->Verify());
+    if (r->info().digest != oracle->At(r->info().lsn)) {
+      return absl::DataLossError(
+          absl::StrCat(o.name, " holds ", r->info().digest.ToString(),
+                       " but the stream at lsn ", r->info().lsn, " is ",
+                       oracle->At(r->info().lsn).ToString()));
+    }
+  }
+  return n;
+}
+
 using Child = testing::ChildProcess;
 
 Child Spawn(const std::vector<std::string>& args, const std::string& log,
@@ -269,6 +333,9 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
   uint64_t sent = 0, resent = 0, killed = 0, clean = 0, mirror_kills = 0;
   uint64_t mirrored_max = 0, follow_max = 0;
   std::map<std::string, uint64_t> mirror_checked, follow_checked;
+  std::set<std::string> snapshots_checked;
+  StreamDigests oracle;
+  size_t snapshots = 0;
   for (int trial = 0; trial < trials; ++trial) {
     // The producer restarts from its checkpoint: a little before the last
     // acknowledged position, so some events are resent.
@@ -291,6 +358,12 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
     if (trial % 2 == 0) {
       args.push_back("--mirror");
       args.push_back(mirror);
+    }
+    // Every third trial also builds snapshots in the background (and is
+    // killed while it does, at times).
+    if (trial % 3 == 1) {
+      args.push_back("--snapshot-every-tx");
+      args.push_back(absl::StrCat(50 + rng() % 200));
     }
     Child c = Spawn(args, log, true);
     ASSERT_GT(c.pid, 0);
@@ -352,6 +425,9 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
       ASSERT_LE(*m, *n);
       mirrored_max = *m;
     }
+    auto sn = CheckSnapshots(repo, &snapshots_checked, &oracle);
+    ASSERT_TRUE(sn.ok()) << "snapshots, trial " << trial << ": " << sn.status();
+    snapshots = *sn;
     if (fs::exists(follow_mirror + "/log")) {
       auto m = CheckMirror(follow_mirror, &follow_checked);
       ASSERT_TRUE(m.ok()) << "follow mirror, trial " << trial << ": "
@@ -437,6 +513,7 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
               {"mirror_follow_kills", mirror_kills},
               {"mirror_records_last_trial", mirrored_max},
               {"follow_mirror_records_last_trial", follow_max},
+              {"background_snapshots_checked", snapshots_checked.size()},
               {"lost", 0},
               {"duplicated", 0}}
              .dump(2)
@@ -444,7 +521,9 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
   std::cout << "ingest kill -9: " << trials << " trials (" << killed
             << " killed, " << clean << " clean), " << sent << " events sent, "
             << resent << " resent, log " << *n
-            << " records, 0 lost, 0 duplicated\n";
+            << " records, 0 lost, 0 duplicated; " << snapshots_checked.size()
+            << " background snapshots checked against the stream (" << snapshots
+            << " left at the end)\n";
 }
 
 }  // namespace

@@ -26,6 +26,10 @@
 #include "tests/testutil/child_process.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
+#include "wayback/recovery.h"
+#include "wayback/repository.h"
+#include "wayback/snapshot.h"
+#include "wayback/state_target.h"
 #include "wayback/storage.h"
 
 #ifndef WAYBACK_BINARY
@@ -383,6 +387,71 @@ TEST_F(IngestCommandTest, FollowNeverSkipsARefusedLine) {
                 HasSubstr(absl::StrCat("(", in, " byte ", good.size(),
                                        "): \"ops\" must be an array")));
     EXPECT_EQ(LogPositions(P("repo")), Range(1, 5));
+  }
+}
+
+}  // namespace
+}  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// --snapshot-every-tx: snapshots appear while ingestion goes on, each equal
+// to a restore of the log at its LSN, and the status file reports them.
+TEST_F(IngestCommandTest, BuildsSnapshotsInTheBackground) {
+  Proc p = Start(
+      {"ingest", "--repo", P("repo"), "--create", "--ack", P("acks"),
+       "--snapshot-every-tx", "300", "--max-segment-age", "50ms",
+       "--status-file", P("status.json"), "--status-interval", "50ms", "-"},
+      P("log"), true);
+  for (uint64_t from = 1; from <= 1500; from += 100) {
+    const std::string in = Lines(from, from + 99);
+    ASSERT_EQ(write(p.in, in.data(), in.size()),
+              static_cast<ssize_t>(in.size()));
+    ASSERT_TRUE(WaitFor([&] { return LastAck(P("acks")) == from + 99; }))
+        << Read(P("log"));
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    std::string s = Read(P("status.json"));
+    if (s.empty()) return false;
+    json j = json::parse(s, nullptr, false);
+    return !j.is_discarded() && j["snapshots"].is_object() &&
+           j["snapshots"]["newest_lsn"].is_number() &&
+           j["snapshots"]["newest_lsn"].get<uint64_t>() >= 1200;
+  })) << Read(P("status.json"));
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(Wait(p), 0) << Read(P("log"));
+  close(p.in);
+  EXPECT_EQ(LogPositions(P("repo")), Range(1, 1500));
+  json status = json::parse(Read(P("status.json")));
+  EXPECT_EQ(status["snapshots"]["failed"], 0) << status.dump(2);
+  EXPECT_TRUE(status["alarms"].empty()) << status.dump(2);
+  // Each snapshot equals the state the log gives at its LSN.
+  auto repo = Repository::Open(P("repo"));
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  auto listed = (*repo)->storage()->List("snap/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_GE(listed->size(), 2u);
+  for (const ObjectInfo& o : *listed) {
+    auto r = SnapshotReader::Open((*repo)->storage(), o.name);
+    ASSERT_TRUE(r.ok()) << r.status();
+    auto catalog = (*repo)->ReadCatalog();
+    ASSERT_TRUE(catalog.ok());
+    // A restore from the log alone (empty state) to the snapshot's LSN.
+    auto plan =
+        PlanRecovery(**catalog, RecoveryTarget::AtLsn((*r)->info().lsn));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    plan->snapshot.reset();
+    plan->first_lsn = 1;
+    plan->segments.clear();
+    for (const SegmentInfo& s : (*catalog)->segments()) {
+      if (s.first_lsn <= plan->last_lsn) plan->segments.push_back(s);
+    }
+    auto target = NewMemoryTarget();
+    auto restored = Restore((*repo)->storage(), *plan, target.get());
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    EXPECT_EQ(*target->Digest(), (*r)->info().digest) << o.name;
+    EXPECT_TRUE((*r)->Verify().ok()) << o.name;
   }
 }
 
