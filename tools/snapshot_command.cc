@@ -26,15 +26,36 @@ class SnapshotCommand : public Command {
                         kTargetSpecHelp + ". Default: latest");
     app->add_option("--threads", threads_,
                     "Threads replaying the log (0: all cores)");
+    app->add_option("--pin", pin_,
+                    "Pin the snapshot under this name: retention keeps it "
+                    "(and the chain it needs) for ever. An existing snapshot "
+                    "at the point is pinned as it is");
+    app->add_option("--note", note_, "Free text stored with --pin");
+    app->add_flag("--list-pins", list_pins_, "List the pins and exit");
+    app->add_option("--unpin", unpin_,
+                    "Remove the pin of this name (the snapshot stays until "
+                    "retention removes it) and exit");
     app->footer(
         "Examples:\n"
         "  wayback snapshot --repo ./demo-repo\n"
         "  wayback snapshot --repo ./demo-repo --at 2026-11-25T12:00:00Z\n"
-        "  wayback snapshot --repo s3://dr/app --at 1200000 --json");
+        "  wayback snapshot --repo s3://dr/app --at 1200000 --json\n"
+        "  wayback snapshot --repo ./demo-repo --at 2026-11-30T23:59:59Z "
+        "--pin audit-2026-11 --note \"November close\"\n"
+        "  wayback snapshot --repo ./demo-repo --list-pins");
     return app;
   }
 
   int Run(Io& io) override {
+    if (list_pins_ || !unpin_.empty()) return Pins(io);
+    if (!note_.empty() && pin_.empty()) {
+      return Usage(io, "snapshot", "--note needs --pin");
+    }
+    if (!pin_.empty()) {
+      if (absl::Status s = CheckPinName(pin_); !s.ok()) {
+        return Usage(io, "snapshot", std::string(s.message()));
+      }
+    }
     BuildSnapshotOptions o;
     o.threads = threads_;
     uint64_t lsn = 0;
@@ -53,6 +74,12 @@ class SnapshotCommand : public Command {
     if (!repo.ok()) return Fail(io, "snapshot", repo.status());
     auto built = BuildSnapshot(**repo, o);
     if (!built.ok()) return Fail(io, "snapshot", built.status());
+    std::optional<SnapshotPin> pinned;
+    if (!pin_.empty()) {
+      auto p = PinSnapshot(**repo, pin_, built->snapshot, note_);
+      if (!p.ok()) return Fail(io, "snapshot", p.status());
+      pinned = *p;
+    }
     if (flags_.json) {
       json j = {{"snapshot", built->snapshot.name},
                 {"created", built->created},
@@ -65,10 +92,54 @@ class SnapshotCommand : public Command {
                 {"base", built->base},
                 {"log_records", built->log_records},
                 {"changed_keys", built->changed_keys},
-                {"seconds", absl::ToDoubleSeconds(built->elapsed)}};
+                {"seconds", absl::ToDoubleSeconds(built->elapsed)},
+                {"pin", pinned ? json(pinned->name) : json(nullptr)}};
       io.out << j.dump(2) << "\n";
     } else {
       io.out << built->ToString();
+      if (pinned) {
+        io.out << "pinned as \"" << pinned->name << "\" ("
+               << PinObjectName(pinned->name) << ")\n";
+      }
+    }
+    return kExitOk;
+  }
+
+  int Pins(Io& io) {
+    if (list_pins_ && !unpin_.empty()) {
+      return Usage(io, "snapshot",
+                   "--list-pins and --unpin exclude each other");
+    }
+    auto repo = OpenRepository(flags_.repo);
+    if (!repo.ok()) return Fail(io, "snapshot", repo.status());
+    if (!unpin_.empty()) {
+      absl::Status s = RemovePin(**repo, unpin_);
+      if (!s.ok()) return Fail(io, "snapshot", s);
+      io.out << "removed pin \"" << unpin_ << "\"\n";
+      return kExitOk;
+    }
+    auto pins = ListPins(**repo);
+    if (!pins.ok()) return Fail(io, "snapshot", pins.status());
+    json arr = json::array();
+    for (const SnapshotPin& p : *pins) {
+      arr.push_back({{"name", p.name},
+                     {"snapshot", p.snapshot},
+                     {"lsn", p.lsn},
+                     {"commit_time", FormatCommitTime(p.commit_time)},
+                     {"digest", p.digest.ToString()},
+                     {"created", absl::FormatTime(absl::RFC3339_full, p.created,
+                                                  absl::UTCTimeZone())},
+                     {"note", p.note}});
+    }
+    if (flags_.json) {
+      io.out << arr.dump(2) << "\n";
+      return kExitOk;
+    }
+    if (pins->empty()) io.out << "no pins\n";
+    for (const SnapshotPin& p : *pins) {
+      io.out << p.name << "  " << p.snapshot << "  lsn " << p.lsn << "  "
+             << FormatCommitTime(p.commit_time) << (p.note.empty() ? "" : "  ")
+             << p.note << "\n";
     }
     return kExitOk;
   }
@@ -77,6 +148,10 @@ class SnapshotCommand : public Command {
   RepoFlags flags_;
   std::string at_ = "latest";
   int threads_ = 0;
+  std::string pin_;
+  std::string note_;
+  bool list_pins_ = false;
+  std::string unpin_;
 };
 
 }  // namespace

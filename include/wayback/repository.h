@@ -21,6 +21,7 @@
 //                         (src/log/segment_format.md)
 //   snap/<timeline>-<lsn>.snap          snapshots
 //                         (src/snapshot/snapshot_format.md)
+//   pins/<name>.pin       pins on snapshots (src/repository/pin_format.md)
 //   *.tmp                 temporaries of writers that have not closed
 //
 // Repositories created before the identity object existed hold no
@@ -66,6 +67,9 @@ enum class ObjectKind {
   // rewritten in place, local to the repository, never mirrored. What was
   // archived is decided by the log alone (source positions).
   kCaptureState,
+  // A pin (pins/<name>.pin): a named, permanent hold on one snapshot that
+  // retention never removes. Immutable; mirrored.
+  kPin,
   kUnknown,  // Anything else; never written by Wayback.
 };
 
@@ -85,7 +89,7 @@ inline constexpr std::string_view kCaptureStatePrefix = "capture/";
 ObjectName ClassifyObject(std::string_view name);
 
 // True for the kinds that never change once published, and so may be copied
-// to a mirror: sealed segments, snapshots and the identity object.
+// to a mirror: sealed segments, snapshots, pins and the identity object.
 bool IsImmutable(ObjectKind kind);
 
 // "sealed segment", "live segment", "snapshot", ... for messages.
@@ -303,6 +307,41 @@ struct RepositoryMirrorResult {
 absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
     const Repository& from, Storage* to,
     const RepositoryMirrorOptions& options = {});
+
+// A pin: a name that keeps one snapshot (and, for a delta snapshot, the
+// chain it needs) for ever, whatever retention says; as Welkin keeps its
+// nightly snapshots. Stored as pins/<name>.pin (src/repository/
+// pin_format.md), written create-only and mirrored like snapshots. A pin
+// names its snapshot by object name, LSN and digest: a pin whose snapshot is
+// gone, or holds another state, is reported, never silently dropped.
+struct SnapshotPin {
+  std::string name;      // [A-Za-z0-9._-], 1..100 characters.
+  std::string snapshot;  // The snapshot's object name.
+  TimelineId timeline = kFirstTimeline;
+  Lsn lsn = kNoLsn;
+  CommitTime commit_time = 0;
+  StateDigest digest;
+  absl::Time created;
+  std::string note;  // Free text ("monthly audit hold", a ticket number).
+};
+
+// kInvalidArgument naming the problem if `name` is not a valid pin name.
+absl::Status CheckPinName(std::string_view name);
+// The object name of pin `name`: "pins/<name>.pin".
+std::string PinObjectName(std::string_view name);
+
+// Pins `snapshot` under `name` (create-only). kInvalidArgument for a bad
+// name; kAlreadyExists naming the snapshot the existing pin holds if `name`
+// is taken (pins are never moved: remove it first).
+absl::StatusOr<SnapshotPin> PinSnapshot(const Repository& repository,
+                                        std::string_view name,
+                                        const SnapshotInfo& snapshot,
+                                        std::string_view note = "");
+// Every pin, sorted by name. kDataLoss naming the object for a damaged pin.
+absl::StatusOr<std::vector<SnapshotPin>> ListPins(const Repository& repository);
+// Removes pin `name` (the snapshot itself stays until retention removes it).
+// kNotFound if there is no such pin.
+absl::Status RemovePin(const Repository& repository, std::string_view name);
 
 // Snapshots made from the repository itself, for archives fed by `wayback
 // ingest` or another capture with no application at hand to hand over its

@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/repository/pins.h"
 #include "src/storage/repository_format.h"
 #include "wayback/log.h"
 #include "wayback/repository.h"
@@ -158,6 +159,11 @@ absl::Status VerifyRepositoryObject(Storage* storage,
       return VerifySnapshot(storage, object);
     case ObjectKind::kIdentity:
       return VerifyIdentity(storage, object);
+    case ObjectKind::kPin: {
+      WAYBACK_ASSIGN_OR_RETURN(std::string bytes,
+                               storage->ReadAll(object.name));
+      return DecodePin(bytes, object.name).status();
+    }
     default:
       return absl::InvalidArgumentError(
           absl::StrCat(object.name, ": a ", A(ObjectKindName(parsed.kind)),

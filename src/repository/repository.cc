@@ -201,6 +201,10 @@ ObjectName ClassifyObject(std::string_view name) {
     out.kind = ObjectKind::kCaptureState;
     return out;
   }
+  if (absl::StartsWith(A(name), "pins/") && absl::EndsWith(A(name), ".pin")) {
+    out.kind = ObjectKind::kPin;
+    return out;
+  }
   TimelineId timeline;
   Lsn lsn;
   bool sealed;
@@ -220,7 +224,7 @@ ObjectName ClassifyObject(std::string_view name) {
 
 bool IsImmutable(ObjectKind kind) {
   return kind == ObjectKind::kSegment || kind == ObjectKind::kSnapshot ||
-         kind == ObjectKind::kIdentity;
+         kind == ObjectKind::kIdentity || kind == ObjectKind::kPin;
 }
 
 std::string_view ObjectKindName(ObjectKind kind) {
@@ -239,6 +243,8 @@ std::string_view ObjectKindName(ObjectKind kind) {
       return "temporary";
     case ObjectKind::kCaptureState:
       return "capture state";
+    case ObjectKind::kPin:
+      return "pin";
     case ObjectKind::kUnknown:
       break;
   }

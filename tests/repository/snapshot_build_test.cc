@@ -5,6 +5,7 @@
 // std::map applied record by record), at many LSNs, each one built on the
 // one before; and the refusals.
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -27,6 +28,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using Model = std::map<std::string, std::string>;
+namespace fs = std::filesystem;
 
 class BuildSnapshotTest : public ::testing::Test {
  protected:
@@ -195,6 +197,69 @@ TEST_F(BuildSnapshotTest, DamagedLogIsAnErrorAndPublishesNothing) {
   auto listed = repo_->storage()->List("snap/");
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
+}
+
+}  // namespace
+}  // namespace wayback
+
+namespace wayback {
+namespace {
+
+TEST_F(BuildSnapshotTest, PinsHoldASnapshotByNameLsnAndDigestAndAreMirrored) {
+  Write(60, 21);
+  auto built = BuildSnapshot(*repo_, {});
+  ASSERT_TRUE(built.ok()) << built.status();
+  auto pin = PinSnapshot(*repo_, "audit-2026-11", built->snapshot, "close");
+  ASSERT_TRUE(pin.ok()) << pin.status();
+  EXPECT_EQ(pin->snapshot, built->snapshot.name);
+  // Names are checked; a taken name is never moved.
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      PinSnapshot(*repo_, "../x", built->snapshot).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      PinSnapshot(*repo_, ".hidden", built->snapshot).status()));
+  auto taken = PinSnapshot(*repo_, "audit-2026-11", built->snapshot);
+  EXPECT_TRUE(absl::IsAlreadyExists(taken.status())) << taken.status();
+  EXPECT_THAT(taken.status().message(), HasSubstr(built->snapshot.name));
+  ASSERT_TRUE(PinSnapshot(*repo_, "b", built->snapshot).ok());
+  auto pins = ListPins(*repo_);
+  ASSERT_TRUE(pins.ok()) << pins.status();
+  ASSERT_EQ(pins->size(), 2u);
+  EXPECT_EQ((*pins)[0].name, "audit-2026-11");
+  EXPECT_EQ((*pins)[0].lsn, built->snapshot.lsn);
+  EXPECT_EQ((*pins)[0].digest, built->snapshot.digest);
+  EXPECT_EQ((*pins)[0].commit_time, built->snapshot.commit_time);
+  EXPECT_EQ((*pins)[0].note, "close");
+  // Mirrored like a snapshot, and verified through its format.
+  auto mirror = Repository::OpenOrCreateMirror(dir_.path() + "/mirror", *repo_);
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  auto m = MirrorRepository(*repo_, (*mirror)->storage());
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto mirrored = ListPins(**mirror);
+  ASSERT_TRUE(mirrored.ok()) << mirrored.status();
+  EXPECT_EQ(mirrored->size(), 2u);
+  // An edited pin is damage, named.
+  const std::string path = dir_.path() + "/repo/pins/b.pin";
+  std::string text;
+  {
+    std::ifstream in(path);
+    std::getline(in, text);
+  }
+  const size_t at = text.find("\"lsn\":") + 6;
+  text[at] = text[at] == '1' ? '2' : '1';
+  ASSERT_TRUE(fs::remove(path));
+  std::ofstream(path) << text << "\n";
+  auto damaged = ListPins(*repo_);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(damaged.status().message(), HasSubstr("pins/b.pin"));
+  EXPECT_FALSE(repo_->VerifyObject(*repo_->storage()->Stat("pins/b.pin")).ok());
+  EXPECT_TRUE(
+      repo_->VerifyObject(*repo_->storage()->Stat("pins/audit-2026-11.pin"))
+          .ok());
+  ASSERT_TRUE(RemovePin(*repo_, "b").ok());
+  EXPECT_TRUE(absl::IsNotFound(RemovePin(*repo_, "b")));
+  pins = ListPins(*repo_);
+  ASSERT_TRUE(pins.ok()) << pins.status();
+  EXPECT_EQ(pins->size(), 1u);
 }
 
 }  // namespace
