@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "tools/common.h"
 
@@ -31,6 +32,14 @@ class SnapshotCommand : public Command {
                     "(and the chain it needs) for ever. An existing snapshot "
                     "at the point is pinned as it is");
     app->add_option("--note", note_, "Free text stored with --pin");
+    app->add_option("--from", from_,
+                    "rocksdb:PATH: snapshot a RocksDB database instead of "
+                    "building from the log: a checkpoint the application "
+                    "made at --lsn (or a stopped application's database; one "
+                    "open in a process is refused)");
+    app->add_option("--lsn", from_lsn_,
+                    "With --from: the LSN whose state the database holds "
+                    "(the application's guarantee)");
     app->add_flag("--list-pins", list_pins_, "List the pins and exit");
     app->add_option("--unpin", unpin_,
                     "Remove the pin of this name (the snapshot stays until "
@@ -56,6 +65,8 @@ class SnapshotCommand : public Command {
         return Usage(io, "snapshot", std::string(s.message()));
       }
     }
+    if (!from_.empty()) return FromRocksDB(io);
+    if (from_lsn_ != 0) return Usage(io, "snapshot", "--lsn needs --from");
     BuildSnapshotOptions o;
     o.threads = threads_;
     uint64_t lsn = 0;
@@ -101,6 +112,72 @@ class SnapshotCommand : public Command {
         io.out << "pinned as \"" << pinned->name << "\" ("
                << PinObjectName(pinned->name) << ")\n";
       }
+    }
+    return kExitOk;
+  }
+
+  // wayback snapshot --from rocksdb:PATH --lsn N.
+  int FromRocksDB(Io& io) {
+    if (!absl::StartsWith(from_, "rocksdb:") || from_.size() == 8) {
+      return Usage(
+          io, "snapshot",
+          absl::StrCat("bad --from \"", from_, "\": expected rocksdb:PATH"));
+    }
+    if (from_lsn_ == 0) {
+      return Usage(io, "snapshot",
+                   "--from needs --lsn N: the LSN whose state the database "
+                   "holds");
+    }
+    if (at_ != "latest") {
+      return Usage(io, "snapshot", "--at and --from exclude each other");
+    }
+    const std::string path = from_.substr(8);
+    auto repo = OpenRepository(flags_.repo);
+    if (!repo.ok()) return Fail(io, "snapshot", repo.status());
+    auto catalog = (*repo)->ReadCatalog();
+    if (!catalog.ok()) return Fail(io, "snapshot", catalog.status());
+    // The LSN must be one the repository holds: its commit time labels the
+    // snapshot, and a restore continues with the log after it.
+    auto plan = PlanRecovery(**catalog, RecoveryTarget::AtLsn(from_lsn_));
+    if (!plan.ok()) return Fail(io, "snapshot", plan.status());
+    SnapshotWriterOptions wo;
+    wo.timeline = plan->target.timeline;
+    wo.lsn = from_lsn_;
+    wo.commit_time = plan->last_included ? plan->last_included->commit_time : 0;
+    auto info = WriteSnapshotFromRocksDBPath((*repo)->storage(), wo, path);
+    if (absl::IsAlreadyExists(info.status())) {
+      return Fail(io, "snapshot",
+                  absl::AlreadyExistsError(absl::StrCat(
+                      "the repository already holds a snapshot at lsn ",
+                      from_lsn_, " (", info.status().message(),
+                      "); snapshots are never replaced")));
+    }
+    if (!info.ok()) return Fail(io, "snapshot", info.status());
+    auto reader = SnapshotReader::Open((*repo)->storage(), info->name);
+    absl::Status verified = reader.ok() ? (*reader)->Verify() : reader.status();
+    if (!verified.ok()) {
+      (*repo)->storage()->Delete(info->name).IgnoreError();
+      return Fail(io, "snapshot", verified);
+    }
+    if (!pin_.empty()) {
+      auto p = PinSnapshot(**repo, pin_, *info, note_);
+      if (!p.ok()) return Fail(io, "snapshot", p.status());
+    }
+    if (flags_.json) {
+      io.out << json{{"snapshot", info->name},
+                     {"lsn", info->lsn},
+                     {"pairs", info->pair_count},
+                     {"bytes", info->size},
+                     {"digest", info->digest.ToString()},
+                     {"from", from_}}
+                    .dump(2)
+             << "\n";
+    } else {
+      io.out << "wrote snapshot " << info->name << " (lsn " << info->lsn << ", "
+             << info->pair_count << " pairs, " << info->size
+             << " bytes) from RocksDB " << path
+             << "\n  digest:   " << info->digest.ToString()
+             << " (verified after publishing)\n";
     }
     return kExitOk;
   }
@@ -152,6 +229,8 @@ class SnapshotCommand : public Command {
   std::string note_;
   bool list_pins_ = false;
   std::string unpin_;
+  std::string from_;
+  uint64_t from_lsn_ = 0;
 };
 
 }  // namespace

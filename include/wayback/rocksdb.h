@@ -134,6 +134,18 @@ absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDB(
     Storage* storage, const SnapshotWriterOptions& options, rocksdb::DB* db,
     const rocksdb::Snapshot* snapshot = nullptr);
 
+// The same for a database on disk that no process has open: a checkpoint
+// the application made at options.lsn (rocksdb::Checkpoint, `ldb
+// checkpoint`), or a stopped application's database. It is opened read-only
+// (nothing in `path` changes) and read at one rocksdb::Snapshot.
+// kFailedPrecondition if a process holds the database's LOCK (a live
+// database changes under the reader and its state is no LSN's: make a
+// checkpoint at the LSN and give its directory); kNotFound if `path` holds
+// no database.
+absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDBPath(
+    Storage* storage, const SnapshotWriterOptions& options,
+    const std::string& path);
+
 }  // namespace wayback
 
 #endif  // WAYBACK_ROCKSDB_H_

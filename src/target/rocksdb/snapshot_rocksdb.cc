@@ -5,7 +5,12 @@
 // keys in bytewise order (for the default comparator, which is checked), so
 // the pairs stream straight into the writer and memory stays one block.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/comparator.h"
@@ -48,6 +53,48 @@ absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDB(
                                          "iterating RocksDB for a snapshot");
   }
   return w->Finish();
+}
+
+absl::StatusOr<SnapshotInfo> WriteSnapshotFromRocksDBPath(
+    Storage* storage, const SnapshotWriterOptions& options,
+    const std::string& path) {
+  const std::string lock = path + "/LOCK";
+  struct stat st;
+  if (::stat((path + "/CURRENT").c_str(), &st) != 0) {
+    return absl::NotFoundError(
+        absl::StrCat(path, " holds no RocksDB database (no CURRENT file)"));
+  }
+  // RocksDB locks LOCK with fcntl(F_SETLK) while a process has the database
+  // open; F_GETLK reports such a lock without taking it.
+  int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    const int rc = ::fcntl(fd, F_GETLK, &fl);
+    ::close(fd);
+    if (rc == 0 && fl.l_type != F_UNLCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "RocksDB database ", path, " is open in process ", fl.l_pid,
+          ": its state changes while it is read and is no LSN's. Make a "
+          "checkpoint at the LSN (rocksdb::Checkpoint, or `ldb "
+          "--db=PATH checkpoint --checkpoint_dir=DIR`) and give that "
+          "directory"));
+    }
+  }
+  rocksdb::Options o;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(o, path, &raw);
+  if (!s.ok()) {
+    return rocksdb_internal::FromRocksDB(
+        s, absl::StrCat("opening RocksDB ", path, " read-only"));
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const rocksdb::Snapshot* snap = db->GetSnapshot();
+  absl::StatusOr<SnapshotInfo> info =
+      WriteSnapshotFromRocksDB(storage, options, db.get(), snap);
+  db->ReleaseSnapshot(snap);
+  return info;
 }
 
 }  // namespace wayback

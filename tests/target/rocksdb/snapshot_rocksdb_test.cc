@@ -5,11 +5,17 @@
 // written after it, and its digest equals one computed independently from a
 // model of that state.
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/db.h"
@@ -130,6 +136,63 @@ TEST_F(SnapshotRocksDBTest, NonBytewiseComparatorRefused) {
   EXPECT_EQ(absl::StatusCode::kInvalidArgument, info.status().code());
   delete db_;
   db_ = nullptr;
+}
+
+}  // namespace
+}  // namespace wayback
+
+namespace wayback {
+namespace {
+
+// A database on disk, read-only: a checkpoint or a closed database is read
+// whole (memtable contents recovered from its WAL included); one that a
+// process holds open (RocksDB's fcntl lock on LOCK) is refused.
+TEST_F(SnapshotRocksDBTest, FromPathReadsAClosedDatabaseAndRefusesAnOpenOne) {
+  std::map<std::string, std::string> model;
+  Churn(5, 12000, &model);  // The last few thousand stay in the WAL.
+  delete db_;
+  db_ = nullptr;
+  SnapshotWriterOptions o;
+  o.lsn = 77;
+  auto info =
+      WriteSnapshotFromRocksDBPath(storage_.get(), o, dir_.path() + "/db");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->lsn, 77u);
+  ExpectSnapshotEquals(*info, model);
+
+  auto none =
+      WriteSnapshotFromRocksDBPath(storage_.get(), o, dir_.path() + "/nothing");
+  EXPECT_TRUE(absl::IsNotFound(none.status())) << none.status();
+
+  // Another process holds the database's lock as RocksDB does.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int fd = ::open((dir_.path() + "/db/LOCK").c_str(), O_RDWR);
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    const char ok = (fd >= 0 && ::fcntl(fd, F_SETLK, &fl) == 0) ? 'y' : 'n';
+    if (::write(ready[1], &ok, 1) != 1) _exit(1);
+    ::pause();
+    _exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+  ASSERT_EQ(ok, 'y');
+  o.lsn = 78;
+  auto open =
+      WriteSnapshotFromRocksDBPath(storage_.get(), o, dir_.path() + "/db");
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_TRUE(absl::IsFailedPrecondition(open.status())) << open.status();
+  EXPECT_NE(open.status().message().find("checkpoint"), std::string::npos);
+  EXPECT_NE(open.status().message().find(absl::StrCat(child)),
+            std::string::npos);
 }
 
 }  // namespace
