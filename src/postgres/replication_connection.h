@@ -1,0 +1,93 @@
+// Copyright 2026 The Wayback Authors.
+//
+// A libpq connection in replication mode (replication=database): the
+// replication commands Wayback uses (IDENTIFY_SYSTEM, CREATE_REPLICATION_SLOT,
+// START_REPLICATION ... LOGICAL), plain SQL before streaming, and the COPY
+// BOTH stream after it. libpq's errors become absl::Status here.
+//
+// States: Connect() → commands and SQL (Exec/Query) → StartLogical() →
+// streaming (Receive, Send) → Finish(). A connection that failed is not
+// reused.
+
+#ifndef WAYBACK_SRC_POSTGRES_REPLICATION_CONNECTION_H_
+#define WAYBACK_SRC_POSTGRES_REPLICATION_CONNECTION_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "src/postgres/protocol.h"
+
+struct pg_conn;
+
+namespace wayback::postgres {
+
+// Rows of a result in text form, nullopt for NULL.
+using ResultRows = std::vector<std::vector<std::optional<std::string>>>;
+
+struct SystemIdentity {
+  std::string system_identifier;
+  uint32_t timeline = 0;
+  PgLsn xlogpos = 0;
+  std::string database;
+};
+
+struct CreatedSlot {
+  PgLsn consistent_point = 0;
+  std::string snapshot_name;  // Empty unless exported.
+};
+
+class ReplicationConnection {
+ public:
+  // `dsn` plus replication=database. kUnavailable if it cannot connect.
+  static absl::StatusOr<std::unique_ptr<ReplicationConnection>> Connect(
+      const std::string& dsn);
+  ~ReplicationConnection();
+  ReplicationConnection(const ReplicationConnection&) = delete;
+  ReplicationConnection& operator=(const ReplicationConnection&) = delete;
+
+  // A command or SQL statement (simple query protocol) and its rows.
+  // kFailedPrecondition with the server's message if it fails.
+  absl::StatusOr<ResultRows> Query(const std::string& sql);
+
+  absl::StatusOr<SystemIdentity> IdentifySystem();
+  // CREATE_REPLICATION_SLOT name LOGICAL pgoutput, exporting a snapshot or
+  // not. kAlreadyExists if the slot exists.
+  absl::StatusOr<CreatedSlot> CreateLogicalSlot(const std::string& slot,
+                                                bool export_snapshot);
+  // START_REPLICATION SLOT slot LOGICAL start (options); `options` is the
+  // plugin's option list already formatted: proto_version '1', ...
+  absl::Status StartLogical(const std::string& slot, PgLsn start,
+                            const std::string& options);
+
+  // The next CopyData message of the stream, waiting at most `timeout`;
+  // nullopt if none came (or a signal interrupted the wait). kUnavailable
+  // if the connection broke or the server ended the stream (its message
+  // quoted). The view is valid until the next call.
+  absl::StatusOr<std::optional<std::string_view>> Receive(
+      absl::Duration timeout);
+  // Sends one CopyData message and flushes it.
+  absl::Status Send(const std::string& bytes);
+  // Ends the stream (CopyDone) and reads the server's final results.
+  absl::Status Finish();
+
+ private:
+  explicit ReplicationConnection(pg_conn* conn) : conn_(conn) {}
+  absl::Status Error(const std::string& what) const;
+
+  pg_conn* conn_;
+  char* buffer_ = nullptr;  // The last message PQgetCopyData returned.
+  bool streaming_ = false;
+};
+
+// `name` quoted as an identifier for a replication command ("a""b").
+std::string QuoteIdentifier(const std::string& name);
+// `text` quoted as a string literal ('it''s').
+std::string QuoteLiteral(const std::string& text);
+
+}  // namespace wayback::postgres
+
+#endif  // WAYBACK_SRC_POSTGRES_REPLICATION_CONNECTION_H_
