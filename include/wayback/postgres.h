@@ -117,6 +117,10 @@ struct PostgresCaptureOptions {
   // Defaults: 20000, 5 ms.
   uint64_t batch = 20000;
   absl::Duration commit_interval = absl::Milliseconds(5);
+  // How long Run() waits for a slot that another connection streams (the
+  // walsender of a capture that just died holds it until it notices).
+  // Default: 10 s.
+  absl::Duration slot_busy_timeout = absl::Seconds(10);
   // A standby status update at least this often (the server drops a
   // client silent for wal_sender_timeout, 60 s by default). Default: 10 s.
   absl::Duration status_interval = absl::Seconds(10);

@@ -155,11 +155,16 @@ absl::Status ReplicationConnection::StartLogical(const std::string& slot,
   PGresult* r = PQexec(conn_, cmd.c_str());
   const ExecStatusType st = PQresultStatus(r);
   std::string message = Trimmed(PQresultErrorMessage(r));
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const std::string code = state ? state : "";
   PQclear(r);
   if (st != PGRES_COPY_BOTH) {
     if (message.empty()) message = Trimmed(PQerrorMessage(conn_));
-    return absl::FailedPreconditionError(
-        absl::StrCat("PostgreSQL refused \"", cmd, "\": ", message));
+    const std::string text =
+        absl::StrCat("PostgreSQL refused \"", cmd, "\": ", message);
+    // 55006 object_in_use: another walsender still streams the slot.
+    if (code == "55006") return absl::UnavailableError(text);
+    return absl::FailedPreconditionError(text);
   }
   streaming_ = true;
   return absl::OkStatus();

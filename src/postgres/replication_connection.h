@@ -60,6 +60,9 @@ class ReplicationConnection {
                                                 bool export_snapshot);
   // START_REPLICATION SLOT slot LOGICAL start (options); `options` is the
   // plugin's option list already formatted: proto_version '1', ...
+  // kUnavailable if the slot is in use by another connection (a client that
+  // died a moment ago keeps it until its walsender notices), else
+  // kFailedPrecondition with the server's message.
   absl::Status StartLogical(const std::string& slot, PgLsn start,
                             const std::string& options);
 
