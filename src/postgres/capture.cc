@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "src/postgres/capture_internal.h"
 #include "src/postgres/protocol.h"
 #include "src/postgres/replication_connection.h"
 #include "wayback/postgres.h"
@@ -632,11 +633,21 @@ std::string PostgresSourceIdentity::SourceName() const {
 
 absl::StatusOr<std::unique_ptr<PostgresCapture>> PostgresCapture::Connect(
     const PostgresCaptureOptions& options) {
+  WAYBACK_RETURN_IF_ERROR(postgres::CheckCaptureNames(options));
+  WAYBACK_ASSIGN_OR_RETURN(
+      std::unique_ptr<postgres::ReplicationConnection> c,
+      postgres::ReplicationConnection::Connect(options.dsn));
+  return postgres::NewPostgresCapture(options, std::move(c));
+}
+
+namespace postgres {
+
+absl::Status CheckCaptureNames(const PostgresCaptureOptions& options) {
   if (!ValidSlotName(options.slot)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad slot name \"", options.slot,
-                     "\": PostgreSQL allows lower-case letters, digits and '_' "
-                     "(at most 63)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad slot name \"", options.slot,
+        "\": PostgreSQL allows lower-case letters, digits and '_' (at most "
+        "63)"));
   }
   if (options.publication.empty() ||
       options.publication.find_first_of(std::string("\0'\\\"", 4)) !=
@@ -645,9 +656,13 @@ absl::StatusOr<std::unique_ptr<PostgresCapture>> PostgresCapture::Connect(
         absl::StrCat("bad publication name \"", options.publication,
                      "\" (empty, or holding a quote, backslash or NUL)"));
   }
-  WAYBACK_ASSIGN_OR_RETURN(
-      std::unique_ptr<postgres::ReplicationConnection> c,
-      postgres::ReplicationConnection::Connect(options.dsn));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PostgresCapture>> NewPostgresCapture(
+    const PostgresCaptureOptions& options,
+    std::unique_ptr<ReplicationConnection> c) {
+  WAYBACK_RETURN_IF_ERROR(CheckCaptureNames(options));
   // Canonical text forms: these settings decide how the walsender prints
   // dates, times, floats, bytea and intervals (docs/postgres.md, "Values").
   WAYBACK_RETURN_IF_ERROR(
@@ -655,11 +670,12 @@ absl::StatusOr<std::unique_ptr<PostgresCapture>> PostgresCapture::Connect(
                "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
                "SET IntervalStyle = 'postgres'")
           .status());
-  WAYBACK_ASSIGN_OR_RETURN(postgres::SystemIdentity id, c->IdentifySystem());
+  WAYBACK_ASSIGN_OR_RETURN(SystemIdentity id, c->IdentifySystem());
   PostgresSourceIdentity identity{id.system_identifier, id.database,
                                   options.slot};
   return std::unique_ptr<PostgresCapture>(
       new PostgresCaptureImpl(options, std::move(c), std::move(identity)));
 }
 
+}  // namespace postgres
 }  // namespace wayback

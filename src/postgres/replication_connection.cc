@@ -20,6 +20,29 @@ std::string Trimmed(const char* message) {
   return s;
 }
 
+class LibpqConnection : public ReplicationConnection {
+ public:
+  explicit LibpqConnection(PGconn* conn) : conn_(conn) {}
+  ~LibpqConnection() override;
+  LibpqConnection(const LibpqConnection&) = delete;
+  LibpqConnection& operator=(const LibpqConnection&) = delete;
+
+  absl::StatusOr<ResultRows> Query(const std::string& sql) override;
+  absl::Status StartLogical(const std::string& slot, PgLsn start,
+                            const std::string& options) override;
+  absl::StatusOr<std::optional<std::string_view>> Receive(
+      absl::Duration timeout) override;
+  absl::Status Send(const std::string& bytes) override;
+  absl::Status Finish() override;
+
+ private:
+  absl::Status Error(const std::string& what) const;
+
+  PGconn* conn_;
+  char* buffer_ = nullptr;  // The last message PQgetCopyData returned.
+  bool streaming_ = false;
+};
+
 }  // namespace
 
 std::string QuoteIdentifier(const std::string& name) {
@@ -55,15 +78,15 @@ ReplicationConnection::Connect(const std::string& dsn) {
     PQfinish(c);
     return s;
   }
-  return std::unique_ptr<ReplicationConnection>(new ReplicationConnection(c));
+  return std::unique_ptr<ReplicationConnection>(new LibpqConnection(c));
 }
 
-ReplicationConnection::~ReplicationConnection() {
+LibpqConnection::~LibpqConnection() {
   if (buffer_ != nullptr) PQfreemem(buffer_);
   PQfinish(conn_);
 }
 
-absl::Status ReplicationConnection::Error(const std::string& what) const {
+absl::Status LibpqConnection::Error(const std::string& what) const {
   const std::string m = Trimmed(PQerrorMessage(conn_));
   if (PQstatus(conn_) == CONNECTION_BAD) {
     return absl::UnavailableError(
@@ -72,8 +95,7 @@ absl::Status ReplicationConnection::Error(const std::string& what) const {
   return absl::FailedPreconditionError(absl::StrCat(what, ": ", m));
 }
 
-absl::StatusOr<ResultRows> ReplicationConnection::Query(
-    const std::string& sql) {
+absl::StatusOr<ResultRows> LibpqConnection::Query(const std::string& sql) {
   PGresult* r = PQexec(conn_, sql.c_str());
   const ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -146,9 +168,8 @@ absl::StatusOr<CreatedSlot> ReplicationConnection::CreateLogicalSlot(
   return out;
 }
 
-absl::Status ReplicationConnection::StartLogical(const std::string& slot,
-                                                 PgLsn start,
-                                                 const std::string& options) {
+absl::Status LibpqConnection::StartLogical(const std::string& slot, PgLsn start,
+                                           const std::string& options) {
   const std::string cmd =
       absl::StrCat("START_REPLICATION SLOT ", QuoteIdentifier(slot),
                    " LOGICAL ", FormatPgLsn(start), " (", options, ")");
@@ -170,7 +191,7 @@ absl::Status ReplicationConnection::StartLogical(const std::string& slot,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string_view>> ReplicationConnection::Receive(
+absl::StatusOr<std::optional<std::string_view>> LibpqConnection::Receive(
     absl::Duration timeout) {
   if (buffer_ != nullptr) {
     PQfreemem(buffer_);
@@ -214,7 +235,7 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationConnection::Receive(
   }
 }
 
-absl::Status ReplicationConnection::Send(const std::string& bytes) {
+absl::Status LibpqConnection::Send(const std::string& bytes) {
   if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) != 1 ||
       PQflush(conn_) != 0) {
     return Error("sending to the replication stream");
@@ -222,7 +243,7 @@ absl::Status ReplicationConnection::Send(const std::string& bytes) {
   return absl::OkStatus();
 }
 
-absl::Status ReplicationConnection::Finish() {
+absl::Status LibpqConnection::Finish() {
   if (!streaming_) return absl::OkStatus();
   streaming_ = false;
   if (PQputCopyEnd(conn_, nullptr) != 1 || PQflush(conn_) != 0) {

@@ -5,9 +5,11 @@
 // START_REPLICATION ... LOGICAL), plain SQL before streaming, and the COPY
 // BOTH stream after it. libpq's errors become absl::Status here.
 //
-// States: Connect() → commands and SQL (Exec/Query) → StartLogical() →
+// States: Connect() → commands and SQL (Query) → StartLogical() →
 // streaming (Receive, Send) → Finish(). A connection that failed is not
-// reused.
+// reused. The class is abstract so that tests can script a stream (a server
+// behaving in ways a real one cannot be made to on demand); Connect() gives
+// the libpq one.
 
 #ifndef WAYBACK_SRC_POSTGRES_REPLICATION_CONNECTION_H_
 #define WAYBACK_SRC_POSTGRES_REPLICATION_CONNECTION_H_
@@ -20,8 +22,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "src/postgres/protocol.h"
-
-struct pg_conn;
 
 namespace wayback::postgres {
 
@@ -45,13 +45,12 @@ class ReplicationConnection {
   // `dsn` plus replication=database. kUnavailable if it cannot connect.
   static absl::StatusOr<std::unique_ptr<ReplicationConnection>> Connect(
       const std::string& dsn);
-  ~ReplicationConnection();
-  ReplicationConnection(const ReplicationConnection&) = delete;
-  ReplicationConnection& operator=(const ReplicationConnection&) = delete;
+  virtual ~ReplicationConnection() = default;
 
   // A command or SQL statement (simple query protocol) and its rows.
-  // kFailedPrecondition with the server's message if it fails.
-  absl::StatusOr<ResultRows> Query(const std::string& sql);
+  // kFailedPrecondition with the server's message if it fails
+  // (kAlreadyExists for SQLSTATE 42710, duplicate object).
+  virtual absl::StatusOr<ResultRows> Query(const std::string& sql) = 0;
 
   absl::StatusOr<SystemIdentity> IdentifySystem();
   // CREATE_REPLICATION_SLOT name LOGICAL pgoutput, exporting a snapshot or
@@ -63,27 +62,19 @@ class ReplicationConnection {
   // kUnavailable if the slot is in use by another connection (a client that
   // died a moment ago keeps it until its walsender notices), else
   // kFailedPrecondition with the server's message.
-  absl::Status StartLogical(const std::string& slot, PgLsn start,
-                            const std::string& options);
+  virtual absl::Status StartLogical(const std::string& slot, PgLsn start,
+                                    const std::string& options) = 0;
 
   // The next CopyData message of the stream, waiting at most `timeout`;
   // nullopt if none came (or a signal interrupted the wait). kUnavailable
   // if the connection broke or the server ended the stream (its message
   // quoted). The view is valid until the next call.
-  absl::StatusOr<std::optional<std::string_view>> Receive(
-      absl::Duration timeout);
+  virtual absl::StatusOr<std::optional<std::string_view>> Receive(
+      absl::Duration timeout) = 0;
   // Sends one CopyData message and flushes it.
-  absl::Status Send(const std::string& bytes);
+  virtual absl::Status Send(const std::string& bytes) = 0;
   // Ends the stream (CopyDone) and reads the server's final results.
-  absl::Status Finish();
-
- private:
-  explicit ReplicationConnection(pg_conn* conn) : conn_(conn) {}
-  absl::Status Error(const std::string& what) const;
-
-  pg_conn* conn_;
-  char* buffer_ = nullptr;  // The last message PQgetCopyData returned.
-  bool streaming_ = false;
+  virtual absl::Status Finish() = 0;
 };
 
 // `name` quoted as an identifier for a replication command ("a""b").
