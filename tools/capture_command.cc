@@ -83,32 +83,9 @@ constexpr char kName[] = "capture postgres";
 
 absl::StatusOr<std::unique_ptr<Repository>> CaptureCommand::OpenRepo(
     const std::string& source) {
-  absl::StatusOr<std::optional<std::string>> local =
-      LocalPathOfUri(flags_.repo);
-  if (!local.ok()) return local.status();
-  if (!local->has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--repo ", flags_.repo,
-        " is not a local directory: capture appends and locks, which object "
-        "stores cannot; capture into a local directory and give the object "
-        "store as --mirror"));
-  }
-  local_dir_ = **local;
   absl::StatusOr<std::unique_ptr<Repository>> repo =
-      OpenRepository(flags_.repo);
-  if (!repo.ok() && create_ &&
-      (absl::IsNotFound(repo.status()) ||
-       absl::IsInvalidArgument(repo.status()))) {
-    return CreateRepository(flags_.repo, source);
-  }
-  if (!repo.ok()) {
-    if (absl::IsNotFound(repo.status())) {
-      return absl::NotFoundError(
-          absl::StrCat(repo.status().message(),
-                       " (give --create to create a new repository)"));
-    }
-    return repo.status();
-  }
+      OpenLiveRepository(flags_.repo, create_, source, "capture", &local_dir_);
+  if (!repo.ok()) return repo.status();
   const auto& id = (*repo)->identity();
   if (id && id->source != source) {
     return absl::FailedPreconditionError(absl::StrCat(

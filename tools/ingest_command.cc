@@ -102,32 +102,9 @@ absl::StatusOr<std::unique_ptr<Repository>> IngestCommand::OpenRepo() {
                  ? "jsonl:stdin"
                  : absl::StrCat("jsonl:", fs::absolute(file_).string());
   }
-  absl::StatusOr<std::optional<std::string>> local =
-      LocalPathOfUri(flags_.repo);
-  if (!local.ok()) return local.status();
-  if (!local->has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--repo ", flags_.repo,
-        " is not a local directory: ingest appends and locks, which object "
-        "stores cannot; ingest into a local directory and give the object "
-        "store as --mirror (docs/ingest.md)"));
-  }
-  local_dir_ = **local;
   absl::StatusOr<std::unique_ptr<Repository>> repo =
-      OpenRepository(flags_.repo);
-  if (!repo.ok() && create_ &&
-      (absl::IsNotFound(repo.status()) ||
-       absl::IsInvalidArgument(repo.status()))) {
-    return CreateRepository(flags_.repo, source);
-  }
-  if (!repo.ok()) {
-    if (absl::IsNotFound(repo.status())) {
-      return absl::NotFoundError(
-          absl::StrCat(repo.status().message(),
-                       " (give --create to create a new repository)"));
-    }
-    return repo.status();
-  }
+      OpenLiveRepository(flags_.repo, create_, source, "ingest", &local_dir_);
+  if (!repo.ok()) return repo.status();
   const auto& id = (*repo)->identity();
   if (id && !source_.empty() && id->source != source_) {
     return absl::FailedPreconditionError(

@@ -84,6 +84,33 @@ json AckJson(const CaptureAck& a) {
               {"txid", a.txid ? json(*a.txid) : json(nullptr)}};
 }
 
+absl::StatusOr<std::unique_ptr<Repository>> OpenLiveRepository(
+    const std::string& uri, bool create, const std::string& source,
+    const std::string& verb, std::string* local_dir) {
+  absl::StatusOr<std::optional<std::string>> local = LocalPathOfUri(uri);
+  if (!local.ok()) return local.status();
+  if (!local->has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--repo ", uri, " is not a local directory: ", verb,
+        " appends and locks, which object stores cannot; ", verb,
+        " into a local directory and give the object store as --mirror "
+        "(docs/ingest.md)"));
+  }
+  *local_dir = **local;
+  absl::StatusOr<std::unique_ptr<Repository>> repo = OpenRepository(uri);
+  if (!repo.ok() && create &&
+      (absl::IsNotFound(repo.status()) ||
+       absl::IsInvalidArgument(repo.status()))) {
+    return CreateRepository(uri, source);
+  }
+  if (!repo.ok() && absl::IsNotFound(repo.status())) {
+    return absl::NotFoundError(
+        absl::StrCat(repo.status().message(),
+                     " (give --create to create a new repository)"));
+  }
+  return repo;
+}
+
 LiveCapture::~LiveCapture() {
   if (ack_fd_ >= 0) ::close(ack_fd_);
 }

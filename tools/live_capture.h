@@ -49,6 +49,15 @@ json AckJson(const CaptureAck& a);
 // 2026-12-07T10:42:00.123Z
 std::string StatusTimeText(absl::Time t);
 
+// The repository a live capture appends to: the local directory `uri`
+// (*local_dir), opened, or created recording `source` if `create` and it is
+// missing or empty. `verb` ("ingest", "capture") names the command in the
+// message refusing an object store. The caller checks the source of an
+// existing repository.
+absl::StatusOr<std::unique_ptr<Repository>> OpenLiveRepository(
+    const std::string& uri, bool create, const std::string& source,
+    const std::string& verb, std::string* local_dir);
+
 // The ingester of a repository with its archiver, ack file and status file.
 class LiveCapture {
  public:

@@ -18,6 +18,7 @@
 #include "src/postgres/capture_internal.h"
 #include "src/postgres/protocol.h"
 #include "src/postgres/replication_connection.h"
+#include "tests/postgres/message_builder.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/capture.h"
 #include "wayback/log.h"
@@ -26,34 +27,6 @@
 
 namespace wayback::postgres {
 namespace {
-
-// Big-endian message builder.
-struct Msg {
-  std::string b;
-  Msg& C(char c) {
-    b.push_back(c);
-    return *this;
-  }
-  Msg& U16(uint16_t v) { return Be(v, 2); }
-  Msg& U32(uint32_t v) { return Be(v, 4); }
-  Msg& U64(uint64_t v) { return Be(v, 8); }
-  Msg& S(const std::string& s) {
-    b += s;
-    b.push_back('\0');
-    return *this;
-  }
-  Msg& Be(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i)
-      b.push_back(static_cast<char>(v >> (8 * i)));
-    return *this;
-  }
-  Msg& Text(const std::string& s) {
-    C('t');
-    U32(static_cast<uint32_t>(s.size()));
-    b += s;
-    return *this;
-  }
-};
 
 std::string XLog(PgLsn at, const std::string& payload) {
   return Msg().C('w').U64(at).U64(at).U64(0).b + payload;

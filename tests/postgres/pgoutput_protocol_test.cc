@@ -14,41 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "src/postgres/protocol.h"
+#include "tests/postgres/message_builder.h"
 #include "wayback/postgres.h"
 
 namespace wayback::postgres {
 namespace {
-
-// Big-endian builders, as the server writes.
-struct Msg {
-  std::string b;
-  Msg& C(char c) {
-    b.push_back(c);
-    return *this;
-  }
-  Msg& U16(uint16_t v) { return Be(v, 2); }
-  Msg& U32(uint32_t v) { return Be(v, 4); }
-  Msg& U64(uint64_t v) { return Be(v, 8); }
-  Msg& S(const std::string& s) {
-    b += s;
-    b.push_back('\0');
-    return *this;
-  }
-  Msg& Raw(const std::string& s) {
-    b += s;
-    return *this;
-  }
-  Msg& Be(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i)
-      b.push_back(static_cast<char>(v >> (8 * i)));
-    return *this;
-  }
-  Msg& Text(const std::string& s) {
-    C('t');
-    U32(static_cast<uint32_t>(s.size()));
-    return Raw(s);
-  }
-};
 
 constexpr PgLsn kAt = 0x16B374D848;
 
