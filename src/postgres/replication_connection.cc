@@ -72,9 +72,10 @@ ReplicationConnection::Connect(const std::string& dsn) {
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
-    absl::Status s = absl::UnavailableError(absl::StrCat(
-        "cannot connect to PostgreSQL (", dsn,
-        ") for logical replication: ", Trimmed(PQerrorMessage(c))));
+    // Not the connection string: it may hold a password.
+    absl::Status s = absl::UnavailableError(
+        absl::StrCat("cannot connect to PostgreSQL for logical replication: ",
+                     Trimmed(PQerrorMessage(c))));
     PQfinish(c);
     return s;
   }
