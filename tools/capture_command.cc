@@ -118,11 +118,17 @@ int CaptureCommand::Run(Io& io) {
     return json{
         {"repository", flags_.repo},
         {"source", source},
-        {"postgres", json{{"received_wal", FormatPostgresLsn(st.received_wal)},
-                          {"flushed", FormatPostgresLsn(st.flushed)},
-                          {"transactions", st.transactions},
-                          {"restore_points", st.restore_points},
-                          {"keepalives", st.keepalives}}}};
+        {"postgres",
+         json{{"received_wal", FormatPostgresLsn(st.received_wal)},
+              {"flushed", FormatPostgresLsn(st.flushed)},
+              // WAL the server holds for the slot beyond what
+              // is durable here (an upper bound: it counts WAL
+              // of unpublished tables too).
+              {"lag_bytes",
+               st.received_wal > st.flushed ? st.received_wal - st.flushed : 0},
+              {"transactions", st.transactions},
+              {"restore_points", st.restore_points},
+              {"keepalives", st.keepalives}}}};
   };
   StopSignals signals;
   live.WriteStatus(io, false, 0, extra());

@@ -151,8 +151,16 @@ class Command {
   std::thread thread_;
 };
 
+void IgnoreSignal(int) {}
+
 class CaptureTest : public ::testing::Test {
  protected:
+  // The capture command stops on SIGTERM (its handler, installed while it
+  // runs, restores this one): a SIGTERM that arrives after the command
+  // ended by itself must not end the test binary.
+  static void SetUpTestSuite() { ::signal(SIGTERM, IgnoreSignal); }
+  static void TearDownTestSuite() { ::signal(SIGTERM, SIG_DFL); }
+
   void SetUp() override {
     testing::PostgresServerOptions o;
     o.extra_config = {"track_commit_timestamp = on"};
