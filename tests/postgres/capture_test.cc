@@ -176,6 +176,7 @@ class CaptureTest : public ::testing::Test {
                     .ok());
     repo_ = tmp_.path() + "/repo";
     ack_ = tmp_.path() + "/acks.jsonl";
+    status_ = tmp_.path() + "/status.json";
   }
 
   std::vector<std::string> CaptureArgs(bool first) const {
@@ -186,6 +187,8 @@ class CaptureTest : public ::testing::Test {
       a.push_back("--create-slot");
       a.push_back("--create");
     }
+    a.push_back("--status-file");
+    a.push_back(status_);
     return a;
   }
 
@@ -223,7 +226,7 @@ class CaptureTest : public ::testing::Test {
 
   TempDir tmp_;
   std::unique_ptr<PostgresServer> pg_;
-  std::string repo_, ack_;
+  std::string repo_, ack_, status_;
 };
 
 // One transaction of the single-writer workload: SQL statements.
@@ -444,6 +447,22 @@ TEST_F(CaptureTest, RestoresEqualPostgresAtEveryLsnTimeTxidAndRestorePoint) {
     ASSERT_TRUE(slot.ok());
     EXPECT_EQ(std::stoull(*(*slot)[0][0]), prev_pos);
     EXPECT_LE(prev_pos, std::stoull(*(*end)[0][0]));
+    // The status file's last word: stopped, what is durable, what
+    // PostgreSQL was told.
+    std::ifstream in(status_);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string st = text.str();
+    EXPECT_NE(st.find("\"running\": false"), std::string::npos) << st;
+    EXPECT_NE(st.find(absl::StrCat("\"lsn\": ", kTransactions, ",")),
+              std::string::npos)
+        << st;
+    EXPECT_NE(st.find(absl::StrCat("\"flushed\": \"",
+                                   FormatPostgresLsn(prev_pos), "\"")),
+              std::string::npos)
+        << st;
+    EXPECT_NE(st.find("\"source\": \"postgresql:system="), std::string::npos)
+        << st;
   }
 
   // Every LSN, row for row.
