@@ -22,7 +22,7 @@ BUILD="${BUILD_DIR:-$ROOT/build-asan}"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 PARALLEL="${FUZZ_PARALLEL:-2}"
 JOBS="${JOBS:-2}"
-TARGETS="${FUZZ_TARGETS:-fuzz_segment fuzz_snapshot fuzz_record_codec fuzz_import_line fuzz_commit_time fuzz_s3_list}"
+TARGETS="${FUZZ_TARGETS:-fuzz_segment fuzz_snapshot fuzz_record_codec fuzz_import_line fuzz_commit_time fuzz_s3_list fuzz_pgoutput}"
 start=$(date +%s)
 
 # The one ASan+UBSan build the sanitized suite uses (scripts/ci-sanitize.sh).

@@ -14,18 +14,22 @@ MAIN_ONLY=0
 PACKAGES=(build-essential cmake ninja-build pkg-config python3
   librocksdb-dev libgflags-dev libsnappy-dev liblz4-dev zlib1g-dev libbz2-dev
   libzstd-dev libabsl-dev libboost-all-dev
-  nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libcli11-dev libxxhash-dev)
+  nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libcli11-dev libxxhash-dev
+  libpq-dev)
 if ((!MAIN_ONLY)); then
   # Tests, benchmarks, sanitizers and fuzzers; RocksDB's own tools (ldb,
   # sst_dump) read restored databases back; Node.js for the s3rver kept for
   # use by hand.
   PACKAGES+=(clang clang-format libbenchmark-dev libgtest-dev libgmock-dev
     rocksdb-tools nodejs npm
-    ceph-mon ceph-osd radosgw ceph-common python3-botocore curl uuid-runtime)
+    ceph-mon ceph-osd radosgw ceph-common python3-botocore curl uuid-runtime
+    postgresql-15)
   # Ceph (mon, OSD, RGW, and the ceph/radosgw-admin tools) runs the S3 tests'
   # object store (scripts/ceph-rgw.sh; nothing starts at install). botocore
   # checks signatures in the fault proxy; the interop tests need an AWS CLI,
-  # Debian's `awscli` unless one is on PATH already.
+  # Debian's `awscli` unless one is on PATH already. PostgreSQL 15: the
+  # capture tests start private servers of their own (the package's cluster
+  # is not used; tests/testutil/postgres_server.h).
   command -v aws >/dev/null || PACKAGES+=(awscli)
 fi
 

@@ -49,10 +49,10 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
     app.footer(kFooter);
     std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
     for (auto make :
-         {NewGenCommand, NewImportCommand, NewIngestCommand, NewInfoCommand,
-          NewPlanCommand, NewRestoreCommand, NewExportCommand, NewVerifyCommand,
-          NewLogCommand, NewDiffCommand, NewMirrorCommand, NewSnapshotCommand,
-          NewBenchCommand}) {
+         {NewGenCommand, NewImportCommand, NewIngestCommand, NewCaptureCommand,
+          NewInfoCommand, NewPlanCommand, NewRestoreCommand, NewExportCommand,
+          NewVerifyCommand, NewLogCommand, NewDiffCommand, NewMirrorCommand,
+          NewSnapshotCommand, NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));
@@ -64,9 +64,9 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
         known = known || sub->get_name() == args[0];
       if (!known) {
         err << "wayback: error: unknown command \"" << args[0]
-            << "\"; the commands are gen, import, ingest, info, plan, restore, "
-               "export, verify, log, diff, mirror, snapshot and bench\n  Run "
-               "`wayback "
+            << "\"; the commands are gen, import, ingest, capture, info, plan, "
+               "restore, export, verify, log, diff, mirror, snapshot and "
+               "bench\n  Run `wayback "
                "--help`.\n";
         return kExitUsage;
       }

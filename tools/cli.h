@@ -46,6 +46,7 @@ class Command {
 std::unique_ptr<Command> NewGenCommand();
 std::unique_ptr<Command> NewImportCommand();
 std::unique_ptr<Command> NewIngestCommand();
+std::unique_ptr<Command> NewCaptureCommand();
 std::unique_ptr<Command> NewInfoCommand();
 std::unique_ptr<Command> NewPlanCommand();
 std::unique_ptr<Command> NewSnapshotCommand();
