@@ -132,6 +132,20 @@ const Written& SnapshotFor(size_t block_size) {
   return *w;
 }
 
+// A full iteration (which checks the digests): true if it ends OK after
+// exactly `pairs` pairs.
+bool ReadsAll(SnapshotReader* reader, size_t pairs) {
+  auto it = reader->NewIterator();
+  std::string_view k, v;
+  size_t n = 0;
+  while (it->Next(&k, &v)) {
+    benchmark::DoNotOptimize(k.data());
+    benchmark::DoNotOptimize(v.data());
+    ++n;
+  }
+  return it->status().ok() && n == pairs;
+}
+
 void BM_Read(benchmark::State& state) {
   const DataSet& d = Data();
   const Written& w = SnapshotFor(static_cast<size_t>(state.range(0)));
@@ -141,15 +155,7 @@ void BM_Read(benchmark::State& state) {
       state.SkipWithError(std::string(reader.status().message()).c_str());
       return;
     }
-    auto it = (*reader)->NewIterator();
-    std::string_view k, v;
-    size_t n = 0;
-    while (it->Next(&k, &v)) {
-      benchmark::DoNotOptimize(k.data());
-      benchmark::DoNotOptimize(v.data());
-      ++n;
-    }
-    if (!it->status().ok() || n != kPairs) {
+    if (!ReadsAll(reader->get(), kPairs)) {
       state.SkipWithError("iteration failed");
       return;
     }
@@ -340,15 +346,7 @@ void BM_ReadChain(benchmark::State& state) {
       state.SkipWithError(std::string(reader.status().message()).c_str());
       return;
     }
-    auto it = (*reader)->NewIterator();
-    std::string_view k, v;
-    size_t n = 0;
-    while (it->Next(&k, &v)) {
-      benchmark::DoNotOptimize(k.data());
-      benchmark::DoNotOptimize(v.data());
-      ++n;
-    }
-    if (!it->status().ok() || n != c.pairs) {
+    if (!ReadsAll(reader->get(), c.pairs)) {
       state.SkipWithError("iteration failed");
       return;
     }

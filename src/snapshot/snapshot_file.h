@@ -193,6 +193,12 @@ class SnapshotFile final : public SnapshotReader {
   absl::Status OpenV2(Storage* storage, std::string_view header,
                       std::string_view tail, uint64_t tail_offset,
                       std::optional<std::string> repository_id);
+  // The footer's LSN and timeline against the header's (in info_), and where
+  // it places the index against the object's size.
+  absl::Status CheckFooterPlacement(Lsn lsn, TimelineId timeline,
+                                    uint64_t index_offset, uint64_t index_size,
+                                    size_t header_size, size_t footer_size,
+                                    uint64_t max_index_size) const;
   // Reads and checks the v1 index, or the v2 index frame's entries.
   absl::Status ReadIndexBytes(uint64_t offset, uint64_t size,
                               std::string_view tail, uint64_t tail_offset,
@@ -203,6 +209,10 @@ class SnapshotFile final : public SnapshotReader {
   absl::Status ReadBlockV2(size_t i, SnapshotBlock* block) const;
   // `s` with the LSN added to the message of a frame codec error.
   absl::Status WithLsn(absl::Status s) const;
+  // The sizes and count a block's header records against its index entry.
+  absl::Status CheckBlockHeader(size_t i, std::string_view what,
+                                uint64_t stored, uint64_t raw,
+                                uint64_t items) const;
   // Checks the pairs or entries of a decoded block.
   absl::Status CheckBlockContent(size_t i, std::string_view raw,
                                  bool delta) const;
@@ -267,7 +277,6 @@ class SnapshotFileWriter final : public SnapshotWriter {
       Storage* storage, const SnapshotWriterOptions& options, bool fence,
       const std::string& repository_id);
   absl::Status FlushBlock();
-  absl::Status FlushBlockV2();
   absl::Status FinishV2();
   absl::Status Append(std::string_view data);
   // Checks that `key` may come next (kInvalidArgument otherwise).

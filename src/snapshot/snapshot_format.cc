@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/util/crc32c.h"
+#include "src/util/errors.h"
 #include "wayback/snapshot.h"
 
 namespace wayback {
@@ -28,7 +29,33 @@ bool Fail(std::string* error, size_t* error_offset, size_t offset,
   return false;
 }
 
+// Checks the masked CRC32C stored at b[crc_offset] over b[0, crc_offset).
+// On a mismatch returns false with *error naming `what`.
+bool CrcMatches(const char* b, size_t crc_offset, std::string_view what,
+                std::string* error, size_t* error_offset) {
+  const uint32_t stored = crc32c::Unmask(DecodeFixed32(b + crc_offset));
+  const uint32_t actual = crc32c::Value(b, crc_offset);
+  if (stored == actual) return true;
+  return Fail(error, error_offset, crc_offset,
+              absl::StrFormat("%s checksum mismatch (stored %08x, computed "
+                              "%08x)",
+                              AV(what), stored, actual));
+}
+
 }  // namespace
+
+bool DecodeHeaderPrefix(std::string_view in, uint32_t* version,
+                        std::string* error, size_t* error_offset) {
+  const char* b = in.data();
+  if (std::memcmp(b, kHeaderMagic, kMagicSize) != 0) {
+    return Fail(error, error_offset, 0, "bad header magic: not a snapshot");
+  }
+  if (!CrcMatches(b, kHeaderCrcOffset, "header", error, error_offset)) {
+    return false;
+  }
+  *version = DecodeFixed32(b + 8);
+  return true;
+}
 
 void EncodeHeader(const Header& h, std::string* dst) {
   char b[kHeaderSize] = {};
@@ -51,21 +78,10 @@ bool DecodeHeader(std::string_view in, Header* h, std::string* error,
                 absl::StrCat("header needs ", kHeaderSize,
                              " bytes, object has ", in.size()));
   }
+  // Magic, then the CRC: a damaged header is reported as such, not as
+  // whatever field the damage happened to hit.
+  if (!DecodeHeaderPrefix(in, &h->version, error, error_offset)) return false;
   const char* b = in.data();
-  if (std::memcmp(b, kHeaderMagic, kMagicSize) != 0) {
-    return Fail(error, error_offset, 0, "bad header magic: not a snapshot");
-  }
-  // The CRC first: a damaged header is reported as such, not as whatever
-  // field the damage happened to hit.
-  uint32_t stored = DecodeFixed32(b + kHeaderCrcOffset);
-  uint32_t actual = crc32c::Value(b, kHeaderCrcOffset);
-  if (crc32c::Unmask(stored) != actual) {
-    return Fail(error, error_offset, kHeaderCrcOffset,
-                absl::StrFormat("header checksum mismatch (stored %08x, "
-                                "computed %08x)",
-                                crc32c::Unmask(stored), actual));
-  }
-  h->version = DecodeFixed32(b + 8);
   h->timeline = DecodeFixed32(b + 12);
   h->lsn = DecodeFixed64(b + 16);
   h->codec = static_cast<Codec>(static_cast<uint8_t>(b[24]));
@@ -173,13 +189,8 @@ bool DecodeFooter(std::string_view in, Footer* f, std::string* error,
                 "no footer magic in the last 8 bytes: the snapshot is "
                 "truncated, unfinished or not a snapshot");
   }
-  uint32_t stored = DecodeFixed32(b + kFooterCrcOffset);
-  uint32_t actual = crc32c::Value(b, kFooterCrcOffset);
-  if (crc32c::Unmask(stored) != actual) {
-    return Fail(error, error_offset, kFooterCrcOffset,
-                absl::StrFormat("footer checksum mismatch (stored %08x, "
-                                "computed %08x)",
-                                crc32c::Unmask(stored), actual));
+  if (!CrcMatches(b, kFooterCrcOffset, "footer", error, error_offset)) {
+    return false;
   }
   f->lsn = DecodeFixed64(b + 0);
   f->commit_time = static_cast<CommitTime>(DecodeFixed64(b + 8));
@@ -206,24 +217,6 @@ bool DecodeFooter(std::string_view in, Footer* f, std::string* error,
   return true;
 }
 
-bool DecodeHeaderPrefix(std::string_view in, uint32_t* version,
-                        std::string* error, size_t* error_offset) {
-  const char* b = in.data();
-  if (std::memcmp(b, kHeaderMagic, kMagicSize) != 0) {
-    return Fail(error, error_offset, 0, "bad header magic: not a snapshot");
-  }
-  uint32_t stored = DecodeFixed32(b + kHeaderCrcOffset);
-  uint32_t actual = crc32c::Value(b, kHeaderCrcOffset);
-  if (crc32c::Unmask(stored) != actual) {
-    return Fail(error, error_offset, kHeaderCrcOffset,
-                absl::StrFormat("header checksum mismatch (stored %08x, "
-                                "computed %08x)",
-                                crc32c::Unmask(stored), actual));
-  }
-  *version = DecodeFixed32(b + 8);
-  return true;
-}
-
 void EncodeHeaderV2(const HeaderV2& h, std::string* dst) {
   char b[kHeaderSizeV2] = {};
   std::memcpy(b, kHeaderMagic, kMagicSize);
@@ -239,7 +232,8 @@ void EncodeHeaderV2(const HeaderV2& h, std::string* dst) {
   std::memcpy(b + 96, h.repository_id.data(),
               std::min(h.repository_id.size(), kRepositoryIdSize));
   EncodeFixed32(b + 128, h.generation);
-  EncodeFixed32(b + 156, crc32c::Mask(crc32c::Value(b, 156)));
+  EncodeFixed32(b + kHeaderV2CrcOffset,
+                crc32c::Mask(crc32c::Value(b, kHeaderV2CrcOffset)));
   dst->append(b, kHeaderSizeV2);
 }
 
@@ -251,13 +245,8 @@ bool DecodeHeaderV2(std::string_view in, HeaderV2* h, std::string* error,
                              " bytes, object has ", in.size()));
   }
   const char* b = in.data();
-  uint32_t stored = DecodeFixed32(b + 156);
-  uint32_t actual = crc32c::Value(b, 156);
-  if (crc32c::Unmask(stored) != actual) {
-    return Fail(error, error_offset, 156,
-                absl::StrFormat("header checksum mismatch (stored %08x, "
-                                "computed %08x)",
-                                crc32c::Unmask(stored), actual));
+  if (!CrcMatches(b, kHeaderV2CrcOffset, "header", error, error_offset)) {
+    return false;
   }
   h->timeline = DecodeFixed32(b + 12);
   h->lsn = DecodeFixed64(b + 16);
@@ -365,13 +354,8 @@ bool DecodeFooterV2(std::string_view in, FooterV2* f, std::string* error,
                 absl::StrCat("footer size ", footer_size, ", expected ",
                              kFooterSizeV2));
   }
-  uint32_t stored = DecodeFixed32(b + kFooterV2CrcOffset);
-  uint32_t actual = crc32c::Value(b, kFooterV2CrcOffset);
-  if (crc32c::Unmask(stored) != actual) {
-    return Fail(error, error_offset, kFooterV2CrcOffset,
-                absl::StrFormat("footer checksum mismatch (stored %08x, "
-                                "computed %08x)",
-                                crc32c::Unmask(stored), actual));
+  if (!CrcMatches(b, kFooterV2CrcOffset, "footer", error, error_offset)) {
+    return false;
   }
   f->lsn = DecodeFixed64(b + 0);
   f->commit_time = static_cast<CommitTime>(DecodeFixed64(b + 8));

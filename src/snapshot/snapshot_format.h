@@ -299,6 +299,7 @@ struct HeaderV2 {
   std::string repository_id = std::string(kRepositoryIdSize, '\0');
   uint32_t generation = 0;
 };
+inline constexpr size_t kHeaderV2CrcOffset = 156;
 void EncodeHeaderV2(const HeaderV2& h, std::string* dst);
 
 // The identification prefix every version shares: magic, then the CRC at 92

@@ -153,6 +153,37 @@ absl::Status SnapshotFile::ReadIndexBytes(uint64_t offset, uint64_t size,
   return absl::OkStatus();
 }
 
+absl::Status SnapshotFile::CheckFooterPlacement(
+    Lsn lsn, TimelineId timeline, uint64_t index_offset, uint64_t index_size,
+    size_t header_size, size_t footer_size, uint64_t max_index_size) const {
+  const uint64_t size = info_.size;
+  const uint64_t footer_offset = size - footer_size;
+  if (lsn != info_.lsn || timeline != info_.timeline) {
+    return Corruption(footer_offset,
+                      absl::StrCat("footer says timeline ", timeline, " lsn ",
+                                   lsn, " but the header says timeline ",
+                                   info_.timeline, " lsn ", info_.lsn));
+  }
+  // Where the index must be, from the footer, checked against the real size
+  // before anything is read or allocated from it. (The index offset and
+  // size are at the same footer offsets in both versions.)
+  if (index_offset < header_size || index_offset > footer_offset ||
+      index_size != footer_offset - index_offset) {
+    uint64_t expected = index_offset + index_size + footer_size;
+    return Corruption(
+        footer_offset + 56,
+        absl::StrCat("footer places the index at [", index_offset, ", +",
+                     index_size, ") so the object should be ", expected,
+                     " bytes; it is ", size));
+  }
+  if (index_size > max_index_size) {
+    return Corruption(footer_offset + 64,
+                      absl::StrCat("index of ", index_size,
+                                   " bytes exceeds the format bound"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SnapshotFile::OpenV1(std::string_view header_bytes,
                                   std::string_view tail, uint64_t tail_offset) {
   SnapshotInfo& info = info_;
@@ -189,31 +220,9 @@ absl::Status SnapshotFile::OpenV1(std::string_view header_bytes,
     return Corruption(footer_offset + error_offset,
                       absl::StrCat(error, " (object is ", size, " bytes)"));
   }
-  if (footer.lsn != header.lsn || footer.timeline != header.timeline) {
-    return Corruption(
-        footer_offset,
-        absl::StrCat("footer says timeline ", footer.timeline, " lsn ",
-                     footer.lsn, " but the header says timeline ",
-                     header.timeline, " lsn ", header.lsn));
-  }
-  // Where the index must be, from the footer, checked against the real size
-  // before anything is read or allocated from it.
-  if (footer.index_offset < sf::kHeaderSize ||
-      footer.index_offset > footer_offset ||
-      footer.index_size != footer_offset - footer.index_offset) {
-    uint64_t expected =
-        footer.index_offset + footer.index_size + sf::kFooterSize;
-    return Corruption(
-        footer_offset + 56,
-        absl::StrCat("footer places the index at [", footer.index_offset, ", +",
-                     footer.index_size, ") so the object should be ", expected,
-                     " bytes; it is ", size));
-  }
-  if (footer.index_size > sf::kMaxIndexSize) {
-    return Corruption(footer_offset + 64,
-                      absl::StrCat("index of ", footer.index_size,
-                                   " bytes exceeds the format bound"));
-  }
+  WAYBACK_RETURN_IF_ERROR(CheckFooterPlacement(
+      footer.lsn, footer.timeline, footer.index_offset, footer.index_size,
+      sf::kHeaderSize, sf::kFooterSize, sf::kMaxIndexSize));
   WAYBACK_RETURN_IF_ERROR(ReadIndexBytes(footer.index_offset, footer.index_size,
                                          tail, tail_offset, &index_bytes_));
   if (crc32c::Unmask(footer.index_crc) != crc32c::Value(index_bytes_)) {
@@ -420,13 +429,10 @@ absl::Status SnapshotFile::OpenV2(Storage* storage,
     return Corruption(footer_offset + error_offset,
                       absl::StrCat(error, " (object is ", size, " bytes)"));
   }
-  if (footer.lsn != header.lsn || footer.timeline != header.timeline) {
-    return Corruption(
-        footer_offset,
-        absl::StrCat("footer says timeline ", footer.timeline, " lsn ",
-                     footer.lsn, " but the header says timeline ",
-                     header.timeline, " lsn ", header.lsn));
-  }
+  WAYBACK_RETURN_IF_ERROR(CheckFooterPlacement(
+      footer.lsn, footer.timeline, footer.index_offset, footer.index_size,
+      sf::kHeaderSizeV2, sf::kFooterSizeV2,
+      sf::kMaxIndexSize + sf::kFrameHeaderSize));
   const bool delta = info.kind == SnapshotKind::kDelta;
   if (!delta) {
     if (footer.entry_count != footer.pair_count || footer.delete_count != 0 ||
@@ -461,25 +467,7 @@ absl::Status SnapshotFile::OpenV2(Storage* storage,
                                      footer.entry_count, " entries"));
     }
   }
-  // Placement, against the real size before anything is read from it.
-  if (footer.index_offset < sf::kHeaderSizeV2 ||
-      footer.index_offset > footer_offset ||
-      footer.index_size != footer_offset - footer.index_offset) {
-    uint64_t expected =
-        footer.index_offset + footer.index_size + sf::kFooterSizeV2;
-    return Corruption(
-        footer_offset + sf::kFooterV2IndexOffset,
-        absl::StrCat("footer places the index at [", footer.index_offset, ", +",
-                     footer.index_size, ") so the object should be ", expected,
-                     " bytes; it is ", size));
-  }
-  if (footer.index_size > sf::kMaxIndexSize + sf::kFrameHeaderSize) {
-    return Corruption(footer_offset + sf::kFooterV2IndexOffset + 8,
-                      absl::StrCat("index of ", footer.index_size,
-                                   " bytes exceeds the format bound"));
-  }
-  // The placement check leaves at least the index frame header: the object
-  // is >= 456 bytes and the index starts at >= 160.
+  // (An index shorter than its frame header is refused by the decoder.)
   std::string frame_bytes;
   WAYBACK_RETURN_IF_ERROR(ReadIndexBytes(footer.index_offset, footer.index_size,
                                          tail, tail_offset, &frame_bytes));
@@ -602,15 +590,8 @@ absl::Status SnapshotFile::ReadBlock(size_t i, SnapshotBlock* block) const {
                       absl::StrCat("block ", i, " checksum mismatch"));
   }
   sf::BlockHeader h = sf::DecodeBlockHeader(bytes.data());
-  if (h.compressed_size != e.compressed_size || h.raw_size != e.raw_size ||
-      h.pair_count != e.pair_count) {
-    return Corruption(
-        e.offset,
-        absl::StrCat("block ", i, " header (", h.compressed_size, ", ",
-                     h.raw_size, ", ", h.pair_count,
-                     ") disagrees with its index entry (", e.compressed_size,
-                     ", ", e.raw_size, ", ", e.pair_count, ")"));
-  }
+  WAYBACK_RETURN_IF_ERROR(CheckBlockHeader(i, "header", h.compressed_size,
+                                           h.raw_size, h.pair_count));
   char* out = block->raw_buffer_.Reserve(e.raw_size);
   absl::Status s = block->zstd_.Decompress(payload, out, e.raw_size);
   if (!s.ok()) {
@@ -636,15 +617,8 @@ absl::Status SnapshotFile::ReadBlockV2(size_t i, SnapshotBlock* block) const {
   frame::FrameHeader h;
   WAYBACK_RETURN_IF_ERROR(WithLsn(frame::DecodeFrameHeader(
       name_, e.offset, bytes, sf::kFrameHeaderSize, /*allowed_flags=*/0, &h)));
-  if (h.stored_size != e.compressed_size || h.raw_size != e.raw_size ||
-      h.item_count != e.pair_count) {
-    return Corruption(
-        e.offset,
-        absl::StrCat("block ", i, " frame header (", h.stored_size, ", ",
-                     h.raw_size, ", ", h.item_count,
-                     ") disagrees with its index entry (", e.compressed_size,
-                     ", ", e.raw_size, ", ", e.pair_count, ")"));
-  }
+  WAYBACK_RETURN_IF_ERROR(CheckBlockHeader(i, "frame header", h.stored_size,
+                                           h.raw_size, h.item_count));
   std::string_view raw;
   WAYBACK_RETURN_IF_ERROR(frame::UnpackFramePayload(
       name_, e.offset + sf::kFrameHeaderSize, info_.lsn, h,
@@ -655,6 +629,21 @@ absl::Status SnapshotFile::ReadBlockV2(size_t i, SnapshotBlock* block) const {
   block->raw_ = raw;
   block->pair_count_ = static_cast<uint32_t>(e.pair_count);
   return absl::OkStatus();
+}
+
+absl::Status SnapshotFile::CheckBlockHeader(size_t i, std::string_view what,
+                                            uint64_t stored, uint64_t raw,
+                                            uint64_t items) const {
+  const sf::IndexEntry& e = index_[i];
+  if (stored == e.compressed_size && raw == e.raw_size &&
+      items == e.pair_count) {
+    return absl::OkStatus();
+  }
+  return Corruption(e.offset, absl::StrCat("block ", i, " ", AV(what), " (",
+                                           stored, ", ", raw, ", ", items,
+                                           ") disagrees with its index entry (",
+                                           e.compressed_size, ", ", e.raw_size,
+                                           ", ", e.pair_count, ")"));
 }
 
 absl::Status SnapshotFile::CheckBlockContent(size_t i, std::string_view raw,

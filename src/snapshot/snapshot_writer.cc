@@ -304,71 +304,46 @@ absl::Status SnapshotFileWriter::FlushBlock() {
     return status_;
   }
   peak_buffered_ = std::max(peak_buffered_, buffered_bytes());
-  if (options_.format_version != sf::kFormatVersion) return FlushBlockV2();
-  absl::Status s = compressor_.Compress(block_, &compressed_);
-  if (!s.ok()) {
-    status_ = s;
-    return s;
-  }
-  if (compressed_.size() > sf::kMaxBlockCompressedSize) {
-    // Cannot happen for a raw block within kMaxBlockRawSize (zstd's bound),
-    // but a reader would refuse the block: never write it.
-    status_ = absl::InternalError("compressed block exceeds the format bound");
-    return status_;
-  }
-  sf::BlockHeader bh;
-  bh.compressed_size = static_cast<uint32_t>(compressed_.size());
-  bh.raw_size = static_cast<uint32_t>(block_.size());
-  bh.pair_count = block_pairs_;
-  char header[sf::kBlockHeaderSize];
-  sf::EncodeBlockHeader(bh, compressed_, header);
-
-  // The index entry needs the block's first key: it is the first pair of
-  // the raw block.
-  std::string_view rest = block_, first_key, first_value;
-  sf::GetPair(&rest, &first_key, &first_value);
-  sf::IndexEntry e;
-  e.offset = offset_;
-  e.compressed_size = bh.compressed_size;
-  e.raw_size = bh.raw_size;
-  e.pair_count = bh.pair_count;
-  e.first_key = first_key;
-  e.last_key = last_key_;
-  sf::EncodeIndexEntry(e, &index_);
-
-  WAYBACK_RETURN_IF_ERROR(Append(std::string_view(header, sizeof(header))));
-  WAYBACK_RETURN_IF_ERROR(Append(compressed_));
-  raw_bytes_ += block_.size();
-  ++block_count_;
-  block_.clear();
-  block_pairs_ = 0;
-  // A block far above the target size (one huge pair) must not pin its
-  // memory for the rest of the snapshot.
-  if (block_.capacity() > 2 * options_.block_size + 4096) {
-    std::string().swap(block_);
-  }
-  if (compressed_.capacity() > 2 * options_.block_size + 4096) {
-    std::string().swap(compressed_);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SnapshotFileWriter::FlushBlockV2() {
-  frame::FrameHeader fh;
+  // The block header (v1) or frame header (v2), and the stored payload.
+  char header[std::max(sf::kBlockHeaderSize, sf::kFrameHeaderSize)];
+  size_t header_size;
   std::string_view payload;
-  absl::Status s =
-      frame::CompressFrame(&compressor_, block_, &compressed_, &fh, &payload);
-  if (!s.ok()) {
-    status_ = s;
-    return s;
+  if (options_.format_version == sf::kFormatVersion) {
+    absl::Status s = compressor_.Compress(block_, &compressed_);
+    if (!s.ok()) {
+      status_ = s;
+      return s;
+    }
+    if (compressed_.size() > sf::kMaxBlockCompressedSize) {
+      // Cannot happen for a raw block within kMaxBlockRawSize (zstd's
+      // bound), but a reader would refuse the block: never write it.
+      status_ =
+          absl::InternalError("compressed block exceeds the format bound");
+      return status_;
+    }
+    sf::BlockHeader bh;
+    bh.compressed_size = static_cast<uint32_t>(compressed_.size());
+    bh.raw_size = static_cast<uint32_t>(block_.size());
+    bh.pair_count = block_pairs_;
+    sf::EncodeBlockHeader(bh, compressed_, header);
+    header_size = sf::kBlockHeaderSize;
+    payload = compressed_;
+  } else {
+    frame::FrameHeader fh;
+    absl::Status s =
+        frame::CompressFrame(&compressor_, block_, &compressed_, &fh, &payload);
+    if (!s.ok()) {
+      status_ = s;
+      return s;
+    }
+    fh.item_count = block_pairs_;
+    frame::EncodeFrameHeader(fh, header);
+    frame::SealFrameHeader(header, sf::kFrameHeaderSize);
+    header_size = sf::kFrameHeaderSize;
   }
-  fh.item_count = block_pairs_;
-  char header[sf::kFrameHeaderSize];
-  frame::EncodeFrameHeader(fh, header);
-  frame::SealFrameHeader(header, sf::kFrameHeaderSize);
 
-  // The index entry needs the block's first key: it is the first pair or
-  // entry of the raw block.
+  // The index entry needs the block's first key: it is the first pair (or
+  // entry) of the raw block.
   std::string_view rest = block_, first_key, first_value;
   bool deleted;
   if (delta_) {
@@ -378,19 +353,21 @@ absl::Status SnapshotFileWriter::FlushBlockV2() {
   }
   sf::IndexEntry e;
   e.offset = offset_;
-  e.compressed_size = fh.stored_size;
-  e.raw_size = fh.raw_size;
-  e.pair_count = fh.item_count;
+  e.compressed_size = payload.size();
+  e.raw_size = block_.size();
+  e.pair_count = block_pairs_;
   e.first_key = first_key;
   e.last_key = last_key_;
   sf::EncodeIndexEntry(e, &index_);
 
-  WAYBACK_RETURN_IF_ERROR(Append(std::string_view(header, sizeof(header))));
+  WAYBACK_RETURN_IF_ERROR(Append(std::string_view(header, header_size)));
   WAYBACK_RETURN_IF_ERROR(Append(payload));
   raw_bytes_ += block_.size();
   ++block_count_;
   block_.clear();
   block_pairs_ = 0;
+  // A block far above the target size (one huge pair) must not pin its
+  // memory for the rest of the snapshot.
   if (block_.capacity() > 2 * options_.block_size + 4096) {
     std::string().swap(block_);
   }

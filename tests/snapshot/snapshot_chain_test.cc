@@ -275,30 +275,6 @@ TEST_F(SnapshotChainTest, SwappedMemberIsRefused) {
   EXPECT_TRUE(got == ToPairs(model));
 }
 
-// A base that claims to be `info` but iterates `content`: a delta written
-// over it records the claimed base and a digest of the wrong state.
-class LyingBase : public SnapshotReader {
- public:
-  LyingBase(const SnapshotInfo& info, SnapshotReader* content)
-      : info_(info), content_(content) {}
-  const SnapshotInfo& info() const override { return info_; }
-  std::unique_ptr<SnapshotIterator> NewIterator() override {
-    return content_->NewIterator();
-  }
-  std::unique_ptr<SnapshotIterator> NewRangeIterator(
-      std::string_view b, std::string_view e) override {
-    return content_->NewRangeIterator(b, e);
-  }
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view k) override {
-    return content_->Get(k);
-  }
-  absl::Status Verify() override { return content_->Verify(); }
-
- private:
-  SnapshotInfo info_;
-  SnapshotReader* content_;
-};
-
 class SnapshotChainDigestTest : public SnapshotChainTest {
  protected:
   // Base B = {a, b, c}; other content O; delta D written over "B" reading
@@ -315,7 +291,7 @@ class SnapshotChainDigestTest : public SnapshotChainTest {
     auto real = SnapshotReader::Open(storage_.get(), b);
     auto content = SnapshotReader::Open(storage_.get(), o_info->name);
     EXPECT_TRUE(real.ok() && content.ok());
-    LyingBase lying((*real)->info(), content->get());
+    testing::ClaimingReader lying((*real)->info(), content->get());
     SnapshotWriterOptions o = Options(20);
     o.kind = SnapshotKind::kDelta;
     o.base = &lying;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -205,6 +206,30 @@ void ForgeIndexContent(std::string* s, Edit edit) {
   FixFooterCrcV2(&out);
   *s = std::move(out);
 }
+
+// A reader that reports `info` but reads `content` (not owned): a base that
+// claims another depth, or another object's identity, for a delta writer.
+class ClaimingReader : public SnapshotReader {
+ public:
+  ClaimingReader(SnapshotInfo info, SnapshotReader* content)
+      : info_(std::move(info)), content_(content) {}
+  const SnapshotInfo& info() const override { return info_; }
+  std::unique_ptr<SnapshotIterator> NewIterator() override {
+    return content_->NewIterator();
+  }
+  std::unique_ptr<SnapshotIterator> NewRangeIterator(
+      std::string_view b, std::string_view e) override {
+    return content_->NewRangeIterator(b, e);
+  }
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view k) override {
+    return content_->Get(k);
+  }
+  absl::Status Verify() override { return content_->Verify(); }
+
+ private:
+  SnapshotInfo info_;
+  SnapshotReader* content_;
+};
 
 // Opens `names` as a chain and drains a full iteration.
 inline absl::Status DrainChain(Storage* storage,

@@ -384,30 +384,6 @@ TEST_F(SnapshotV2Test, WriterReproducesTheFenceGolden) {
 
 // ---- Writer refusals ----
 
-// A base that reports what it is told (the writer reads only info() and a
-// range iterator of it).
-class FakeBase : public SnapshotReader {
- public:
-  FakeBase(SnapshotInfo info, SnapshotReader* content)
-      : info_(std::move(info)), content_(content) {}
-  const SnapshotInfo& info() const override { return info_; }
-  std::unique_ptr<SnapshotIterator> NewIterator() override {
-    return content_->NewIterator();
-  }
-  std::unique_ptr<SnapshotIterator> NewRangeIterator(
-      std::string_view b, std::string_view e) override {
-    return content_->NewRangeIterator(b, e);
-  }
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view k) override {
-    return content_->Get(k);
-  }
-  absl::Status Verify() override { return content_->Verify(); }
-
- private:
-  SnapshotInfo info_;
-  SnapshotReader* content_;
-};
-
 TEST_F(SnapshotV2Test, WriterRefusesBadOptions) {
   auto base_info = WriteFull(10, {{"a", "1"}});
   ASSERT_TRUE(base_info.ok());
@@ -440,13 +416,13 @@ TEST_F(SnapshotV2Test, WriterRefusesBadOptions) {
   // Depth 64 is the deepest: a base at depth 64 takes no delta.
   SnapshotInfo deep = (*base)->info();
   deep.chain_depth = 64;
-  FakeBase fake(deep, base->get());
+  testing::ClaimingReader fake(deep, base->get());
   o = Options(20);
   o.kind = SnapshotKind::kDelta;
   o.base = &fake;
   EXPECT_EQ(absl::StatusCode::kInvalidArgument, code(o));
   deep.chain_depth = 63;
-  FakeBase ok_fake(deep, base->get());
+  testing::ClaimingReader ok_fake(deep, base->get());
   o.base = &ok_fake;
   EXPECT_EQ(absl::StatusCode::kOk, code(o));
 }
