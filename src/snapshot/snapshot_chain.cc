@@ -239,7 +239,7 @@ class ChainIterator final : public SnapshotIterator {
 
 class ChainReader final : public SnapshotReader {
  public:
-  ChainReader(std::vector<std::unique_ptr<SnapshotFile>> members)
+  explicit ChainReader(std::vector<std::unique_ptr<SnapshotFile>> members)
       : members_(std::move(members)), info_(members_.back()->info()) {
     info_.size = 0;
     info_.raw_bytes = 0;
