@@ -3,7 +3,9 @@
 // Snapshot throughput with the in-memory storage (so that the codec, not a
 // disk, is measured): write (sort-free streaming, zstd, CRC32C, digest), full
 // read (verify + decompress + iterate), Verify (read + recompute the digest)
-// and point lookups, over a grid of block sizes.
+// and point lookups, over a grid of block sizes; and a restore's read
+// through a delta chain (a full snapshot and 6 deltas, format v2) against
+// the read of one full snapshot of the same state.
 //
 //   cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release
 //   ninja -C build-rel snapshot_bench && build-rel/bench/snapshot_bench
@@ -17,6 +19,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -24,6 +27,8 @@
 
 #include "src/snapshot/snapshot_block_stream.h"  // The internal bulk path.
 #include "src/snapshot/snapshot_file.h"
+#include "src/storage/repository_format.h"
+#include "wayback/repository_identity.h"
 #include "wayback/snapshot.h"
 #include "wayback/storage.h"
 
@@ -127,6 +132,20 @@ const Written& SnapshotFor(size_t block_size) {
   return *w;
 }
 
+// A full iteration (which checks the digests): true if it ends OK after
+// exactly `pairs` pairs.
+bool ReadsAll(SnapshotReader* reader, size_t pairs) {
+  auto it = reader->NewIterator();
+  std::string_view k, v;
+  size_t n = 0;
+  while (it->Next(&k, &v)) {
+    benchmark::DoNotOptimize(k.data());
+    benchmark::DoNotOptimize(v.data());
+    ++n;
+  }
+  return it->status().ok() && n == pairs;
+}
+
 void BM_Read(benchmark::State& state) {
   const DataSet& d = Data();
   const Written& w = SnapshotFor(static_cast<size_t>(state.range(0)));
@@ -136,15 +155,7 @@ void BM_Read(benchmark::State& state) {
       state.SkipWithError(std::string(reader.status().message()).c_str());
       return;
     }
-    auto it = (*reader)->NewIterator();
-    std::string_view k, v;
-    size_t n = 0;
-    while (it->Next(&k, &v)) {
-      benchmark::DoNotOptimize(k.data());
-      benchmark::DoNotOptimize(v.data());
-      ++n;
-    }
-    if (!it->status().ok() || n != kPairs) {
+    if (!ReadsAll(reader->get(), kPairs)) {
       state.SkipWithError("iteration failed");
       return;
     }
@@ -228,6 +239,123 @@ void BM_BlockStream(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPairs));
 }
 
+// A full snapshot of Data() and kChainDeltas deltas over it, each changing
+// 1% of the keys (a tenth of those deleted), and a full snapshot of the
+// chain's final state to compare with: the project's target is a chain read
+// at >= 0.8x the speed of the full one.
+constexpr int kChainDeltas = 6;
+struct ChainData {
+  std::unique_ptr<Storage> storage;
+  std::vector<std::string> chain;  // Full, then the deltas.
+  std::string full;                // The final state, as one snapshot.
+  uint64_t raw_bytes = 0;          // Of the final state's pairs.
+  size_t pairs = 0;
+  absl::Status status;
+};
+
+const ChainData& Chain() {
+  static ChainData* c = [] {
+    auto* c = new ChainData;
+    c->storage = NewMemoryStorage();
+    RepositoryIdentity id;
+    id.id = "00112233445566778899aabbccddeeff";
+    c->status = c->storage->WriteAll(kIdentityObjectName,
+                                     repository_format::Encode(id));
+    const DataSet& d = Data();
+    // The state as indices into Data() plus replaced values.
+    std::vector<std::optional<std::string>> state(d.values.begin(),
+                                                  d.values.end());
+    auto write = [&](SnapshotWriterOptions o) -> absl::StatusOr<std::string> {
+      size_t i = 0;
+      auto info = WriteSnapshot(c->storage.get(), o,
+                                [&](std::string_view* k, std::string_view* v) {
+                                  while (i < state.size() && !state[i]) ++i;
+                                  if (i == state.size()) return false;
+                                  *k = d.keys[i];
+                                  *v = *state[i++];
+                                  return true;
+                                });
+      if (!info.ok()) return info.status();
+      return info->name;
+    };
+    SnapshotWriterOptions o = Options(256 * 1024, 3);
+    o.format_version = 2;
+    auto full = write(o);
+    if (!full.ok()) {
+      c->status = full.status();
+      return c;
+    }
+    c->chain.push_back(*full);
+    for (int j = 1; j <= kChainDeltas && c->status.ok(); ++j) {
+      auto base = OpenSnapshotChain(c->storage.get(), c->chain);
+      if (!base.ok()) {
+        c->status = base.status();
+        break;
+      }
+      SnapshotWriterOptions dopt = o;
+      dopt.lsn = 1 + static_cast<Lsn>(j);
+      dopt.kind = SnapshotKind::kDelta;
+      dopt.base = base->get();
+      auto w = SnapshotWriter::Create(c->storage.get(), dopt);
+      if (!w.ok()) {
+        c->status = w.status();
+        break;
+      }
+      for (size_t i = static_cast<size_t>(j); i < state.size(); i += 100) {
+        if (!state[i]) continue;
+        absl::Status s;
+        if (i % 1000 == static_cast<size_t>(j)) {
+          s = (*w)->AddDelete(d.keys[i]);
+          state[i].reset();
+        } else {
+          state[i] = std::string(kValueSize, static_cast<char>('A' + j));
+          s = (*w)->Add(d.keys[i], *state[i]);
+        }
+        if (!s.ok()) c->status = s;
+      }
+      auto done = (*w)->Finish();
+      if (!done.ok()) c->status = done.status();
+      if (c->status.ok()) c->chain.push_back(done->name);
+    }
+    o.lsn = 100;
+    auto final_full = write(o);
+    if (!final_full.ok()) c->status = final_full.status();
+    if (c->status.ok()) c->full = *final_full;
+    for (const auto& v : state) {
+      if (!v) continue;
+      ++c->pairs;
+      c->raw_bytes += 2 + 16 + kValueSize;
+    }
+    return c;
+  }();
+  return *c;
+}
+
+// Arg 0: the one full snapshot; 1: the chain.
+void BM_ReadChain(benchmark::State& state) {
+  const ChainData& c = Chain();
+  if (!c.status.ok()) {
+    state.SkipWithError(std::string(c.status.message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto reader = state.range(0) == 0
+                      ? SnapshotReader::Open(c.storage.get(), c.full)
+                      : OpenSnapshotChain(c.storage.get(), c.chain);
+    if (!reader.ok()) {
+      state.SkipWithError(std::string(reader.status().message()).c_str());
+      return;
+    }
+    if (!ReadsAll(reader->get(), c.pairs)) {
+      state.SkipWithError("iteration failed");
+      return;
+    }
+  }
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * c.raw_bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * c.pairs));
+}
+
 void BlockSizes(benchmark::internal::Benchmark* b) {
   for (int64_t kib : {4, 16, 64, 256, 1024}) b->Arg(kib * 1024);
 }
@@ -255,6 +383,12 @@ BENCHMARK(BM_Verify)
 BENCHMARK(BM_BlockStream)
     ->ArgsProduct({{64 * 1024, 256 * 1024}, {1, 2}})
     ->ArgNames({"block", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_ReadChain)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("chain")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_Get)

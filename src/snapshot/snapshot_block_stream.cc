@@ -10,6 +10,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "src/util/errors.h"
+
 namespace wayback {
 
 SnapshotBlockStream::SnapshotBlockStream(
@@ -69,6 +72,15 @@ void SnapshotBlockStream::Work() {
 
 const SnapshotBlock* SnapshotBlockStream::Next() {
   if (done_) return nullptr;
+  if (file_->info().kind != SnapshotKind::kFull) {
+    // A delta's entries are not the state: a loader takes it through its
+    // chain (OpenSnapshotChain), never block by block.
+    done_ = true;
+    status_ = absl::FailedPreconditionError(
+        absl::StrCat(AV(file_->info().name),
+                     " is a delta snapshot: load it through its chain"));
+    return nullptr;
+  }
   if (holding_) {
     {
       std::lock_guard<std::mutex> lock(mu_);

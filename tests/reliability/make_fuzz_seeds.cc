@@ -8,11 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/log/segment_format.h"
+#include "src/storage/repository_format.h"
 #include "src/util/coding.h"
 #include "tests/reliability/reliability_util.h"
+#include "wayback/repository_identity.h"
+#include "wayback/snapshot.h"
+#include "wayback/storage.h"
 
 namespace wayback::reliability {
 namespace {
@@ -21,6 +27,57 @@ void Put(const std::string& dir, const std::string& name,
          const std::string& data) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/" + name, std::ios::binary) << data;
+}
+
+// Snapshot format v2, as fuzz_snapshot opens it: a full snapshot of
+// timeline 1 at LSN 7, a delta at LSN 7 over the empty snapshot at LSN 1,
+// and the version fence.
+bool PutSnapshotV2Seeds(const std::string& dir) {
+  auto s = NewMemoryStorage();
+  SnapshotWriterOptions o;
+  o.timeline = 1;
+  o.lsn = 1;
+  auto empty = WriteSnapshot(
+      s.get(), o, [](std::string_view*, std::string_view*) { return false; });
+  RepositoryIdentity id;
+  id.id = "00112233445566778899aabbccddeeff";
+  if (!empty.ok() ||
+      !s->WriteAll(kIdentityObjectName, repository_format::Encode(id)).ok()) {
+    return false;
+  }
+  o.format_version = 2;
+  o.lsn = 7;
+  o.block_size = 16;
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"a", "1"}, {"bb", ""}, {"c", "33"}, {"d", std::string(40, 'd')}};
+  size_t i = 0;
+  auto full =
+      WriteSnapshot(s.get(), o, [&](std::string_view* k, std::string_view* v) {
+        if (i == pairs.size()) return false;
+        *k = pairs[i].first;
+        *v = pairs[i++].second;
+        return true;
+      });
+  auto base = SnapshotReader::Open(s.get(), empty->name);
+  if (!full.ok() || !base.ok()) return false;
+  o.kind = SnapshotKind::kDelta;
+  o.base = base->get();
+  auto w = SnapshotWriter::Create(s.get(), o);
+  if (!w.ok() || !(*w)->Add("a", "1").ok() || !(*w)->Add("b", "2").ok() ||
+      !(*w)->Add("c", std::string(30, 'c')).ok()) {
+    return false;
+  }
+  auto delta = (*w)->Finish();
+  if (!delta.ok()) return false;
+  for (const auto& [name, seed] :
+       {std::make_pair(full->name, "seed-v2-full"),
+        std::make_pair(delta->name, "seed-v2-delta"),
+        std::make_pair(SnapshotFenceName(1), "seed-v2-fence")}) {
+    auto bytes = s->ReadAll(name);
+    if (!bytes.ok()) return false;
+    Put(dir, seed, *bytes);
+  }
+  return true;
 }
 
 int Main(const std::string& root) {
@@ -84,6 +141,7 @@ int Main(const std::string& root) {
   auto empty = BuildReferenceSnapshot(12, 0, 300);
   if (!empty.ok()) return 4;
   Put(root + "/fuzz_snapshot", "seed-empty", empty->image.at(empty->name));
+  if (!PutSnapshotV2Seeds(root + "/fuzz_snapshot")) return 6;
   const std::string imp = root + "/fuzz_import_line";
   const std::vector<std::string> lines = {
       R"({"txid": 17, "time": "2026-11-25T10:42:00.000001234Z", "ops": [{"op": "put", "key": "patient/42", "value": "{\"a\":1}"}, {"op": "delete", "key": "patient/43"}]})",

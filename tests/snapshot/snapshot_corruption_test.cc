@@ -214,10 +214,10 @@ TEST_F(SnapshotCorruptionTest, HeaderChecksumMismatch) {
 
 TEST_F(SnapshotCorruptionTest, NewerVersionRefused) {
   std::string bad = good_;
-  SetFixed32(&bad, 8, 2);
+  SetFixed32(&bad, 8, 3);
   FixHeaderCrc(&bad);
   Put(bad);
-  ExpectCorruption(ReadEverything(), "unsupported snapshot format version 2");
+  ExpectCorruption(ReadEverything(), "unsupported snapshot format version 3");
 }
 
 TEST_F(SnapshotCorruptionTest, UnknownFlagRefused) {

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -20,7 +21,10 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "src/storage/repository_format.h"
+#include "src/util/compression.h"
 #include "src/util/crc32c.h"
+#include "wayback/repository_identity.h"
 #include "wayback/snapshot.h"
 #include "wayback/storage.h"
 
@@ -128,6 +132,112 @@ inline void FixBlockCrc(std::string* s, size_t off) {
   uint32_t compressed = Fixed32At(*s, off + 4);
   uint32_t crc = crc32c::Value(s->data() + off + 4, 12 + compressed);
   SetFixed32(s, off, crc32c::Mask(crc));
+}
+
+// ---- Version 2 ----
+
+// The repository id of the V2.11 worked example and of the v2 golden files.
+inline constexpr char kTestRepositoryIdHex[] =
+    "00112233445566778899aabbccddeeff";
+
+// Gives `storage` a repository identity object (version 2 needs one).
+inline void WriteIdentity(Storage* storage,
+                          const std::string& hex = kTestRepositoryIdHex) {
+  RepositoryIdentity id;
+  id.id = hex;
+  id.created = 1;
+  (void)storage->Delete(kIdentityObjectName);
+  ASSERT_TRUE(
+      storage->WriteAll(kIdentityObjectName, repository_format::Encode(id))
+          .ok());
+}
+
+inline uint32_t MaskedCrc(const std::string& s, size_t from, size_t n) {
+  return crc32c::Mask(crc32c::Value(s.data() + from, n));
+}
+// Recomputes both v2 header CRCs (the prefix CRC first: the header CRC
+// covers it).
+inline void FixHeaderCrcsV2(std::string* s) {
+  SetFixed32(s, 92, MaskedCrc(*s, 0, 92));
+  SetFixed32(s, 156, MaskedCrc(*s, 0, 156));
+}
+inline void FixFooterCrcV2(std::string* s) {
+  const size_t f = s->size() - 192;
+  SetFixed32(s, f + 180, MaskedCrc(*s, f, 180));
+}
+// Recomputes the payload CRC, then the header CRC, of the 40-byte frame at
+// `off`.
+inline void FixFrameCrcs(std::string* s, size_t off) {
+  const uint32_t stored = Fixed32At(*s, off + 8);
+  SetFixed32(s, off + 4, MaskedCrc(*s, off + 40, stored));
+  SetFixed32(s, off, MaskedCrc(*s, off + 4, 36));
+}
+// The v2 footer's index offset.
+inline size_t IndexOffsetV2(const std::string& s) {
+  return static_cast<size_t>(Fixed64At(s, s.size() - 192 + 56));
+}
+
+// Rewrites the v2 index frame of `*s` with its content edited by `edit`
+// (stored as is, codec none), and fixes the frame's CRCs, the footer's index
+// size and its CRC: a forgery only the digests can catch.
+template <typename Edit>
+void ForgeIndexContent(std::string* s, Edit edit) {
+  const size_t footer = s->size() - 192;
+  const size_t index = IndexOffsetV2(*s);
+  const uint32_t stored = Fixed32At(*s, index + 8);
+  const uint32_t raw = Fixed32At(*s, index + 12);
+  std::string content(raw, '\0');
+  if ((*s)[index + 20] == 1) {
+    ZstdDecompressor zstd;
+    ASSERT_TRUE(
+        zstd.Decompress(std::string_view(s->data() + index + 40, stored),
+                        content.data(), raw)
+            .ok());
+  } else {
+    content.assign(*s, index + 40, raw);
+  }
+  edit(&content);
+  std::string out = s->substr(0, index + 40) + content + s->substr(footer);
+  out[index + 20] = 2;
+  SetFixed32(&out, index + 8, raw);
+  FixFrameCrcs(&out, index);
+  const size_t new_footer = out.size() - 192;
+  SetFixed64(&out, new_footer + 64, 40 + raw);
+  FixFooterCrcV2(&out);
+  *s = std::move(out);
+}
+
+// A reader that reports `info` but reads `content` (not owned): a base that
+// claims another depth, or another object's identity, for a delta writer.
+class ClaimingReader : public SnapshotReader {
+ public:
+  ClaimingReader(SnapshotInfo info, SnapshotReader* content)
+      : info_(std::move(info)), content_(content) {}
+  const SnapshotInfo& info() const override { return info_; }
+  std::unique_ptr<SnapshotIterator> NewIterator() override {
+    return content_->NewIterator();
+  }
+  std::unique_ptr<SnapshotIterator> NewRangeIterator(
+      std::string_view b, std::string_view e) override {
+    return content_->NewRangeIterator(b, e);
+  }
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view k) override {
+    return content_->Get(k);
+  }
+  absl::Status Verify() override { return content_->Verify(); }
+
+ private:
+  SnapshotInfo info_;
+  SnapshotReader* content_;
+};
+
+// Opens `names` as a chain and drains a full iteration.
+inline absl::Status DrainChain(Storage* storage,
+                               const std::vector<std::string>& names,
+                               Pairs* out) {
+  auto chain = OpenSnapshotChain(storage, names);
+  if (!chain.ok()) return chain.status();
+  return Drain((*chain)->NewIterator().get(), out);
 }
 
 }  // namespace wayback::testing
