@@ -60,6 +60,7 @@ run_asan() {
   echo "ci-sanitize: asan build $((t1 - t0)) s"
   (cd "$ASAN_BUILD_DIR" &&
    WAYBACK_INGEST_KILL9_TRIALS="${WAYBACK_INGEST_KILL9_TRIALS:-60}" \
+   WAYBACK_COMPACT_KILL9_TRIALS="${WAYBACK_COMPACT_KILL9_TRIALS:-40}" \
    ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \

@@ -49,9 +49,10 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
     app.footer(kFooter);
     std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
     for (auto make :
-         {NewGenCommand, NewImportCommand, NewIngestCommand, NewInfoCommand, NewPlanCommand,
-          NewRestoreCommand, NewExportCommand, NewVerifyCommand, NewLogCommand,
-          NewDiffCommand, NewMirrorCommand, NewBenchCommand}) {
+         {NewGenCommand, NewImportCommand, NewIngestCommand, NewInfoCommand,
+          NewPlanCommand, NewRestoreCommand, NewExportCommand, NewVerifyCommand,
+          NewLogCommand, NewDiffCommand, NewMirrorCommand, NewCompactCommand,
+          NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));

@@ -207,6 +207,31 @@ absl::StatusOr<RecoveryTarget> ParseTargetSpec(const std::string& spec_in) {
   return RecoveryTarget::Time(*t, inclusive);
 }
 
+absl::StatusOr<uint64_t> ParseSizeFlag(const std::string& flag,
+                                       const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && absl::ascii_isdigit(text[digits])) ++digits;
+  std::string unit = text.substr(digits);
+  uint64_t n = 0;
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "B") {
+    scale = 1;
+  } else if (unit == "K" || unit == "KiB") {
+    scale = 1ull << 10;
+  } else if (unit == "M" || unit == "MiB") {
+    scale = 1ull << 20;
+  } else if (unit == "G" || unit == "GiB") {
+    scale = 1ull << 30;
+  }
+  if (digits == 0 || scale == 0 ||
+      !absl::SimpleAtoi(text.substr(0, digits), &n) || n == 0 ||
+      n > UINT64_MAX / scale) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": \"", text, "\" is not a size (e.g. 64MiB, 512K, 1048576)"));
+  }
+  return n * scale;
+}
+
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text) {
   auto bad = [&] {

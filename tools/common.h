@@ -93,6 +93,13 @@ inline constexpr char kTargetSpecHelp[] =
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text);
 
+// Parses a size flag: a decimal number of bytes, optionally followed by a
+// unit K, M, G (powers of 1024; "KiB", "MiB", "GiB" and "B" are accepted
+// too): "64MiB", "512K", "1048576". kInvalidArgument naming `flag` for
+// anything else or for zero.
+absl::StatusOr<uint64_t> ParseSizeFlag(const std::string& flag,
+                                       const std::string& text);
+
 // The exit code for a failed status: 1 for damage found (kDataLoss), 2 for
 // everything else (bad usage, unreachable target, I/O).
 int ExitCodeFor(const absl::Status& s);
