@@ -54,7 +54,11 @@ Event EventAt(Lsn i, int variant = 0) {
   } else {
     e.txn.Put(key, absl::StrCat("v", i, std::string(i % 13, 'x')));
   }
-  if (variant != 0) e.txn.Put("extra", "y");
+  if (variant == 1) e.txn.Put("extra", "y");
+  // Variant 2: the same counts, other bytes (no footer can tell).
+  if (variant == 2 && !e.txn.mutations.empty()) {
+    e.txn.mutations[0].key += "!";
+  }
   return e;
 }
 
@@ -431,6 +435,40 @@ TEST(OverlapRuleTest, FooterMismatchFallsBackToReplacedSegments) {
   auto c = CompactRepository(**repo, o);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->deleted.empty());
+}
+
+// A replacement whose footer adds up but whose records differ (only a
+// record-by-record comparison can tell): compaction refuses to delete the
+// originals on its strength, naming it.
+TEST(OverlapRuleTest, ReplacementWithOtherRecordsIsNotTrustedForDeletion) {
+  constexpr Lsn kN = 12;
+  auto storage = NewMemoryStorage();
+  auto repo = Repository::Attach(storage.get(), true);
+  ASSERT_TRUE(repo.ok());
+  WriteLog(storage.get(), kN, EveryK(kN, 3), 2);
+  std::unique_ptr<Storage> other = SameIdentity(storage.get());
+  WriteLog(other.get(), kN, EveryK(kN, 3), 2, /*variant=*/2);
+  auto other_catalog = Catalog::Open(other.get());
+  ASSERT_TRUE(other_catalog.ok());
+  std::vector<SegmentInfo> run((*other_catalog)->segments().begin(),
+                               (*other_catalog)->segments().begin() + 3);
+  log_format::ReplacementOptions ro;
+  ro.repository_id = *log_format::RepositoryIdFromHex((*repo)->identity()->id);
+  auto y = log_format::WriteReplacementSegment(other.get(), run, ro);
+  ASSERT_TRUE(y.ok()) << y.status();
+  ASSERT_TRUE(storage->WriteAll(y->name, *other->ReadAll(y->name)).ok());
+  const std::vector<std::string> before = Names(storage.get());
+  CompactOptions o;
+  o.grace = absl::ZeroDuration();
+  o.target_size = 1;  // Merge nothing new.
+  auto c = CompactRepository(**repo, o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::IsDataLoss(c.status())) << c.status();
+  EXPECT_NE(c.status().message().find(y->name), std::string::npos)
+      << c.status();
+  EXPECT_NE(c.status().message().find("mutations differ"), std::string::npos)
+      << c.status();
+  EXPECT_EQ(Names(storage.get()), before);
 }
 
 // Rule 3: an overlap no replacement explains stays DataLoss naming both.
