@@ -383,6 +383,31 @@ TEST_P(CompactTest, CatalogThatListedDeletedOriginalsListsAgain) {
 
 INSTANTIATE_TEST_SUITE_P(Versions, CompactTest, ::testing::Values(1u, 2u));
 
+// Writes records 1..n of `variant` cut at `cuts` into a storage sharing
+// `storage`'s identity, merges its first `segments` segments there into a
+// generation-1 replacement, and copies that here: a replacement of this
+// repository's segments holding what the test wants. Returns its name.
+std::string ForeignReplacement(Storage* storage, Lsn n,
+                               const std::set<Lsn>& cuts, int variant,
+                               size_t segments) {
+  std::unique_ptr<Storage> other = SameIdentity(storage);
+  WriteLog(other.get(), n, cuts, 2, variant);
+  auto catalog = Catalog::Open(other.get());
+  EXPECT_TRUE(catalog.ok());
+  std::vector<SegmentInfo> run((*catalog)->segments().begin(),
+                               (*catalog)->segments().begin() + segments);
+  auto identity = ReadRepositoryIdentity(storage);
+  EXPECT_TRUE(identity.ok() && identity->has_value());
+  log_format::ReplacementOptions ro;
+  ro.repository_id = *log_format::RepositoryIdFromHex((**identity).id);
+  auto y = log_format::WriteReplacementSegment(other.get(), run, ro);
+  EXPECT_TRUE(y.ok()) << y.status();
+  auto bytes = other->ReadAll(y->name);
+  EXPECT_TRUE(bytes.ok());
+  EXPECT_TRUE(storage->WriteAll(y->name, *bytes).ok());
+  return y->name;
+}
+
 // Rule 2: a replacement whose footer does not add up to the segments it
 // replaces is DataLoss naming it, and the replaced segments are used.
 TEST(OverlapRuleTest, FooterMismatchFallsBackToReplacedSegments) {
@@ -391,28 +416,15 @@ TEST(OverlapRuleTest, FooterMismatchFallsBackToReplacedSegments) {
   auto repo = Repository::Attach(storage.get(), true);
   ASSERT_TRUE(repo.ok());
   WriteLog(storage.get(), kN, EveryK(kN, 3), 2);
-  // The same LSNs, times and positions with other mutations, merged there
-  // under this repository's id and copied here.
-  std::unique_ptr<Storage> other = SameIdentity(storage.get());
-  WriteLog(other.get(), kN, EveryK(kN, 3), 2, /*variant=*/1);
-  auto other_catalog = Catalog::Open(other.get());
-  ASSERT_TRUE(other_catalog.ok());
-  std::vector<SegmentInfo> run((*other_catalog)->segments().begin(),
-                               (*other_catalog)->segments().begin() + 3);
-  log_format::ReplacementOptions ro;
-  ro.generation = 1;
-  ro.repository_id = *log_format::RepositoryIdFromHex((*repo)->identity()->id);
-  auto y = log_format::WriteReplacementSegment(other.get(), run, ro);
-  ASSERT_TRUE(y.ok()) << y.status();
-  auto bytes = other->ReadAll(y->name);
-  ASSERT_TRUE(bytes.ok());
-  ASSERT_TRUE(storage->WriteAll(y->name, *bytes).ok());
+  // The same LSNs, times and positions with other mutations.
+  const std::string y =
+      ForeignReplacement(storage.get(), kN, EveryK(kN, 3), /*variant=*/1, 3);
 
   auto catalog = Catalog::Open(storage.get());
   ASSERT_TRUE(catalog.ok());
   ASSERT_EQ((*catalog)->problems().size(), 1u);
   const CatalogProblem& p = (*catalog)->problems()[0];
-  EXPECT_EQ(p.object, y->name);
+  EXPECT_EQ(p.object, y);
   EXPECT_EQ(p.code, absl::StatusCode::kDataLoss);
   EXPECT_NE(p.message.find("mutation count"), std::string::npos) << p.message;
   EXPECT_TRUE((*catalog)->superseded().empty());
@@ -446,17 +458,8 @@ TEST(OverlapRuleTest, ReplacementWithOtherRecordsIsNotTrustedForDeletion) {
   auto repo = Repository::Attach(storage.get(), true);
   ASSERT_TRUE(repo.ok());
   WriteLog(storage.get(), kN, EveryK(kN, 3), 2);
-  std::unique_ptr<Storage> other = SameIdentity(storage.get());
-  WriteLog(other.get(), kN, EveryK(kN, 3), 2, /*variant=*/2);
-  auto other_catalog = Catalog::Open(other.get());
-  ASSERT_TRUE(other_catalog.ok());
-  std::vector<SegmentInfo> run((*other_catalog)->segments().begin(),
-                               (*other_catalog)->segments().begin() + 3);
-  log_format::ReplacementOptions ro;
-  ro.repository_id = *log_format::RepositoryIdFromHex((*repo)->identity()->id);
-  auto y = log_format::WriteReplacementSegment(other.get(), run, ro);
-  ASSERT_TRUE(y.ok()) << y.status();
-  ASSERT_TRUE(storage->WriteAll(y->name, *other->ReadAll(y->name)).ok());
+  const std::string y =
+      ForeignReplacement(storage.get(), kN, EveryK(kN, 3), /*variant=*/2, 3);
   const std::vector<std::string> before = Names(storage.get());
   CompactOptions o;
   o.grace = absl::ZeroDuration();
@@ -464,8 +467,7 @@ TEST(OverlapRuleTest, ReplacementWithOtherRecordsIsNotTrustedForDeletion) {
   auto c = CompactRepository(**repo, o);
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::IsDataLoss(c.status())) << c.status();
-  EXPECT_NE(c.status().message().find(y->name), std::string::npos)
-      << c.status();
+  EXPECT_NE(c.status().message().find(y), std::string::npos) << c.status();
   EXPECT_NE(c.status().message().find("mutations differ"), std::string::npos)
       << c.status();
   EXPECT_EQ(Names(storage.get()), before);
@@ -478,16 +480,8 @@ TEST(OverlapRuleTest, PartialOverlapIsStillDataLoss) {
   auto repo = Repository::Attach(storage.get(), true);
   ASSERT_TRUE(repo.ok());
   WriteLog(storage.get(), kN, {4}, 2);  // [1..4] [5..8]
-  std::unique_ptr<Storage> other = SameIdentity(storage.get());
-  WriteLog(other.get(), kN, {6}, 2);  // [1..6] [7..8]
-  auto other_catalog = Catalog::Open(other.get());
-  ASSERT_TRUE(other_catalog.ok());
-  log_format::ReplacementOptions ro;
-  ro.repository_id = *log_format::RepositoryIdFromHex((*repo)->identity()->id);
-  auto y = log_format::WriteReplacementSegment(
-      other.get(), {(*other_catalog)->segments()[0]}, ro);
-  ASSERT_TRUE(y.ok()) << y.status();
-  ASSERT_TRUE(storage->WriteAll(y->name, *other->ReadAll(y->name)).ok());
+  // A replacement of [1..6] of the same records cut [1..6] [7..8].
+  const std::string y = ForeignReplacement(storage.get(), kN, {6}, 0, 1);
 
   auto catalog = Catalog::Open(storage.get());
   ASSERT_TRUE(catalog.ok());
@@ -498,9 +492,9 @@ TEST(OverlapRuleTest, PartialOverlapIsStillDataLoss) {
   const CatalogProblem& p = (*catalog)->problems()[0];
   EXPECT_EQ(p.object, "log/00000001-0000000000000005.seg");
   EXPECT_EQ(p.code, absl::StatusCode::kDataLoss);
-  EXPECT_NE(p.message.find(y->name), std::string::npos) << p.message;
+  EXPECT_NE(p.message.find(y), std::string::npos) << p.message;
   ASSERT_EQ((*catalog)->segments().size(), 1u);
-  EXPECT_EQ((*catalog)->segments()[0].name, y->name);
+  EXPECT_EQ((*catalog)->segments()[0].name, y);
 }
 
 // Rule 4: a generation in the name needs the same generation in a v2 header.
