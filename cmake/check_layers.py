@@ -46,7 +46,7 @@ PUBLIC_HEADERS = {
     "state_target.h": "target",
     "rocksdb.h": "rocksdb",
     "recovery.h": "recovery",
-    "repository.h": "repository",
+    "repository.h": "repository", "compact.h": "repository",
     "capture.h": "capture",
     "postgres.h": "postgres",
 }

@@ -62,6 +62,7 @@ run_asan() {
    WAYBACK_INGEST_KILL9_TRIALS="${WAYBACK_INGEST_KILL9_TRIALS:-60}" \
    WAYBACK_SNAPSHOT_KILL9_TRIALS="${WAYBACK_SNAPSHOT_KILL9_TRIALS:-50}" \
    WAYBACK_PG_KILL9_TRIALS="${WAYBACK_PG_KILL9_TRIALS:-30}" \
+   WAYBACK_COMPACT_KILL9_TRIALS="${WAYBACK_COMPACT_KILL9_TRIALS:-40}" \
    ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \

@@ -1,9 +1,9 @@
 // Copyright 2026 The Wayback Authors.
 //
-// wayback bench replay | rto | rpo. Progress lines go to standard error when
-// it is a terminal or with --verbose; results go to standard output (one JSON
-// object with --json). The verdicts of rto and rpo set the exit code: 0 pass
-// (or no objective given), 1 fail.
+// wayback bench replay | rto | rpo | ingest | compact. Progress lines go to
+// standard error when it is a terminal or with --verbose; results go to
+// standard output (one JSON object with --json). The verdicts of rto and rpo
+// set the exit code: 0 pass (or no objective given), 1 fail.
 
 #include "tools/bench_command.h"
 
@@ -177,6 +177,40 @@ class BenchCommand : public Command {
         "  wayback bench rpo --repo /data/rpo-test --mirror /mnt/nfs/rpo "
         "--json");
 
+    compact_ = app->add_subcommand(
+        "compact",
+        "Restore speed of a short-roll history after `compact` against the "
+        "same history in large segments");
+    compact_->add_option("--days", compact_opts_.days, "Simulated days")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0001, 3650.0));
+    compact_
+        ->add_option("--rate", compact_opts_.rate,
+                     "Transactions per simulated second")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 1e6));
+    compact_
+        ->add_option("--short-roll", short_roll_,
+                     "Segment roll of the short-roll repository")
+        ->capture_default_str();
+    compact_
+        ->add_option("--repetitions", compact_opts_.repetitions,
+                     "Restores of each repository, alternating")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    compact_
+        ->add_option("--threads", compact_opts_.threads,
+                     "Restore threads (0: all cores)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1024));
+    compact_->add_option("--scratch", compact_opts_.scratch_dir,
+                         "Directory for the two repositories");
+    compact_->add_flag("--json", json_, "Print one JSON object");
+    compact_->add_flag("--verbose", verbose_, "Print progress to stderr");
+    compact_->footer(
+        "Examples:\n"
+        "  wayback bench compact\n"
+        "  wayback bench compact --days 1 --rate 5 --repetitions 9 --json");
     ingest_ = app->add_subcommand(
         "ingest",
         "JSONL parsing alone, then `wayback ingest` as a fresh process fed "
@@ -237,6 +271,19 @@ class BenchCommand : public Command {
       io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
       return kExitOk;
     }
+    if (compact_->parsed()) {
+      auto roll = ParseDurationFlag("--short-roll", short_roll_);
+      if (!roll.ok() || *roll <= absl::ZeroDuration()) {
+        return Usage(io, "bench compact",
+                     absl::StrCat("bad --short-roll \"", short_roll_, "\""));
+      }
+      compact_opts_.short_roll = *roll;
+      compact_opts_.progress = progress;
+      auto f = RunCompactBench(compact_opts_);
+      if (!f.ok()) return Fail(io, "bench compact", f.status());
+      io.out << (json_ ? f->ToJson() : f->ToString()) << "\n";
+      return kExitOk;
+    }
     if (rto_->parsed()) {
       auto rto = ParseObjective("--rto", rto_text_);
       if (!rto.ok()) {
@@ -290,6 +337,9 @@ class BenchCommand : public Command {
   CLI::App* rto_ = nullptr;
   CLI::App* rpo_ = nullptr;
   CLI::App* ingest_ = nullptr;
+  CLI::App* compact_ = nullptr;
+  CompactBenchOptions compact_opts_;
+  std::string short_roll_ = "1s";
   IngestBenchOptions ingest_opts_;
   bool json_ = false;
   std::string workload_name_ = "updates";

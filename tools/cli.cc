@@ -52,7 +52,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
          {NewGenCommand, NewImportCommand, NewIngestCommand, NewCaptureCommand,
           NewInfoCommand, NewPlanCommand, NewRestoreCommand, NewExportCommand,
           NewVerifyCommand, NewLogCommand, NewDiffCommand, NewMirrorCommand,
-          NewSnapshotCommand, NewBenchCommand}) {
+          NewSnapshotCommand, NewCompactCommand, NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));

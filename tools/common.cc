@@ -209,33 +209,27 @@ absl::StatusOr<RecoveryTarget> ParseTargetSpec(const std::string& spec_in) {
 
 absl::StatusOr<uint64_t> ParseSizeFlag(const std::string& flag,
                                        const std::string& text) {
-  auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " \"", text,
-                     "\": expected a size such as 1048576, 512MiB or 4G"));
-  };
   size_t digits = 0;
   while (digits < text.size() && absl::ascii_isdigit(text[digits])) ++digits;
-  uint64_t n = 0;
-  if (digits == 0 || !absl::SimpleAtoi(text.substr(0, digits), &n)) {
-    return bad();
-  }
   std::string unit = text.substr(digits);
-  if (absl::EndsWith(unit, "iB")) unit.resize(unit.size() - 2);
-  int shift = 0;
-  if (unit == "K") {
-    shift = 10;
-  } else if (unit == "M") {
-    shift = 20;
-  } else if (unit == "G") {
-    shift = 30;
-  } else if (unit == "T") {
-    shift = 40;
-  } else if (!unit.empty() && unit != "B") {
-    return bad();
+  uint64_t n = 0;
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "B") {
+    scale = 1;
+  } else if (unit == "K" || unit == "KiB") {
+    scale = 1ull << 10;
+  } else if (unit == "M" || unit == "MiB") {
+    scale = 1ull << 20;
+  } else if (unit == "G" || unit == "GiB") {
+    scale = 1ull << 30;
   }
-  if (shift > 0 && n > (UINT64_MAX >> shift)) return bad();
-  return n << shift;
+  if (digits == 0 || scale == 0 ||
+      !absl::SimpleAtoi(text.substr(0, digits), &n) || n == 0 ||
+      n > UINT64_MAX / scale) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": \"", text, "\" is not a size (e.g. 64MiB, 512K, 1048576)"));
+  }
+  return n * scale;
 }
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,

@@ -93,10 +93,10 @@ inline constexpr char kTargetSpecHelp[] =
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag,
                                                  const std::string& text);
 
-// Parses a size flag: a whole number of bytes, optionally followed by a
-// binary unit K, M, G or T (also written KiB, MiB, GiB, TiB): "1048576",
-// "512MiB", "4G". `flag` names the flag in the message. kInvalidArgument for
-// anything else or on overflow.
+// Parses a size flag: a decimal number of bytes, optionally followed by a
+// unit K, M, G (powers of 1024; "KiB", "MiB", "GiB" and "B" are accepted
+// too): "64MiB", "512K", "1048576". kInvalidArgument naming `flag` for
+// anything else or for zero.
 absl::StatusOr<uint64_t> ParseSizeFlag(const std::string& flag,
                                        const std::string& text);
 

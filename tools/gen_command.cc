@@ -42,6 +42,13 @@ class GenCommand : public Command {
                     "~ size^-X (1: log-uniform; 2.9: mostly short values)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 10.0));
+    app->add_option("--segment-bytes", segment_bytes_,
+                    "Roll log segments at this size (e.g. 16MiB)")
+        ->capture_default_str();
+    app->add_option("--segment-age", segment_age_,
+                    "Roll log segments at this simulated age (e.g. 1h, 1s: a "
+                    "short roll leaves many small segments for compact)")
+        ->capture_default_str();
     app->add_option("--start", start_,
                     "Simulated time of the start (RFC 3339 with offset)")
         ->capture_default_str();
@@ -75,6 +82,18 @@ class GenCommand : public Command {
       return Usage(io, "gen", std::string(every.status().message()));
     }
     g.snapshot_every = *every;
+    auto bytes = ParseSizeFlag("--segment-bytes", segment_bytes_);
+    if (!bytes.ok()) {
+      return Usage(io, "gen", std::string(bytes.status().message()));
+    }
+    g.segment_max_bytes = *bytes;
+    auto age = ParseDurationFlag("--segment-age", segment_age_);
+    if (!age.ok() || *age <= absl::ZeroDuration()) {
+      return Usage(io, "gen",
+                   age.ok() ? "--segment-age: must be positive"
+                            : std::string(age.status().message()));
+    }
+    g.segment_max_age = *age;
     auto storage = CreateRepository(flags_.repo, "gen");
     if (!storage.ok()) return Fail(io, "gen", storage.status());
     int64_t started = Clock::Real()->MonotonicNanos();
@@ -136,6 +155,8 @@ class GenCommand : public Command {
   double value_size_exponent_ = 1;
   std::string snapshot_every_ = "6h";
   std::string start_ = "2026-11-24T00:00:00Z";
+  std::string segment_bytes_ = "16MiB";
+  std::string segment_age_ = "1h";
 };
 
 }  // namespace

@@ -7,7 +7,12 @@
 // Objects (names sort in LSN order and carry the timeline; hex, zero-padded):
 //   log/TTTTTTTT-LLLLLLLLLLLLLLLL.seg    a sealed segment (immutable, footer)
 //   log/TTTTTTTT-LLLLLLLLLLLLLLLL.live   the live (unsealed) segment
-// where T is the timeline and L the first LSN of the segment.
+//   log/TTTTTTTT-LLLLLLLLLLLLLLLL-GGGGGGGG.seg
+//                                        a replacement segment (generation
+//                                        G >= 1, e.g. written by compaction)
+// where T is the timeline and L the first LSN of the segment. Where a
+// replacement and the segments it replaces are both present, every reader
+// uses the replacement (segment_format.md, V2.11: the overlap rule).
 
 #ifndef WAYBACK_LOG_H_
 #define WAYBACK_LOG_H_
@@ -102,9 +107,9 @@ class LogWriter {
   // kFailedPrecondition also when format_version is 2 and the storage has no
   // valid identity object (naming the storage), or when the log's newest
   // segment is of a newer version than format_version; kInvalidArgument for
-  // an unknown format_version; kUnimplemented when the timeline has
-  // replacement segments (generation >= 1), which this build does not read;
-  // kDataLoss for damage, including a v2 segment of another repository.
+  // an unknown format_version; kDataLoss for damage, including a v2 segment
+  // of another repository. Replacement segments (generation >= 1) take the
+  // place of the segments they replace (the overlap rule, V2.11).
   static absl::StatusOr<std::unique_ptr<LogWriter>> Open(
       Storage* storage, const LogWriterOptions& options);
 
@@ -184,6 +189,10 @@ struct SegmentInfo {
   // The segment format version of the object's header (1 or 2).
   uint32_t format_version = 1;
   TimelineId timeline = kFirstTimeline;
+  // 0 for what a LogWriter writes; >= 1 for a replacement segment, which
+  // holds exactly the records of the lower-generation segments whose LSN
+  // ranges it covers (segment_format.md, V2.2 and V2.11).
+  uint32_t generation = 0;
   Lsn first_lsn = kNoLsn;
   Lsn last_lsn = kNoLsn;  // first_lsn - 1 for an empty live segment.
   CommitTime first_commit_time = 0;
@@ -222,9 +231,18 @@ absl::StatusOr<SegmentInfo> ReadSegmentInfo(Storage* storage,
 
 // Names of segment objects (see the top of this file).
 std::string SegmentObjectName(TimelineId timeline, Lsn first_lsn, bool sealed);
-// Parses a segment object name. False if `name` is not one.
+// The name of a sealed replacement segment of `generation` (>= 1):
+// log/TTTTTTTT-LLLLLLLLLLLLLLLL-GGGGGGGG.seg.
+std::string ReplacementSegmentObjectName(TimelineId timeline, Lsn first_lsn,
+                                         uint32_t generation);
+// Parses a generation-0 segment object name (.seg or .live). False if `name`
+// is not one (a replacement's name included).
 bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
                             Lsn* first_lsn, bool* sealed);
+// Parses any segment object name, generation 0 or a replacement's (which is
+// always sealed). False if `name` is not one.
+bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
+                            Lsn* first_lsn, bool* sealed, uint32_t* generation);
 
 // A record of the log found by its source position (FindBySourcePosition).
 struct ArchivedRecord {
@@ -250,8 +268,6 @@ struct ArchivedRecord {
 //   - kDataLoss naming object and offset: a segment or block on the way is
 //     damaged (including a v2 segment of another repository, when the
 //     storage holds a readable identity object);
-//   - kUnimplemented: the timeline has replacement segments (generation >= 1),
-//     which this build does not read;
 //   - an I/O error of the storage, as such.
 // Thread-safety: any number of calls may run concurrently, also beside a
 // LogWriter appending to the same timeline (a block being written may be

@@ -95,6 +95,14 @@ struct CatalogProblem {
   absl::StatusCode code = absl::StatusCode::kDataLoss;
 };
 
+// A segment that a replacement segment (generation >= 1, e.g. written by
+// CompactRepository) covers: it stays until the replacement is older than
+// the grace period, and is not used (segment_format.md, V2.11).
+struct SupersededSegment {
+  SegmentInfo segment;
+  std::string replaced_by;  // The replacement's object name.
+};
+
 // A repository as its objects describe it (names, headers, footers,
 // indexes). Immutable after Open(); thread-safe.
 class Catalog {
@@ -105,8 +113,12 @@ class Catalog {
   virtual ~Catalog() = default;
 
   virtual Storage* storage() const = 0;
-  // Sorted by (timeline, first_lsn).
+  // The segments restores use, sorted by (timeline, first_lsn): where a
+  // replacement segment supersedes others (V2.11), the replacement.
   virtual const std::vector<SegmentInfo>& segments() const = 0;
+  // Segments present but superseded by one in segments(), sorted by name:
+  // information, not problems (they are not in problems()).
+  virtual const std::vector<SupersededSegment>& superseded() const = 0;
   // Sorted by (timeline, lsn).
   virtual const std::vector<SnapshotInfo>& snapshots() const = 0;
   virtual const std::vector<RecoverableWindow>& windows() const = 0;

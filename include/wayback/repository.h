@@ -258,6 +258,11 @@ struct RepositoryMirrorOptions {
   bool verify_existing = false;
   // Report what would be copied; write nothing. Default: false.
   bool dry_run = false;
+  // Segments that a replacement segment supersedes in the mirror (after
+  // CompactRepository ran at the source) are deleted from the mirror once
+  // the mirror's copy of the replacement is this old, as CompactRepository
+  // does at the source (include/wayback/compact.h). Default: 1 hour.
+  absl::Duration superseded_grace = absl::Hours(1);
 };
 
 // What one mirror pass did, and where the mirror stands after it.
@@ -287,6 +292,11 @@ struct RepositoryMirrorResult {
   // Immutable source objects considered, and their bytes.
   uint64_t source_objects = 0;
   uint64_t source_bytes = 0;
+  // Segments superseded in the mirror by a replacement it holds: deleted
+  // from the mirror (its replacement older than superseded_grace; dry run:
+  // would be), and kept for now. Sorted.
+  std::vector<std::string> superseded_deleted;
+  std::vector<std::string> superseded_waiting;
 };
 
 // One mirror pass from `from` to `to`: copies the immutable objects `to`
@@ -297,6 +307,11 @@ struct RepositoryMirrorResult {
 // measures the lag from the mirror's own objects. Conflicts and rejections
 // are not errors of the call: the caller decides (the CLI exits 1). Errors:
 // the first I/O failure, naming the object.
+//
+// Segments the source's catalog lists as superseded are not copied when the
+// mirror already holds their replacement; superseded segments in the mirror
+// are deleted there after the grace period (RepositoryMirrorOptions), never
+// before the replacement that covers them is in the mirror.
 //
 // The identity object, when the source has one, is copied first, before any
 // segment or snapshot, so that a mirror interrupted at any point already says

@@ -43,6 +43,12 @@ namespace wayback {
 struct ObjectInfo {
   std::string name;
   uint64_t size = 0;
+  // When the object was last written (for a create-only object: when it
+  // was published), as Stat() reports it: a local file's mtime, S3's
+  // Last-Modified, the moment the memory backend published it. Absent when
+  // the backend does not say (List() need not fill it in). Used to measure
+  // grace periods (CompactRepository), never to order events.
+  std::optional<absl::Time> modified = std::nullopt;
 };
 
 // What a backend can do beyond the object-store core.

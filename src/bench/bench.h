@@ -228,6 +228,63 @@ absl::StatusOr<ReplayBenchFigures> RunReplayBench(
     const ReplayBenchOptions& options);
 
 // ---------------------------------------------------------------------------
+// Compaction: a restore of a log written with a short segment roll, after
+// CompactRepository, against the same history written with large segments.
+
+struct CompactBenchOptions {
+  // Simulated days of the clinical workload and its mean rate (transactions
+  // per simulated second). Defaults: 0.25 days, 20 per second (~430,000
+  // transactions).
+  double days = 0.25;
+  double rate = 20;
+  // The short roll of the first repository (simulated time). Default: 1 s.
+  absl::Duration short_roll = absl::Seconds(1);
+  // The segment size of the second repository, and compact's target size.
+  // Default: 64 MiB.
+  uint64_t large_segment_bytes = 64ull << 20;
+  // Restores of each repository, alternating; the ratio is reported per
+  // pair (min, median, max). Default: 5.
+  int repetitions = 5;
+  // Threads of each restore (into memory). 0: hardware threads. Default: 0.
+  int threads = 0;
+  uint64_t seed = 1;
+  // Where the two repositories go (removed at the end). Empty: a new
+  // directory under $TMPDIR (or /tmp). Default: empty.
+  std::string scratch_dir;
+  std::function<void(std::string_view line)> progress;
+};
+
+struct CompactBenchFigures {
+  uint64_t transactions = 0;
+  uint64_t mutations = 0;
+  int threads = 0;
+  // Segments of the short-roll repository before and after compact, and of
+  // the large-segment one.
+  uint64_t segments_before = 0;
+  uint64_t segments_after = 0;
+  uint64_t segments_large = 0;
+  double compact_seconds = 0;
+  double compact_cpu_seconds = 0;
+  // Latest-restore wall seconds of each run, and CPU seconds of the process
+  // during each (user + system).
+  std::vector<double> compacted_seconds, large_seconds;
+  std::vector<double> compacted_cpu_seconds, large_cpu_seconds;
+  // Restore speed of the compacted repository over the large-segment one,
+  // per pair of runs: large_seconds[i] / compacted_seconds[i].
+  double ratio_min = 0, ratio_median = 0, ratio_max = 0;
+  // The digest every restore reached (checked equal across all of them).
+  StateDigest digest;
+  std::string ToJson() const;
+  std::string ToString() const;
+};
+
+// Generates the same history twice (short roll, large segments), compacts
+// the first, and times alternating restores of "latest" from both.
+// kDataLoss if any restore's digest differs from the others.
+absl::StatusOr<CompactBenchFigures> RunCompactBench(
+    const CompactBenchOptions& options);
+
+// ---------------------------------------------------------------------------
 // RTO: how long would a restore of this repository take, at worst?
 
 struct RtoBenchOptions {

@@ -6,12 +6,18 @@
 // with every payload checksum verified up front, so that the torn-tail rule
 // (segment_format.md, "Reader rules") is decided before any record of it is
 // returned.
+//
+// Which segments: the overlap rule (V2.11, src/log/segment_set.h). A segment
+// listed but gone when opened was deleted by compaction after its
+// replacement's grace period (or is missing): the reader lists once more
+// and, if a replacement now holds the next record, continues inside it.
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "src/log/block.h"
 #include "src/log/segment.h"
+#include "src/log/segment_set.h"
 #include "src/util/errors.h"
 #include "wayback/log.h"
 #include "wayback/status.h"
@@ -26,7 +32,12 @@ class LogReaderImpl : public LogReader {
   LogReaderImpl(Storage* storage, const LogReaderOptions& options)
       : storage_(storage), opt_(options) {}
 
-  absl::Status Init();
+  absl::Status Init() {
+    absl::Status s = InitOnce();
+    if (!absl::IsNotFound(s)) return s;
+    relisted_ = true;
+    return InitOnce();
+  }
   absl::StatusOr<const LogRecord*> Next() override {
     if (!error_.ok()) return error_;
     auto r = NextImpl();
@@ -37,6 +48,12 @@ class LogReaderImpl : public LogReader {
 
  private:
   using Seg = log_format::SegmentRef;
+  absl::Status InitOnce();
+  // Lists the log and applies the overlap rule into segs_.
+  absl::Status List();
+  // The segment after the current one was gone: list again and enter the
+  // segment holding `next_lsn` (possibly in its middle).
+  absl::Status Relist(Lsn next_lsn, std::string_view gone);
   absl::StatusOr<const LogRecord*> NextImpl();
   // Loads segs_[i] into *out (verifying a live segment's payloads).
   absl::Status Load(size_t i, LoadedSegment* out);
@@ -50,6 +67,10 @@ class LogReaderImpl : public LogReader {
   absl::Status error_;
   std::optional<TornTail> torn_;
   bool done_ = false;
+  bool relisted_ = false;  // Lists again at most once.
+  // After Relist() entered a segment in its middle: the last LSN already
+  // returned, so the next block read starts with its successor.
+  Lsn resume_after_ = kNoLsn;
 
   size_t seg_ = 0;  // Index of the current segment in segs_.
   LoadedSegment cur_;
@@ -78,15 +99,57 @@ absl::Status LogReaderImpl::Load(size_t i, LoadedSegment* out) {
       /*verify_live_payloads=*/!segs_[i].sealed && newest, out, repository_id_);
 }
 
-absl::Status LogReaderImpl::Init() {
-  if (opt_.timeline == 0) return absl::InvalidArgumentError("timeline 0");
+absl::Status LogReaderImpl::List() {
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage_->List(log_format::kLogPrefix));
-  WAYBACK_RETURN_IF_ERROR(
-      log_format::RefuseReplacementSegments(objects, opt_.timeline));
+  WAYBACK_ASSIGN_OR_RETURN(segs_, log_format::UsedTimelineSegments(
+                                      storage_, objects, opt_.timeline,
+                                      /*drop_leftovers=*/true, repository_id_));
+  return absl::OkStatus();
+}
+
+absl::Status LogReaderImpl::Relist(Lsn next_lsn, std::string_view gone) {
+  WAYBACK_RETURN_IF_ERROR(List());
+  // The last segment starting at or before next_lsn.
+  size_t i =
+      std::upper_bound(segs_.begin(), segs_.end(), next_lsn,
+                       [](Lsn l, const Seg& s) { return l < s.first_lsn; }) -
+      segs_.begin();
+  if (i == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log hole: ", AV(gone),
+                     " was listed but is gone, and no "
+                     "segment holds LSN ",
+                     next_lsn, " (a missing segment?)"));
+  }
+  --i;
+  LoadedSegment next;
+  WAYBACK_RETURN_IF_ERROR(Load(i, &next));
+  if (next.info.first_lsn != next_lsn) {
+    if (next.info.last_lsn < next_lsn) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("log hole: ", AV(gone),
+                       " was listed but is gone, and no segment "
+                       "holds LSN ",
+                       next_lsn, " (", next.info.name, " ends at LSN ",
+                       next.info.last_lsn, ")"));
+    }
+    resume_after_ = next_lsn - 1;
+  }
+  const auto& blocks = next.info.blocks;
+  block_ = std::lower_bound(
+               blocks.begin(), blocks.end(), next_lsn,
+               [](const BlockInfo& b, Lsn l) { return b.last_lsn < l; }) -
+           blocks.begin();
+  cur_ = std::move(next);
+  seg_ = i;
+  return absl::OkStatus();
+}
+
+absl::Status LogReaderImpl::InitOnce() {
+  if (opt_.timeline == 0) return absl::InvalidArgumentError("timeline 0");
   repository_id_ = log_format::RepositoryIdToCheck(storage_);
-  segs_ = log_format::TimelineSegments(objects, opt_.timeline,
-                                       /*drop_leftovers=*/true);
+  WAYBACK_RETURN_IF_ERROR(List());
   if (segs_.empty()) {
     done_ = true;
     return absl::OkStatus();
@@ -147,12 +210,36 @@ absl::Status LogReaderImpl::ReadBlock() {
   std::string_view payload;
   WAYBACK_RETURN_IF_ERROR(log_format::ReadBlockAt(*cur_.object, info.name, b,
                                                   &read_buf_, &h, &payload));
-  if (have_prev_) {
+  const Lsn resume_after = resume_after_;
+  resume_after_ = kNoLsn;
+  if (resume_after != kNoLsn) {
+    // Entered in the middle of a replacement: this block must hold the next
+    // LSN; the records before it were returned from the replaced segment.
+    if (h.first_lsn > resume_after + 1 || h.last_lsn <= resume_after) {
+      return CorruptionAt(
+          info.name, b.offset, h.first_lsn,
+          absl::StrCat("block does not hold LSN ", resume_after + 1,
+                       " where its index says it does"));
+    }
+  } else if (have_prev_) {
     WAYBACK_RETURN_IF_ERROR(log_format::CheckBlockFollows(
         info.name, b.offset, h, prev_lsn_, prev_time_));
   }
   WAYBACK_RETURN_IF_ERROR(log_format::UnpackBlock(
       info.name, b.offset, h, payload, &dec_, &block_data_));
+  if (resume_after != kNoLsn) {
+    rec_ = static_cast<size_t>(resume_after + 1 - h.first_lsn);
+    const LogRecord& r = block_data_.records[rec_];
+    if (have_prev_ && r.commit_time < prev_time_) {
+      return CorruptionAt(info.name, b.offset, r.lsn,
+                          "commit time goes back across segments");
+    }
+    if (block_data_.last_source_position) {
+      prev_pos_ = block_data_.last_source_position;
+    }
+    ++block_;
+    return absl::OkStatus();
+  }
   if (have_prev_) {
     WAYBACK_RETURN_IF_ERROR(log_format::CheckSourcePositionsFollow(
         info.name, b.offset, block_data_, prev_pos_));
@@ -206,7 +293,13 @@ absl::StatusOr<const LogRecord*> LogReaderImpl::NextImpl() {
     const Lsn last = cur_.header_torn ? info.first_lsn - 1 : info.last_lsn;
     const std::string prev_name = info.name;
     LoadedSegment next;
-    WAYBACK_RETURN_IF_ERROR(Load(seg_ + 1, &next));
+    absl::Status ls = Load(seg_ + 1, &next);
+    if (absl::IsNotFound(ls) && !relisted_) {
+      relisted_ = true;
+      WAYBACK_RETURN_IF_ERROR(Relist(last + 1, segs_[seg_ + 1].name));
+      continue;
+    }
+    WAYBACK_RETURN_IF_ERROR(ls);
     if (next.info.first_lsn != last + 1) {
       return absl::FailedPreconditionError(absl::StrCat(
           "log hole: ", prev_name, " ends at LSN ", last,

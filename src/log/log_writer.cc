@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/log/block.h"
 #include "src/log/segment.h"
+#include "src/log/segment_set.h"
 #include "src/util/errors.h"
 #include "wayback/log.h"
 #include "wayback/repository_identity.h"
@@ -698,11 +699,13 @@ absl::Status LogWriterImpl::Init() {
   }
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage_->List(log_format::kLogPrefix));
-  WAYBACK_RETURN_IF_ERROR(
-      log_format::RefuseReplacementSegments(objects, opt_.timeline));
-  std::vector<log_format::SegmentRef> segs =
-      log_format::TimelineSegments(objects, opt_.timeline,
-                                   /*drop_leftovers=*/false);
+  // Replacement segments take the place of what they replace (V2.11), so
+  // the newest segment and the search for the last source position see the
+  // log as readers do.
+  WAYBACK_ASSIGN_OR_RETURN(std::vector<log_format::SegmentRef> segs,
+                           log_format::UsedTimelineSegments(
+                               storage_, objects, opt_.timeline,
+                               /*drop_leftovers=*/false, repository_id_));
   // A .live beside a .seg of the same first LSN: the copy fallback of
   // Publish() crashed before deleting the live one.
   for (size_t i = 0; i + 1 < segs.size();) {

@@ -21,6 +21,12 @@ std::string SegmentObjectName(TimelineId timeline, Lsn first_lsn, bool sealed) {
                          sealed ? "seg" : "live");
 }
 
+std::string ReplacementSegmentObjectName(TimelineId timeline, Lsn first_lsn,
+                                         uint32_t generation) {
+  return absl::StrFormat("log/%08x-%016x-%08x.seg", timeline, first_lsn,
+                         generation);
+}
+
 namespace {
 
 bool ParseHex(std::string_view s, uint64_t* v) {
@@ -66,6 +72,23 @@ bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
   *timeline = static_cast<TimelineId>(t);
   *first_lsn = l;
   *sealed = is_sealed;
+  return true;
+}
+
+bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
+                            Lsn* first_lsn, bool* sealed,
+                            uint32_t* generation) {
+  if (ParseSegmentObjectName(name, timeline, first_lsn, sealed)) {
+    *generation = 0;
+    return true;
+  }
+  if (!log_format::ParseReplacementSegmentName(name, timeline, generation)) {
+    return false;
+  }
+  uint64_t l = 0;
+  ParseHex(name.substr(13, 16), &l);
+  *first_lsn = l;
+  *sealed = true;
   return true;
 }
 
@@ -118,22 +141,6 @@ std::string RepositoryIdToCheck(Storage* storage) {
   auto identity = ReadRepositoryIdentity(storage);
   if (!identity.ok() || !identity->has_value()) return std::string();
   return RepositoryIdFromHex((**identity).id).value_or(std::string());
-}
-
-absl::Status RefuseReplacementSegments(const std::vector<ObjectInfo>& objects,
-                                       TimelineId timeline) {
-  for (const ObjectInfo& o : objects) {
-    TimelineId t;
-    uint32_t generation;
-    if (ParseReplacementSegmentName(o.name, &t, &generation) && t == timeline) {
-      return absl::UnimplementedError(absl::StrCat(
-          AV(o.name), ": replacement segment (generation ", generation,
-          "): this build does not read replacement segments, so it cannot "
-          "tell which records of timeline ",
-          timeline, " it replaces"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string_view> ReadExact(const ReadableObject& obj,
@@ -623,7 +630,9 @@ absl::Status LoadSegment(Storage* storage, std::string_view name,
   TimelineId timeline;
   Lsn first_lsn;
   bool sealed_name;
-  if (!ParseSegmentObjectName(name, &timeline, &first_lsn, &sealed_name)) {
+  uint32_t generation;
+  if (!ParseSegmentObjectName(name, &timeline, &first_lsn, &sealed_name,
+                              &generation)) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a segment object name: ", AV(name)));
   }
@@ -633,6 +642,7 @@ absl::Status LoadSegment(Storage* storage, std::string_view name,
   info = SegmentInfo{};
   info.name = std::string(name);
   info.timeline = timeline;
+  info.generation = generation;
   info.first_lsn = first_lsn;
   info.last_lsn = first_lsn - 1;
   info.size = obj.size();
@@ -681,6 +691,21 @@ absl::Status LoadSegment(Storage* storage, std::string_view name,
                      ", not to this repository (",
                      RepositoryIdToHex(repository_id),
                      "): it was copied from another repository"));
+  }
+  // V2.11 rule 4: a replacement is a v2 object (only v2 headers have a
+  // generation), and its generation is its name's.
+  if (generation != 0 && out->header.format_version == kFormatVersion1) {
+    return CorruptionAt(
+        name, kHdrVersion, kNoLsn,
+        absl::StrCat("replacement segment (generation ", generation,
+                     ") with a version 1 header; "
+                     "replacements are always version 2"));
+  }
+  if (out->header.generation != generation) {
+    return CorruptionAt(
+        name, kHdrGeneration, kNoLsn,
+        absl::StrCat("header says generation ", out->header.generation,
+                     ", but the object name says generation ", generation));
   }
   if (out->header.timeline != timeline || out->header.first_lsn != first_lsn) {
     return CorruptionAt(

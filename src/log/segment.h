@@ -77,13 +77,6 @@ std::string RepositoryIdToCheck(Storage* storage);
 // timeline and generation. False for any other name.
 bool ParseReplacementSegmentName(std::string_view name, TimelineId* timeline,
                                  uint32_t* generation);
-// kUnimplemented naming the first replacement segment of `timeline` among
-// `objects`: this build does not implement the catalog rule that decides
-// which objects they replace (V2.11), so it must not read the timeline as if
-// they were absent.
-absl::Status RefuseReplacementSegments(const std::vector<ObjectInfo>& objects,
-                                       TimelineId timeline);
-
 // kDataLoss unless the decoded header `h` says what index entry `b` says.
 absl::Status CheckBlockMatchesIndex(std::string_view name, const BlockInfo& b,
                                     const BlockHeader& h);

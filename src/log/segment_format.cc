@@ -68,13 +68,9 @@ absl::Status DecodeHeaderV2(std::string_view object, const char* p,
     return CorruptionAt(object, kHdrRepositoryId, kNoLsn,
                         "repository id is zero");
   }
+  // Whether the generation matches the object's name is LoadSegment's check
+  // (the header does not know its name).
   h->generation = DecodeFixed32(p + kHdrGeneration);
-  if (h->generation != 0) {
-    return CorruptionAt(
-        object, kHdrGeneration, kNoLsn,
-        absl::StrCat("generation ", h->generation,
-                     ": replacement segments are not supported by this build"));
-  }
   if (!AllZero(p + kHdrReservedV2, kHdrCrcV2 - kHdrReservedV2)) {
     return CorruptionAt(object, kHdrReservedV2, kNoLsn,
                         "reserved header bytes are not zero");

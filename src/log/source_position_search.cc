@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/log/block.h"
 #include "src/log/segment.h"
+#include "src/log/segment_set.h"
 #include "src/util/errors.h"
 #include "wayback/log.h"
 #include "wayback/status.h"
@@ -55,11 +56,11 @@ absl::StatusOr<std::optional<ArchivedRecord>> FindBySourcePosition(
   if (timeline == 0) return absl::InvalidArgumentError("timeline 0");
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage->List(log_format::kLogPrefix));
-  WAYBACK_RETURN_IF_ERROR(
-      log_format::RefuseReplacementSegments(objects, timeline));
   const std::string repository_id = log_format::RepositoryIdToCheck(storage);
-  const std::vector<log_format::SegmentRef> segs =
-      log_format::TimelineSegments(objects, timeline, /*drop_leftovers=*/true);
+  WAYBACK_ASSIGN_OR_RETURN(
+      const std::vector<log_format::SegmentRef> segs,
+      log_format::UsedTimelineSegments(storage, objects, timeline,
+                                       /*drop_leftovers=*/true, repository_id));
   std::map<size_t, LoadedSegment> loaded;
   auto load = [&](size_t i) -> absl::StatusOr<LoadedSegment*> {
     auto it = loaded.find(i);

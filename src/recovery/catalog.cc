@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "src/log/segment.h"
+#include "src/log/segment_set.h"
 #include "src/recovery/internal.h"
 #include "src/util/errors.h"
 #include "wayback/recovery.h"
@@ -40,6 +41,9 @@ class CatalogImpl : public Catalog {
   Storage* storage() const override { return storage_; }
   const std::vector<SegmentInfo>& segments() const override {
     return segments_;
+  }
+  const std::vector<SupersededSegment>& superseded() const override {
+    return superseded_;
   }
   const std::vector<SnapshotInfo>& snapshots() const override {
     return snapshots_;
@@ -59,13 +63,16 @@ class CatalogImpl : public Catalog {
   void Problem(std::string object, std::string message, absl::StatusCode code) {
     problems_.push_back({std::move(object), std::move(message), code});
   }
-  absl::Status LoadSegments();
+  // `relisted`: this is the second listing (a listed segment was gone
+  // when read the first time); what is gone now is reported.
+  absl::Status LoadSegments(bool relisted = false);
   absl::Status LoadSnapshots();
   void CheckSegmentSequence();
   void ComputeWindows();
 
   Storage* storage_;
   std::vector<SegmentInfo> segments_;
+  std::vector<SupersededSegment> superseded_;
   std::vector<SnapshotInfo> snapshots_;
   std::vector<RecoverableWindow> windows_;
   std::vector<CatalogProblem> problems_;
@@ -85,9 +92,10 @@ bool IsIoError(const absl::Status& s) {
          s.code() == absl::StatusCode::kUnauthenticated;
 }
 
-absl::Status CatalogImpl::LoadSegments() {
+absl::Status CatalogImpl::LoadSegments(bool relisted) {
   WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                            storage_->List("log/"));
+  bool vanished = false;
   // Version 2 segments carry the repository's id: one copied from another
   // repository is damage here (V2.1). Without a readable identity object
   // (older repositories; a damaged one is Repository::Open()'s to report)
@@ -106,16 +114,8 @@ absl::Status CatalogImpl::LoadSegments() {
     Lsn first_lsn;
     bool sealed;
     uint32_t generation;
-    if (log_format::ParseReplacementSegmentName(o.name, &timeline,
-                                                &generation)) {
-      Problem(o.name,
-              absl::StrCat("replacement segment (generation ", generation,
-                           "): this build does not read replacement segments "
-                           "(segment format v2, V2.11); not used"),
-              absl::StatusCode::kUnimplemented);
-      continue;
-    }
-    if (!ParseSegmentObjectName(o.name, &timeline, &first_lsn, &sealed)) {
+    if (!ParseSegmentObjectName(o.name, &timeline, &first_lsn, &sealed,
+                                &generation)) {
       // The writer's lock and other bookkeeping objects live here too; only
       // names that look like segments but are not are worth reporting.
       if (absl::EndsWith(AV(o.name), ".seg") ||
@@ -132,6 +132,12 @@ absl::Status CatalogImpl::LoadSegments() {
         ls.ok() ? absl::StatusOr<SegmentInfo>(std::move(loaded.info)) : ls;
     if (!info.ok()) {
       if (IsIoError(info.status())) return info.status();
+      if (absl::IsNotFound(info.status()) && !relisted) {
+        // Listed but gone: compaction deletes superseded segments once
+        // their replacement is past its grace period. List once more.
+        vanished = true;
+        continue;
+      }
       // Listed, then gone: a live segment sealed (renamed) meanwhile.
       if (absl::IsNotFound(info.status())) vanished_ = true;
       Problem(o.name, std::string(info.status().message()),
@@ -157,15 +163,27 @@ absl::Status CatalogImpl::LoadSegments() {
     }
     found.push_back(std::move(*info));
   }
-  // Sealed before live for the same start: a crash between publishing the
-  // sealed copy and deleting the live one leaves both, and the sealed one is
-  // the complete, indexed version.
-  std::sort(found.begin(), found.end(),
-            [](const SegmentInfo& a, const SegmentInfo& b) {
-              return std::make_tuple(a.timeline, a.first_lsn, !a.sealed) <
-                     std::make_tuple(b.timeline, b.first_lsn, !b.sealed);
-            });
-  for (SegmentInfo& s : found) {
+  if (vanished) {
+    problems_.clear();
+    return LoadSegments(/*relisted=*/true);
+  }
+  // Replacement segments (V2.11 rules 1 and 2): what they supersede is
+  // information, not a problem, and is not used; one whose footer does not
+  // add up to the segments it replaces is damage, and those are used.
+  log_format::ResolvedSegments resolved =
+      log_format::ApplyOverlapRule(std::move(found));
+  for (log_format::SupersededBy& s : resolved.superseded) {
+    superseded_.push_back({std::move(s.info), std::move(s.by)});
+  }
+  for (log_format::OverlapFinding& f : resolved.findings) {
+    Problem(std::move(f.object), std::move(f.message), f.code);
+  }
+  // The rest as before replacements existed (rule 3), in the order
+  // resolved.used has: by first LSN, the higher generation first, and sealed
+  // before live for the same start: a crash between publishing the sealed
+  // copy and deleting the live one leaves both, and the sealed one is the
+  // complete, indexed version.
+  for (SegmentInfo& s : resolved.used) {
     if (!segments_.empty()) {
       const SegmentInfo& prev = segments_.back();
       if (prev.timeline == s.timeline && s.last_lsn >= s.first_lsn &&

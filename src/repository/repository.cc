@@ -208,7 +208,8 @@ ObjectName ClassifyObject(std::string_view name) {
   TimelineId timeline;
   Lsn lsn;
   bool sealed;
-  if (ParseSegmentObjectName(name, &timeline, &lsn, &sealed)) {
+  uint32_t generation;
+  if (ParseSegmentObjectName(name, &timeline, &lsn, &sealed, &generation)) {
     out.kind = sealed ? ObjectKind::kSegment : ObjectKind::kLiveSegment;
     out.timeline = timeline;
     out.lsn = lsn;

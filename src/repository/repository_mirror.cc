@@ -4,14 +4,19 @@
 // ones: a live segment copied now would freeze a prefix at the mirror that
 // create-only writes could never update), each checked through its format at
 // the source before the byte copier (storage/mirror.cc) copies, reads back
-// and compares it; then the lag, measured from the mirror's own catalog
-// rather than inferred from what was copied.
+// and compares it; then the superseded segments dropped from the mirror as
+// compaction drops them at the source (grace measured in the mirror); then
+// the lag, measured from the mirror's own catalog rather than inferred from
+// what was copied.
 
 #include <algorithm>
 #include <iterator>
+#include <set>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "src/log/segment_format.h"
+#include "src/repository/compact_internal.h"
 #include "src/repository/object_verify.h"
 #include "wayback/mirror.h"
 #include "wayback/repository.h"
@@ -78,9 +83,21 @@ absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
     WAYBACK_ASSIGN_OR_RETURN(r.report,
                              MirrorRepository(from.storage(), to, first));
   }
-  m.filter = [](const ObjectInfo& o) {
+  // A segment superseded at the source is not worth copying once the
+  // mirror holds its replacement (the mirror would only drop it again).
+  std::set<std::string> skip;
+  {
+    WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> held, to->List("log/"));
+    std::set<std::string> present;
+    for (const ObjectInfo& o : held) present.insert(o.name);
+    for (const SupersededSegment& s : source_catalog->superseded()) {
+      if (present.count(s.replaced_by)) skip.insert(s.segment.name);
+    }
+  }
+  m.filter = [&skip](const ObjectInfo& o) {
     const ObjectKind kind = ClassifyObject(o.name).kind;
-    return IsImmutable(kind) && kind != ObjectKind::kIdentity;
+    return IsImmutable(kind) && kind != ObjectKind::kIdentity &&
+           !skip.count(o.name);
   };
   WAYBACK_ASSIGN_OR_RETURN(MirrorReport rest,
                            MirrorRepository(from.storage(), to, m));
@@ -110,6 +127,22 @@ absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
 
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> mirror_catalog,
                            Catalog::Open(to));
+  if (!mirror_catalog->superseded().empty()) {
+    std::string repository_id;
+    if (from.identity()) {
+      WAYBACK_ASSIGN_OR_RETURN(
+          repository_id, log_format::RepositoryIdFromHex(from.identity()->id));
+    }
+    compact_internal::SupersededOutcome dropped;
+    WAYBACK_RETURN_IF_ERROR(compact_internal::DeleteSuperseded(
+        to, *mirror_catalog, options.superseded_grace, absl::Now(),
+        options.dry_run, repository_id, {}, &dropped));
+    r.superseded_deleted = std::move(dropped.deleted);
+    r.superseded_waiting = std::move(dropped.waiting);
+    if (!r.superseded_deleted.empty() && !options.dry_run) {
+      WAYBACK_ASSIGN_OR_RETURN(mirror_catalog, Catalog::Open(to));
+    }
+  }
   const RepositoryDescription mirror = DescribeCatalog(*mirror_catalog);
   r.mirror_newest = mirror.newest_commit;
   r.mirror_restorable = mirror.newest_restorable;

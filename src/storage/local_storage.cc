@@ -304,7 +304,8 @@ class LocalStorage : public Storage {
     if (!S_ISREG(st.st_mode)) {
       return absl::NotFoundError(absl::StrCat(path, ": not a regular file"));
     }
-    return ObjectInfo{std::string(name), static_cast<uint64_t>(st.st_size)};
+    return ObjectInfo{std::string(name), static_cast<uint64_t>(st.st_size),
+                      absl::TimeFromTimespec(st.st_mtim)};
   }
 
   absl::StatusOr<std::vector<ObjectInfo>> List(

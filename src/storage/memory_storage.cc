@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "src/util/errors.h"
 #include "wayback/status.h"
 #include "wayback/storage.h"
@@ -23,6 +24,7 @@ namespace {
 struct Blob {
   mutable absl::Mutex mu;
   std::string data ABSL_GUARDED_BY(mu);
+  absl::Time modified = absl::Now();  // Publication (or creation).
 };
 
 class MemoryReadable : public ReadableObject {
@@ -149,7 +151,8 @@ class MemoryStorage : public Storage {
     auto it = objects_.find(name);
     if (it == objects_.end()) return NotFound("stat", name);
     absl::MutexLock blob_lock(&it->second->mu);
-    return ObjectInfo{std::string(name), it->second->data.size()};
+    return ObjectInfo{std::string(name), it->second->data.size(),
+                      it->second->modified};
   }
 
   absl::StatusOr<std::vector<ObjectInfo>> List(

@@ -262,8 +262,21 @@ class S3Storage : public Storage {
 
   absl::StatusOr<ObjectInfo> Stat(std::string_view name) override {
     WAYBACK_RETURN_IF_ERROR(ValidateObjectName(name));
-    WAYBACK_ASSIGN_OR_RETURN(uint64_t size, SizeOf(KeyOf(name)));
-    return ObjectInfo{std::string(name), size};
+    const std::string key = KeyOf(name);
+    WAYBACK_ASSIGN_OR_RETURN(HttpResponse r, Head(key));
+    ObjectInfo info{std::string(name), 0, std::nullopt};
+    if (!absl::SimpleAtoi(r.Header("content-length"), &info.size)) {
+      return absl::InternalError(
+          absl::StrCat(client_.Describe(key), ": HEAD gave no Content-Length"));
+    }
+    // RFC 7231 IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT".
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT",
+                        std::string(r.Header("last-modified")), &t, &err)) {
+      info.modified = t;
+    }
+    return info;
   }
 
   absl::StatusOr<std::vector<ObjectInfo>> List(
