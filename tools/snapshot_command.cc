@@ -25,6 +25,13 @@ class SnapshotCommand : public Command {
     app->add_option("--at", at_,
                     std::string("The state to snapshot: an LSN, or ") +
                         kTargetSpecHelp + ". Default: latest");
+    app->add_option("--kind", kind_,
+                    "full: the whole state; delta: only what changed since "
+                    "the snapshot the log starts from (restores read the "
+                    "chain); auto: a delta while the chain stays short and "
+                    "the changes small, else full")
+        ->check(CLI::IsMember({"full", "delta", "auto"}))
+        ->capture_default_str();
     app->add_option("--threads", threads_,
                     "Threads replaying the log (0: all cores)");
     app->add_option("--pin", pin_,
@@ -69,6 +76,9 @@ class SnapshotCommand : public Command {
     if (from_lsn_ != 0) return Usage(io, "snapshot", "--lsn needs --from");
     BuildSnapshotOptions o;
     o.threads = threads_;
+    o.kind = kind_ == "delta"  ? BuildSnapshotOptions::Kind::kDelta
+             : kind_ == "auto" ? BuildSnapshotOptions::Kind::kAuto
+                               : BuildSnapshotOptions::Kind::kFull;
     uint64_t lsn = 0;
     if (absl::SimpleAtoi(at_, &lsn)) {
       o.target = RecoveryTarget::AtLsn(lsn);
@@ -94,6 +104,8 @@ class SnapshotCommand : public Command {
     if (flags_.json) {
       json j = {{"snapshot", built->snapshot.name},
                 {"created", built->created},
+                {"kind", built->snapshot.kind == SnapshotKind::kDelta ? "delta"
+                                                                      : "full"},
                 {"timeline", built->snapshot.timeline},
                 {"lsn", built->snapshot.lsn},
                 {"commit_time", FormatCommitTime(built->snapshot.commit_time)},
@@ -224,6 +236,7 @@ class SnapshotCommand : public Command {
  private:
   RepoFlags flags_;
   std::string at_ = "latest";
+  std::string kind_ = "full";
   int threads_ = 0;
   std::string pin_;
   std::string note_;

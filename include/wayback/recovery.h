@@ -119,8 +119,15 @@ class Catalog {
   // Segments present but superseded by one in segments(), sorted by name:
   // information, not problems (they are not in problems()).
   virtual const std::vector<SupersededSegment>& superseded() const = 0;
-  // Sorted by (timeline, lsn).
+  // Sorted by (timeline, lsn): full snapshots and the delta snapshots whose
+  // whole chain is present (a delta whose base is missing or holds another
+  // state is a problem, not listed).
   virtual const std::vector<SnapshotInfo>& snapshots() const = 0;
+  // The chain that rebuilds `snapshot` (one of snapshots()): its full base
+  // first, then each delta in LSN order, `snapshot` last; just `snapshot`
+  // for a full one. Empty if it is not one of this catalog's.
+  virtual std::vector<SnapshotInfo> SnapshotChain(
+      const SnapshotInfo& snapshot) const = 0;
   virtual const std::vector<RecoverableWindow>& windows() const = 0;
   virtual const std::vector<CatalogProblem>& problems() const = 0;
 };
@@ -130,7 +137,13 @@ struct RecoveryPlan {
   RecoveryTarget target;
   std::string repository;
   // The snapshot loaded first; nullopt means the empty state before LSN 1.
+  // For a delta snapshot, its pair_count and digest are the state's.
   std::optional<SnapshotInfo> snapshot;
+  // The objects that rebuild it, base first (just `snapshot` if it is a
+  // full snapshot; empty without one). The planner picks, among the
+  // snapshots the log connects to the stop, the one that reads the fewest
+  // bytes: the chain's objects plus the log blocks after it.
+  std::vector<SnapshotInfo> snapshot_chain;
   // Records first_lsn..last_lsn are applied (none if last_lsn < first_lsn).
   Lsn first_lsn = kNoLsn;
   Lsn last_lsn = kNoLsn;

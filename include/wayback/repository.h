@@ -369,6 +369,17 @@ struct BuildSnapshotOptions {
   int threads = 0;
   // Raw bytes per block of the new snapshot. 0: the writer's default.
   size_t block_size = 0;
+  // What to write. kFull: the whole state. kDelta: only the keys changed and
+  // removed since the snapshot the plan starts from (snapshot format v2;
+  // needs that snapshot and the repository's identity object). kAuto: a
+  // delta when one is possible, the chain stays within max_chain_depth and
+  // the changes touch at most half as many keys as the base holds; a full
+  // snapshot otherwise. Default: kFull.
+  enum class Kind { kFull, kDelta, kAuto };
+  Kind kind = Kind::kFull;
+  // kAuto: the deepest chain it makes (a full snapshot then this many
+  // deltas). Default: 6.
+  int max_chain_depth = 6;
   // If set and true, the build stops at its next check (after the log
   // replay, and every few thousand pairs of the merge) with kCancelled,
   // publishing nothing.
@@ -382,7 +393,7 @@ struct BuildSnapshotResult {
   // (nothing was written).
   bool created = false;
   // The snapshot chain the new one was built from, base first (empty: from
-  // the empty state).
+  // the empty state). A new delta snapshot needs all of it.
   std::vector<std::string> base;
   uint64_t log_records = 0;   // Records replayed from the log.
   uint64_t changed_keys = 0;  // Keys they put or removed (held in memory).

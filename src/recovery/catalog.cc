@@ -54,12 +54,39 @@ class CatalogImpl : public Catalog {
   const std::vector<CatalogProblem>& problems() const override {
     return problems_;
   }
+  std::vector<SnapshotInfo> SnapshotChain(
+      const SnapshotInfo& snapshot) const override {
+    std::vector<SnapshotInfo> chain;
+    const SnapshotInfo* s =
+        Find(snapshot.timeline, snapshot.lsn, snapshot.kind, snapshot.digest);
+    while (s != nullptr) {
+      chain.push_back(*s);
+      if (!s->base) break;
+      s = Find(s->base->timeline, s->base->lsn, s->base->kind, s->base->digest);
+      if (s == nullptr || chain.size() > kMaxSnapshotChainDepth + 1) {
+        return {};  // Not reachable for a listed snapshot (resolved below).
+      }
+    }
+    std::reverse(chain.begin(), chain.end());
+    return chain;
+  }
 
   absl::Status Load();
   // True if an object was listed and gone when it was read.
   bool vanished() const { return vanished_; }
 
  private:
+  // The listed snapshot of that timeline, LSN and kind holding `digest`.
+  const SnapshotInfo* Find(TimelineId timeline, Lsn lsn, SnapshotKind kind,
+                           const StateDigest& digest) const {
+    for (const SnapshotInfo& s : snapshots_) {
+      if (s.timeline == timeline && s.lsn == lsn && s.kind == kind &&
+          s.digest == digest) {
+        return &s;
+      }
+    }
+    return nullptr;
+  }
   void Problem(std::string object, std::string message, absl::StatusCode code) {
     problems_.push_back({std::move(object), std::move(message), code});
   }
@@ -221,15 +248,18 @@ absl::Status CatalogImpl::LoadSnapshots() {
               absl::StatusCode::kAborted);
       continue;
     }
-    TimelineId timeline;
-    Lsn lsn;
-    if (!ParseSnapshotObjectName(o.name, &timeline, &lsn)) {
-      if (absl::EndsWith(AV(o.name), ".snap")) {
+    const std::optional<SnapshotName> parsed = ParseSnapshotName(o.name);
+    if (!parsed) {
+      if (absl::EndsWith(AV(o.name), ".snap") ||
+          absl::EndsWith(AV(o.name), ".delta")) {
         Problem(o.name, "malformed snapshot object name",
                 absl::StatusCode::kInvalidArgument);
       }
       continue;
     }
+    if (parsed->fence()) continue;  // The v1 readers' fence; no state.
+    const TimelineId timeline = parsed->timeline;
+    const Lsn lsn = parsed->lsn;
     absl::StatusOr<std::unique_ptr<SnapshotReader>> reader =
         SnapshotReader::Open(storage_, o.name);
     if (!reader.ok()) {
@@ -251,9 +281,38 @@ absl::Status CatalogImpl::LoadSnapshots() {
   }
   std::sort(snapshots_.begin(), snapshots_.end(),
             [](const SnapshotInfo& a, const SnapshotInfo& b) {
-              return std::make_pair(a.timeline, a.lsn) <
-                     std::make_pair(b.timeline, b.lsn);
+              return std::make_tuple(a.timeline, a.lsn, a.kind, a.generation) <
+                     std::make_tuple(b.timeline, b.lsn, b.kind, b.generation);
             });
+  // A delta is usable only over a usable base (lower LSNs come first, so
+  // one pass resolves every chain): the base's timeline, LSN and kind, and
+  // its state digest (any generation).
+  std::vector<SnapshotInfo> usable;
+  for (SnapshotInfo& s : snapshots_) {
+    if (s.kind == SnapshotKind::kDelta) {
+      const SnapshotBaseRef& b = *s.base;
+      bool found = false;
+      bool other_state = false;
+      for (const SnapshotInfo& u : usable) {
+        if (u.timeline == b.timeline && u.lsn == b.lsn && u.kind == b.kind) {
+          (u.digest == b.digest ? found : other_state) = true;
+        }
+      }
+      if (!found) {
+        Problem(s.name,
+                absl::StrCat(
+                    "delta snapshot's base (timeline ", b.timeline, " lsn ",
+                    b.lsn, b.kind == SnapshotKind::kDelta ? " delta" : " full",
+                    other_state ? ") holds another state" : ") is missing",
+                    "; not used"),
+                other_state ? absl::StatusCode::kDataLoss
+                            : absl::StatusCode::kFailedPrecondition);
+        continue;
+      }
+    }
+    usable.push_back(std::move(s));
+  }
+  snapshots_ = std::move(usable);
   return absl::OkStatus();
 }
 

@@ -109,6 +109,8 @@ class Planner {
   const RecoverableWindow* WindowOf(Lsn stop) const;
   // The run holding `lsn` on the target's timeline, or null.
   const LogRun* RunOf(Lsn lsn) const;
+  // Stored bytes of the log blocks holding first..last (0 if first > last).
+  uint64_t LogBytesBetween(Lsn first, Lsn last) const;
   // The segment and block of `run` holding `lsn`.
   bool Locate(const LogRun& run, Lsn lsn, size_t* seg, size_t* blk) const;
   absl::StatusOr<const std::vector<RecordSummary>*> Records(size_t seg,
@@ -288,6 +290,21 @@ const LogRun* Planner::RunOf(Lsn lsn) const {
   return nullptr;
 }
 
+uint64_t Planner::LogBytesBetween(Lsn first, Lsn last) const {
+  if (first > last) return 0;
+  const LogRun* run = RunOf(last);
+  if (run == nullptr) return 0;
+  uint64_t bytes = 0;
+  for (size_t i = run->first_segment; i <= run->last_segment; ++i) {
+    const SegmentInfo& s = catalog_.segments()[i];
+    if (s.last_lsn < first || s.first_lsn > last) continue;
+    for (const BlockInfo& b : s.blocks) {
+      if (b.last_lsn >= first && b.first_lsn <= last) bytes += b.stored_size;
+    }
+  }
+  return bytes;
+}
+
 bool Planner::Locate(const LogRun& run, Lsn lsn, size_t* seg,
                      size_t* blk) const {
   const auto& segs = catalog_.segments();
@@ -442,11 +459,28 @@ absl::Status Planner::Fill(Lsn stop, const RecoverableWindow& w,
   plan->window = w;
   if (forced_snapshot) {
     plan->snapshot = std::move(forced_snapshot);
+    plan->snapshot_chain = catalog_.SnapshotChain(*plan->snapshot);
   } else {
+    // The cheapest start by bytes read: a snapshot's chain plus the log
+    // blocks from it to the stop. Ties go to the later snapshot (less to
+    // apply), then to a full one (fewer objects).
+    uint64_t best = 0;
     for (const SnapshotInfo& s : catalog_.snapshots()) {
-      if (s.timeline == target_.timeline && s.lsn >= w.earliest_lsn &&
-          s.lsn <= stop) {
-        plan->snapshot = s;  // Sorted by LSN: the last one wins.
+      if (s.timeline != target_.timeline || s.lsn < w.earliest_lsn ||
+          s.lsn > stop) {
+        continue;
+      }
+      std::vector<SnapshotInfo> chain = catalog_.SnapshotChain(s);
+      if (chain.empty()) continue;
+      uint64_t cost = LogBytesBetween(s.lsn + 1, stop);
+      for (const SnapshotInfo& m : chain) cost += m.size;
+      if (!plan->snapshot || cost < best ||
+          (cost == best &&
+           (s.lsn > plan->snapshot->lsn ||
+            (s.lsn == plan->snapshot->lsn && s.kind == SnapshotKind::kFull)))) {
+        best = cost;
+        plan->snapshot = s;
+        plan->snapshot_chain = std::move(chain);
       }
     }
   }
@@ -456,7 +490,10 @@ absl::Status Planner::Fill(Lsn stop, const RecoverableWindow& w,
   }
   plan->first_lsn = start + 1;
   plan->last_lsn = stop;
-  plan->bytes_to_read = plan->snapshot ? plan->snapshot->size : 0;
+  plan->bytes_to_read = 0;
+  for (const SnapshotInfo& m : plan->snapshot_chain) {
+    plan->bytes_to_read += m.size;
+  }
   if (stop > start) {
     const LogRun* run = RunOf(stop);
     if (run == nullptr || run->first_lsn > start + 1) {
@@ -667,6 +704,18 @@ std::string RecoveryPlan::ToString() const {
                     snapshot->lsn, ", ",
                     FormatCommitTime(snapshot->commit_time), ", ",
                     snapshot->pair_count, " pairs)\n");
+    if (snapshot_chain.size() > 1) {
+      absl::StrAppend(&s, "  chain:          ", snapshot_chain.size(),
+                      " objects, base first\n");
+      for (const SnapshotInfo& m : snapshot_chain) {
+        absl::StrAppend(&s, "                  ", m.name, " (lsn ", m.lsn, ", ",
+                        m.kind == SnapshotKind::kDelta
+                            ? absl::StrCat(m.entry_count, " entries, ",
+                                           m.delete_count, " deletes")
+                            : absl::StrCat(m.pair_count, " pairs"),
+                        ", ", m.size, " bytes)\n");
+      }
+    }
   } else {
     absl::StrAppend(&s, "  start from:     the empty state (before lsn 1)\n");
   }

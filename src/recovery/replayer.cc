@@ -763,10 +763,22 @@ absl::StatusOr<RestoreResult> Restore(Storage* storage,
   Pipeline pipeline(storage, plan, target, options, &result);
   WAYBACK_RETURN_IF_ERROR(pipeline.Start());
   if (plan.snapshot) {
-    progress.bytes_total += plan.snapshot->size;
-    WAYBACK_ASSIGN_OR_RETURN(
-        std::unique_ptr<SnapshotReader> reader,
-        SnapshotReader::Open(storage, plan.snapshot->name));
+    if (plan.snapshot_chain.size() > 1) {
+      for (const SnapshotInfo& m : plan.snapshot_chain) {
+        progress.bytes_total += m.size;
+      }
+    } else {
+      progress.bytes_total += plan.snapshot->size;
+    }
+    std::unique_ptr<SnapshotReader> reader;
+    if (plan.snapshot_chain.size() > 1) {
+      std::vector<std::string> names;
+      for (const SnapshotInfo& m : plan.snapshot_chain) names.push_back(m.name);
+      WAYBACK_ASSIGN_OR_RETURN(reader, OpenSnapshotChain(storage, names));
+    } else {
+      WAYBACK_ASSIGN_OR_RETURN(
+          reader, SnapshotReader::Open(storage, plan.snapshot->name));
+    }
     const SnapshotInfo& info = reader->info();
     if (info.lsn != plan.snapshot->lsn ||
         info.timeline != plan.snapshot->timeline ||

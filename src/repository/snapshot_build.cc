@@ -113,9 +113,16 @@ std::string BuildSnapshotResult::ToString() const {
                     snapshot.lsn, ", ", snapshot.pair_count, " pairs)\n");
     return s;
   }
-  absl::StrAppend(&s, "built snapshot ", snapshot.name, " (lsn ", snapshot.lsn,
-                  ", ", snapshot.pair_count, " pairs, ", snapshot.size,
-                  " bytes)\n");
+  if (snapshot.kind == SnapshotKind::kDelta) {
+    absl::StrAppend(&s, "built delta snapshot ", snapshot.name, " (lsn ",
+                    snapshot.lsn, ", ", snapshot.entry_count, " entries of ",
+                    snapshot.pair_count, " pairs, ", snapshot.size,
+                    " bytes, chain depth ", snapshot.chain_depth, ")\n");
+  } else {
+    absl::StrAppend(&s, "built snapshot ", snapshot.name, " (lsn ",
+                    snapshot.lsn, ", ", snapshot.pair_count, " pairs, ",
+                    snapshot.size, " bytes)\n");
+  }
   absl::StrAppend(&s, "  from:     ",
                   base.empty() ? std::string("the empty state") : base.back(),
                   " + ", log_records, " log records (", changed_keys,
@@ -176,15 +183,41 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
   std::unique_ptr<SnapshotReader> base;
   StateDigest expected;
   if (plan.snapshot) {
-    WAYBACK_ASSIGN_OR_RETURN(
-        base, SnapshotReader::Open(storage, plan.snapshot->name));
+    std::vector<std::string> names;
+    for (const SnapshotInfo& m : plan.snapshot_chain) names.push_back(m.name);
+    if (names.size() > 1) {
+      WAYBACK_ASSIGN_OR_RETURN(base, OpenSnapshotChain(storage, names));
+    } else {
+      WAYBACK_ASSIGN_OR_RETURN(
+          base, SnapshotReader::Open(storage, plan.snapshot->name));
+    }
     if (base->info().digest != plan.snapshot->digest) {
       return absl::FailedPreconditionError(
           absl::StrCat("snapshot ", plan.snapshot->name,
                        " changed since the plan was made"));
     }
     expected = base->info().digest;
-    result.base.push_back(plan.snapshot->name);
+    result.base = std::move(names);
+  }
+
+  // Full or delta.
+  const bool can_delta = base != nullptr && repository.identity().has_value();
+  bool delta = options.kind == BuildSnapshotOptions::Kind::kDelta;
+  if (delta && !can_delta) {
+    return absl::FailedPreconditionError(
+        base == nullptr
+            ? absl::StrCat("a delta snapshot at lsn ", plan.last_lsn,
+                           " needs a snapshot before it to be the base; "
+                           "there is none (build a full one first)")
+            : std::string("delta snapshots need snapshot format 2, which "
+                          "needs the repository's identity object "
+                          "(repositories created before it cannot hold "
+                          "deltas)"));
+  }
+  if (options.kind == BuildSnapshotOptions::Kind::kAuto && can_delta) {
+    delta = plan.snapshot->chain_depth + 1 <=
+                static_cast<uint32_t>(std::max(options.max_chain_depth, 0)) &&
+            sorted.size() <= base->info().pair_count / 2;
   }
 
   SnapshotWriterOptions wo;
@@ -192,6 +225,16 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
   wo.lsn = plan.last_lsn;
   wo.commit_time = *changes.last_time;
   if (options.block_size > 0) wo.block_size = options.block_size;
+  if (delta) {
+    wo.format_version = 2;
+    wo.kind = SnapshotKind::kDelta;
+    wo.base = base.get();
+    wo.max_commit_time =
+        std::max(*changes.max_time, plan.snapshot->max_commit_time);
+    wo.last_source_position = changes.last_position
+                                  ? changes.last_position
+                                  : plan.snapshot->last_source_position;
+  }
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotWriter> writer,
                            SnapshotWriter::Create(storage, wo));
 
@@ -209,14 +252,22 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
     const bool take_change =
         ci < sorted.size() && (!have_base || sorted[ci].first <= bk);
     if (!take_change) {
-      WAYBACK_RETURN_IF_ERROR(writer->Add(bk, bv));
+      if (!delta) WAYBACK_RETURN_IF_ERROR(writer->Add(bk, bv));
       have_base = it->Next(&bk, &bv);
       continue;
     }
     const auto& [key, value] = sorted[ci++];
-    if (have_base && key == bk) {
-      expected.Remove(bk, bv);
+    const bool in_base = have_base && key == bk;
+    // A delta holds exactly the keys whose value differs from the base's.
+    const bool changed = in_base ? (!value || *value != bv) : value.has_value();
+    if (in_base) {
+      if (changed) expected.Remove(bk, bv);
+      if (delta && changed && !value) {
+        WAYBACK_RETURN_IF_ERROR(writer->AddDelete(key));
+      }
+      if (!delta && !changed) WAYBACK_RETURN_IF_ERROR(writer->Add(bk, bv));
       have_base = it->Next(&bk, &bv);
+      if (!changed) continue;
     }
     if (value) {
       expected.Add(key, *value);
@@ -235,10 +286,22 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
                      info.digest.ToString(), " but the base and the log give ",
                      expected.ToString()));
   } else {
+    // A delta is verified with its chain: every member, every step's base
+    // digest and the state's digest.
+    std::vector<std::string> chain = result.base;
+    chain.push_back(info.name);
     absl::StatusOr<std::unique_ptr<SnapshotReader>> check =
-        SnapshotReader::Open(storage, info.name);
+        delta ? OpenSnapshotChain(storage, chain)
+              : SnapshotReader::Open(storage, info.name);
     bad = check.ok() ? (*check)->Verify() : check.status();
-    if (bad.ok()) info = (*check)->info();
+    if (bad.ok() && delta) {
+      absl::StatusOr<std::unique_ptr<SnapshotReader>> alone =
+          SnapshotReader::Open(storage, info.name);
+      bad = alone.status();
+      if (bad.ok()) info = (*alone)->info();
+    } else if (bad.ok()) {
+      info = (*check)->info();
+    }
   }
   if (!bad.ok()) {
     absl::Status removed = storage->Delete(info.name);
