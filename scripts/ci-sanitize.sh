@@ -7,8 +7,9 @@
 #         The same build carries libFuzzer's coverage instrumentation
 #         (-fsanitize=fuzzer-no-link on the library), so scripts/ci-fuzz.sh
 #         links the fuzz targets from it without compiling the library again.
-#         The ingest kill -9 trial runs 60 trials here (300 in the plain
-#         stage): each trial starts an instrumented `wayback` twice.
+#         The kill -9 trials run fewer trials here than in the plain stage
+#         (ingest 40 of 300, snapshot and compact 30 of 200, PostgreSQL
+#         capture 15 of 100): each trial starts instrumented processes.
 #         Not built: benchmarks. Not run: wayback_install_test (it links an
 #         uninstrumented consumer against the instrumented library; the plain
 #         build runs it).
@@ -59,10 +60,10 @@ run_asan() {
   t1=$(date +%s)
   echo "ci-sanitize: asan build $((t1 - t0)) s"
   (cd "$ASAN_BUILD_DIR" &&
-   WAYBACK_INGEST_KILL9_TRIALS="${WAYBACK_INGEST_KILL9_TRIALS:-60}" \
-   WAYBACK_SNAPSHOT_KILL9_TRIALS="${WAYBACK_SNAPSHOT_KILL9_TRIALS:-50}" \
-   WAYBACK_PG_KILL9_TRIALS="${WAYBACK_PG_KILL9_TRIALS:-30}" \
-   WAYBACK_COMPACT_KILL9_TRIALS="${WAYBACK_COMPACT_KILL9_TRIALS:-40}" \
+   WAYBACK_INGEST_KILL9_TRIALS="${WAYBACK_INGEST_KILL9_TRIALS:-40}" \
+   WAYBACK_SNAPSHOT_KILL9_TRIALS="${WAYBACK_SNAPSHOT_KILL9_TRIALS:-30}" \
+   WAYBACK_PG_KILL9_TRIALS="${WAYBACK_PG_KILL9_TRIALS:-15}" \
+   WAYBACK_COMPACT_KILL9_TRIALS="${WAYBACK_COMPACT_KILL9_TRIALS:-30}" \
    ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \

@@ -363,7 +363,14 @@ json PlanJson(const RecoveryPlan& plan) {
         {"lsn", plan.snapshot->lsn},
         {"commit_time", FormatCommitTime(plan.snapshot->commit_time)},
         {"pairs", plan.snapshot->pair_count},
-        {"bytes", plan.snapshot->size}};
+        {"bytes", plan.snapshot->size},
+        {"kind",
+         plan.snapshot->kind == SnapshotKind::kDelta ? "delta" : "full"}};
+    json chain = json::array();
+    for (const SnapshotInfo& m : plan.snapshot_chain) {
+      chain.push_back({{"name", m.name}, {"lsn", m.lsn}, {"bytes", m.size}});
+    }
+    j["snapshot"]["chain"] = chain;
   } else {
     j["snapshot"] = nullptr;
   }

@@ -144,11 +144,17 @@ absl::StatusOr<VerifyReport> VerifyRepository(Storage* storage,
   }
   report.segments_checked = segments.size();
 
-  // Snapshots: footer, every block, and the digest recomputed.
+  // Snapshots: footer, every block, and the digest recomputed; a delta
+  // with its chain (every step's base digest and the state's digest).
   for (const SnapshotInfo& s : catalog->snapshots()) {
     ++report.snapshots_checked;
+    std::vector<std::string> chain;
+    for (const SnapshotInfo& m : catalog->SnapshotChain(s)) {
+      chain.push_back(m.name);
+    }
     absl::StatusOr<std::unique_ptr<SnapshotReader>> reader =
-        SnapshotReader::Open(storage, s.name);
+        chain.size() > 1 ? OpenSnapshotChain(storage, chain)
+                         : SnapshotReader::Open(storage, s.name);
     absl::Status st = reader.ok() ? (*reader)->Verify() : reader.status();
     if (!st.ok()) {
       if (IsIoError(st)) return st;

@@ -609,7 +609,7 @@ std::vector<Scenario> AllScenarios() {
       "SnapshotUnknownVersion", Base::kSnapshot, Check::kSnapshot, SN,
       [](Image* i) {
         std::string& s = (*i)[R().snap.name];
-        EncodeFixed32(s.data() + 8, 2);
+        EncodeFixed32(s.data() + 8, 3);  // 2 is valid since v2.
         FixSnapshotHeaderCrc(&s);
       },
       C::kDataLoss, "version");
