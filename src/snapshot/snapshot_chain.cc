@@ -15,6 +15,8 @@
 // so checking the whole chain costs one hash per delta entry and one per
 // replaced value on top of verifying the base.
 
+#include "src/snapshot/snapshot_chain.h"
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -250,6 +252,7 @@ class ChainReader final : public SnapshotReader {
   }
 
   const SnapshotInfo& info() const override { return info_; }
+  const SnapshotFile& base() const { return *members_.front(); }
 
   std::unique_ptr<SnapshotIterator> NewIterator() override {
     return std::make_unique<ChainIterator>(members_, std::string_view(),
@@ -290,6 +293,24 @@ class ChainReader final : public SnapshotReader {
 };
 
 }  // namespace
+
+std::vector<std::string> ChainSplitKeys(SnapshotReader* reader, size_t ranges) {
+  std::vector<std::string> keys;
+  auto* chain = dynamic_cast<ChainReader*>(reader);
+  if (chain == nullptr || ranges < 2) return keys;
+  const SnapshotFile& base = chain->base();
+  const size_t blocks = base.block_count();
+  uint64_t total = 0;
+  for (size_t i = 0; i < blocks; ++i) total += base.block(i).raw_size + 1;
+  uint64_t acc = 0;
+  for (size_t i = 0; i + 1 < blocks && keys.size() + 1 < ranges; ++i) {
+    acc += base.block(i).raw_size + 1;
+    if (acc * ranges >= total * (keys.size() + 1)) {
+      keys.emplace_back(base.block(i + 1).first_key);
+    }
+  }
+  return keys;
+}
 
 absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenSnapshotChain(
     Storage* storage, const std::vector<std::string>& names) {

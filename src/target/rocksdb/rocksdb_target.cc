@@ -51,6 +51,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "src/snapshot/snapshot_chain.h"
 #include "src/snapshot/snapshot_file.h"
 #include "src/target/packed_table.h"
 #include "src/target/rocksdb/restore_marker.h"
@@ -248,6 +249,11 @@ class RocksDBTarget final : public StateTarget {
     if (file != nullptr) {
       WAYBACK_RETURN_IF_ERROR(rocksdb_internal::LoadSnapshotBlocks(
           file, WriterRanges(), sink_.get()));
+    } else if (std::vector<std::string> splits =
+                   ChainSplitKeys(snapshot, WriterRanges());
+               !splits.empty()) {
+      WAYBACK_RETURN_IF_ERROR(
+          rocksdb_internal::LoadSnapshotRanges(snapshot, splits, sink_.get()));
     } else {
       WAYBACK_RETURN_IF_ERROR(
           rocksdb_internal::LoadSnapshotPairs(snapshot, sink_.get()));

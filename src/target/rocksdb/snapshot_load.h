@@ -9,6 +9,8 @@
 #define WAYBACK_SRC_TARGET_ROCKSDB_SNAPSHOT_LOAD_H_
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "src/snapshot/snapshot_file.h"
@@ -29,6 +31,13 @@ absl::Status LoadSnapshotBlocks(SnapshotFile* file, size_t ranges,
 // Any other SnapshotReader: one pass of its iterator, one series. Same
 // checks and errors.
 absl::Status LoadSnapshotPairs(SnapshotReader* snapshot, SstSink* sink);
+// The same on one thread per key range: [begin, splits[0]), [splits[0],
+// splits[1]), ..., [splits.back(), end), each merged through the reader's
+// range iterator into its own SST series; the ranges' digests must add up to
+// the reader's. For delta chains, whose merge is the costly part.
+absl::Status LoadSnapshotRanges(SnapshotReader* snapshot,
+                                const std::vector<std::string>& splits,
+                                SstSink* sink);
 
 }  // namespace wayback::rocksdb_internal
 
