@@ -31,6 +31,15 @@ class GenCommand : public Command {
            "--snapshot-every", snapshot_every_,
            "Simulated time between snapshots (e.g. 6h, 90m; 0 for none)")
         ->capture_default_str();
+    app->add_option(
+           "--snapshot-kind", snapshot_kind_,
+           "full: the generator hands over the whole state every "
+           "--snapshot-every; delta or auto: the snapshots are built from the "
+           "repository afterwards (wayback snapshot): delta, the first full "
+           "and then deltas; auto, deltas while the chain stays within 6 and "
+           "the changes small (docs/snapshots.md)")
+        ->check(CLI::IsMember({"full", "delta", "auto"}))
+        ->capture_default_str();
     app->add_option("--update-fraction", update_fraction_,
                     "Share of the non-delete transactions that update one "
                     "existing record in place, on top of the regular mix "
@@ -82,6 +91,10 @@ class GenCommand : public Command {
       return Usage(io, "gen", std::string(every.status().message()));
     }
     g.snapshot_every = *every;
+    // Deltas are built from the repository after the log is written.
+    const bool built_snapshots =
+        snapshot_kind_ != "full" && *every > absl::ZeroDuration();
+    if (built_snapshots) g.snapshot_every = absl::ZeroDuration();
     auto bytes = ParseSizeFlag("--segment-bytes", segment_bytes_);
     if (!bytes.ok()) {
       return Usage(io, "gen", std::string(bytes.status().message()));
@@ -113,6 +126,30 @@ class GenCommand : public Command {
     auto r = GenerateRepository(storage->get(), g);
     if (io.tty && !flags_.json) io.err << "\r" << std::string(70, ' ') << "\r";
     if (!r.ok()) return Fail(io, "gen", r.status());
+    if (built_snapshots) {
+      int depth = 0;
+      for (CommitTime t =
+               g.workload.start_time + absl::ToInt64Nanoseconds(*every);
+           t <= r->last_commit_time; t += absl::ToInt64Nanoseconds(*every)) {
+        BuildSnapshotOptions o;
+        o.target = RecoveryTarget::Time(t);
+        if (snapshot_kind_ == "auto") {
+          o.kind = BuildSnapshotOptions::Kind::kAuto;
+        } else {
+          o.kind =
+              depth == 0 || depth >= static_cast<int>(kMaxSnapshotChainDepth)
+                  ? BuildSnapshotOptions::Kind::kFull
+                  : BuildSnapshotOptions::Kind::kDelta;
+        }
+        auto built = BuildSnapshot(**storage, o);
+        if (!built.ok()) return Fail(io, "gen", built.status());
+        if (built->created) ++r->snapshots;
+        depth = built->snapshot.kind == SnapshotKind::kDelta
+                    ? static_cast<int>(built->snapshot.chain_depth)
+                    : 0;
+        if (o.kind == BuildSnapshotOptions::Kind::kFull) depth = 1;
+      }
+    }
     absl::Duration took =
         absl::Nanoseconds(Clock::Real()->MonotonicNanos() - started);
     if (flags_.json) {
@@ -154,6 +191,7 @@ class GenCommand : public Command {
   double update_fraction_ = 0;
   double value_size_exponent_ = 1;
   std::string snapshot_every_ = "6h";
+  std::string snapshot_kind_ = "full";
   std::string start_ = "2026-11-24T00:00:00Z";
   std::string segment_bytes_ = "16MiB";
   std::string segment_age_ = "1h";

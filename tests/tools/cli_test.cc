@@ -247,6 +247,34 @@ TEST(GenCommand, SnapshotEveryTakesDays) {
   EXPECT_EQ(Json(o)["snapshots"], 2);
 }
 
+// Snapshots built from the repository as deltas: verify --restore-test
+// replays the log between every pair of snapshots (chains included) and
+// compares the digests, and the newest chain restores the final state.
+TEST(GenCommand, DeltaSnapshotsAreBuiltFromTheRepository) {
+  testing::TempDir dir;
+  const std::string repo = dir.path() + "/r";
+  auto o = Wb({"gen", "--repo", repo, "--days", "0.25", "--rate", "0.3",
+               "--snapshot-every", "1h", "--snapshot-kind", "delta", "--json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  const json g = Json(o);
+  EXPECT_EQ(g["snapshots"], 5);  // At 1 h … 5 h of the 6 simulated hours.
+  int deltas = 0;
+  for (const auto& e : std::filesystem::directory_iterator(repo + "/snap")) {
+    deltas += e.path().extension() == ".delta";
+  }
+  EXPECT_EQ(deltas, 4) << "the first is full, the rest deltas";
+  auto v = Wb({"verify", "--repo", repo, "--restore-test"});
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+  EXPECT_THAT(v.out, HasSubstr("4 restore tests"));
+  auto r =
+      Wb({"restore", "--repo", repo, "--latest", "--into", "memory", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json rj = Json(r);
+  EXPECT_EQ(rj["state"]["digest"], g["final_state"]["digest"]) << r.out;
+  EXPECT_THAT(Wb({"plan", "--repo", repo, "--latest"}).out,
+              HasSubstr(".delta"));
+}
+
 TEST(GenCommand, BadDuration) {
   testing::TempDir dir;
   auto o =
