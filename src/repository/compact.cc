@@ -33,7 +33,10 @@ absl::Status DeleteSuperseded(Storage* storage, const Catalog& catalog,
   for (const SupersededSegment& s : catalog.superseded()) {
     by_replacement[s.replaced_by].push_back(&s.segment);
   }
-  for (auto& [name, originals] : by_replacement) {
+  for (auto& [replacement, originals] : by_replacement) {
+    // A named copy: lambdas cannot capture structured bindings in C++20
+    // as clang 14 implements it.
+    const std::string& name = replacement;
     const auto used =
         std::find_if(catalog.segments().begin(), catalog.segments().end(),
                      [&name](const SegmentInfo& s) { return s.name == name; });
