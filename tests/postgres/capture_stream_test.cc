@@ -170,10 +170,17 @@ class CaptureStreamTest : public ::testing::Test {
       EXPECT_TRUE(r.ok()) << r.status();
       if (!r.ok() || *r == nullptr) break;
       out.push_back(**r);
+      // The record's views point into the reader's buffers: keep owned
+      // copies (a deque does not move its strings).
+      names_.emplace_back((*r)->restore_point_name);
+      out.back().restore_point_name = names_.back();
+      out.back().encoded_mutations = {};
       txns->push_back((*r)->ToTransaction());
     }
     return out;
   }
+
+  std::deque<std::string> names_;
 
   testing::TempDir dir_;
   std::unique_ptr<Repository> repo_;

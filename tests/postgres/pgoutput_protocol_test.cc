@@ -190,7 +190,9 @@ TEST(PgoutputProtocolTest, MalformedFields) {
 }
 
 TEST(PgoutputProtocolTest, FramesAndStatusUpdates) {
-  auto w = DecodeFrame(Msg().C('w').U64(10).U64(20).U64(30).Raw("Bxyz").b);
+  // The decoded frame views its bytes: they must outlive it.
+  const std::string frame = Msg().C('w').U64(10).U64(20).U64(30).Raw("Bxyz").b;
+  auto w = DecodeFrame(frame);
   ASSERT_TRUE(w.ok()) << w.status();
   auto& x = std::get<XLogData>(*w);
   EXPECT_EQ(x.wal_start, 10u);
