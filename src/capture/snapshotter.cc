@@ -114,8 +114,7 @@ class SnapshotterImpl : public Snapshotter {
       if (schedule_.every && !since_time_ && since_lsn_ == kNoLsn) {
         // A new log: time counts from its first commit.
         l.unlock();
-        absl::StatusOr<std::unique_ptr<Catalog>> catalog =
-            repo_->ReadCatalog();
+        absl::StatusOr<std::unique_ptr<Catalog>> catalog = repo_->ReadCatalog();
         l.lock();
         if (catalog.ok()) since_time_ = FirstCommitTime(**catalog);
         if (!Due()) continue;
@@ -136,9 +135,8 @@ class SnapshotterImpl : public Snapshotter {
       // miss the segment under both names (POSIX leaves readdir unspecified
       // then), and the build fails on a log that is whole. Such failures do
       // not persist: try again a few times before reporting one.
-      for (int again = 0;
-           again < 3 && !r.ok() && !absl::IsCancelled(r.status()) &&
-           !cancel_.load();
+      for (int again = 0; again < 3 && !r.ok() &&
+                          !absl::IsCancelled(r.status()) && !cancel_.load();
            ++again) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         r = BuildSnapshot(*repo_, o);

@@ -3,12 +3,12 @@
 // kill -9 of `wayback compact` (the real binary) at random instants. A
 // repository is written once with a two-record segment roll; each trial
 // copies it (every fourth trial; the others continue from the state the
-// previous trial's kill left, so they kill reruns), runs `wayback compact --grace 0s` with a small target
-// size (so that one pass writes and verifies many replacements and deletes
-// many originals), and SIGKILLs it at a random instant of its run. After
-// each kill the repository must restore exactly the model at several
-// targets and the log must hold every record (LSN k is event k: nothing
-// lost, nothing doubled); the catalog may show stray temporaries and
+// previous trial's kill left, so they kill reruns), runs `wayback compact
+// --grace 0s` with a small target size (so that one pass writes and verifies
+// many replacements and deletes many originals), and SIGKILLs it at a random
+// instant of its run. After each kill the repository must restore exactly the
+// model at several targets and the log must hold every record (LSN k is event
+// k: nothing lost, nothing doubled); the catalog may show stray temporaries and
 // superseded segments, nothing else. Every fourth trial a rerun must then
 // finish the job: exit 0, no superseded segment and no temporary left, and
 // the same restores.

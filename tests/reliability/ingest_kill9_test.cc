@@ -45,8 +45,8 @@
 #include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/snapshot.h"
-#include "wayback/status.h"
 #include "wayback/state_target.h"
+#include "wayback/status.h"
 #include "wayback/storage.h"
 
 #ifndef WAYBACK_BINARY
