@@ -27,27 +27,6 @@ std::string ReplacementSegmentObjectName(TimelineId timeline, Lsn first_lsn,
                          generation);
 }
 
-namespace {
-
-bool ParseHex(std::string_view s, uint64_t* v) {
-  uint64_t r = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else {
-      return false;
-    }
-    r = (r << 4) | static_cast<uint64_t>(d);
-  }
-  *v = r;
-  return true;
-}
-
-}  // namespace
-
 bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
                             Lsn* first_lsn, bool* sealed) {
   // log/ + 8 hex + '-' + 16 hex + ".seg" | ".live"
@@ -65,8 +44,8 @@ bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
     return false;
   }
   uint64_t t, l;
-  if (!ParseHex(name.substr(4, 8), &t) || !ParseHex(name.substr(13, 16), &l) ||
-      t == 0 || l == 0) {
+  if (!ParseLowerHex(name.substr(4, 8), &t) ||
+      !ParseLowerHex(name.substr(13, 16), &l) || t == 0 || l == 0) {
     return false;
   }
   *timeline = static_cast<TimelineId>(t);
@@ -86,7 +65,7 @@ bool ParseSegmentObjectName(std::string_view name, TimelineId* timeline,
     return false;
   }
   uint64_t l = 0;
-  ParseHex(name.substr(13, 16), &l);
+  ParseLowerHex(name.substr(13, 16), &l);
   *first_lsn = l;
   *sealed = true;
   return true;
@@ -101,8 +80,9 @@ bool ParseReplacementSegmentName(std::string_view name, TimelineId* timeline,
   uint64_t t, l, g;
   if (name.size() != kSize || name.substr(0, 4) != "log/" || name[12] != '-' ||
       name[29] != '-' || name.substr(38) != ".seg" ||
-      !ParseHex(name.substr(4, 8), &t) || !ParseHex(name.substr(13, 16), &l) ||
-      !ParseHex(name.substr(30, 8), &g) || t == 0 || l == 0 || g == 0) {
+      !ParseLowerHex(name.substr(4, 8), &t) ||
+      !ParseLowerHex(name.substr(13, 16), &l) ||
+      !ParseLowerHex(name.substr(30, 8), &g) || t == 0 || l == 0 || g == 0) {
     return false;
   }
   *timeline = static_cast<TimelineId>(t);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "src/util/coding.h"
 #include "src/util/crc32c.h"
 #include "src/util/errors.h"
 #include "wayback/snapshot.h"
@@ -411,28 +412,6 @@ bool DecodeSummary(std::string_view in, Summary* s) {
 
 }  // namespace snapshot_format
 
-namespace {
-
-// Lowercase hex digits only, as the names are written.
-bool ParseHex(std::string_view digits, uint64_t* out) {
-  uint64_t v = 0;
-  for (char c : digits) {
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else {
-      return false;
-    }
-    v = (v << 4) | static_cast<uint64_t>(d);
-  }
-  *out = v;
-  return true;
-}
-
-}  // namespace
-
 std::string SnapshotObjectName(const SnapshotName& n) {
   const char* suffix = n.kind == SnapshotKind::kDelta ? "delta" : "snap";
   if (n.generation == 0) {
@@ -464,11 +443,12 @@ std::optional<SnapshotName> ParseSnapshotName(std::string_view name) {
   }
   uint64_t t, l, g = 0;
   if ((rest.size() != 25 && rest.size() != 34) || rest[8] != '-' ||
-      !ParseHex(rest.substr(0, 8), &t) || !ParseHex(rest.substr(9, 16), &l)) {
+      !ParseLowerHex(rest.substr(0, 8), &t) ||
+      !ParseLowerHex(rest.substr(9, 16), &l)) {
     return std::nullopt;
   }
   if (rest.size() == 34 &&
-      (rest[25] != '-' || !ParseHex(rest.substr(26, 8), &g) || g == 0)) {
+      (rest[25] != '-' || !ParseLowerHex(rest.substr(26, 8), &g) || g == 0)) {
     return std::nullopt;  // Generation 0 is never written out.
   }
   if (t == 0) return std::nullopt;  // Timeline 0 is never valid.
