@@ -17,6 +17,7 @@
 
 #include "src/snapshot/snapshot_chain.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -252,7 +253,9 @@ class ChainReader final : public SnapshotReader {
   }
 
   const SnapshotInfo& info() const override { return info_; }
-  const SnapshotFile& base() const { return *members_.front(); }
+  const std::vector<std::unique_ptr<SnapshotFile>>& members() const {
+    return members_;
+  }
 
   std::unique_ptr<SnapshotIterator> NewIterator() override {
     return std::make_unique<ChainIterator>(members_, std::string_view(),
@@ -298,15 +301,33 @@ std::vector<std::string> ChainSplitKeys(SnapshotReader* reader, size_t ranges) {
   std::vector<std::string> keys;
   auto* chain = dynamic_cast<ChainReader*>(reader);
   if (chain == nullptr || ranges < 2) return keys;
-  const SnapshotFile& base = chain->base();
-  const size_t blocks = base.block_count();
+  // Every member's blocks, each weighed by its raw size at its first key:
+  // the work of a range is decoding and merging the blocks of every member
+  // that fall in it. The base alone is not enough: a delta may add keys
+  // far outside the base's key space (appended ids), and a split taken
+  // from the base would leave one range with nearly all the work.
+  struct Mark {
+    std::string_view key;
+    uint64_t weight;
+  };
+  std::vector<Mark> marks;
   uint64_t total = 0;
-  for (size_t i = 0; i < blocks; ++i) total += base.block(i).raw_size + 1;
+  for (const auto& m : chain->members()) {
+    for (size_t i = 0; i < m->block_count(); ++i) {
+      const uint64_t w = m->block(i).raw_size + 1;
+      marks.push_back({m->block(i).first_key, w});
+      total += w;
+    }
+  }
+  std::sort(marks.begin(), marks.end(),
+            [](const Mark& a, const Mark& b) { return a.key < b.key; });
   uint64_t acc = 0;
-  for (size_t i = 0; i + 1 < blocks && keys.size() + 1 < ranges; ++i) {
-    acc += base.block(i).raw_size + 1;
-    if (acc * ranges >= total * (keys.size() + 1)) {
-      keys.emplace_back(base.block(i + 1).first_key);
+  for (size_t i = 0; i + 1 < marks.size() && keys.size() + 1 < ranges; ++i) {
+    acc += marks[i].weight;
+    const std::string_view next = marks[i + 1].key;
+    if (acc * ranges >= total * (keys.size() + 1) && !next.empty() &&
+        (keys.empty() || keys.back() < next)) {
+      keys.emplace_back(next);
     }
   }
   return keys;

@@ -16,9 +16,10 @@
 namespace wayback {
 
 // For a reader OpenSnapshotChain() returned: up to `ranges` - 1 increasing
-// keys that cut its key space into ranges of about equal raw size, taken from
-// its full base's block index (the deltas change a state of about that
-// shape). Empty for any other reader, or when one range is all there is.
+// keys that cut its key space into ranges of about equal work, taken from
+// the block indexes of all its members (each block weighed by its raw size
+// at its first key). Empty for any other reader, or when one range is all
+// there is.
 std::vector<std::string> ChainSplitKeys(SnapshotReader* reader, size_t ranges);
 
 }  // namespace wayback

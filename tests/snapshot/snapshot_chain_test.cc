@@ -7,6 +7,8 @@
 // (a member swapped, a delta written over other content than its base) must
 // end in kDataLoss naming the delta.
 
+#include "src/snapshot/snapshot_chain.h"
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -179,6 +181,61 @@ TEST_F(SnapshotChainTest, MergedStateEqualsTheModel) {
         EXPECT_EQ(it->second, g->value_or("<absent>")) << k;
       }
     }
+  }
+}
+
+// A chain whose deltas append keys past the base's whole key space (ids
+// that only grow): split keys taken from the base alone would leave the
+// last range nearly all the work. Each range must hold a fair share of the
+// chain's entries, and the ranges together exactly the merged state.
+TEST_F(SnapshotChainTest, SplitKeysBalanceDeltasOutsideTheBase) {
+  Model model;
+  auto key = [](int i) {
+    std::string k = std::to_string(i);
+    return "id" + std::string(6 - k.size(), '0') + k;
+  };
+  for (int i = 0; i < 100; ++i) model[key(i)] = RandomValue() + "v";
+  std::vector<std::string> names = {WriteFull(100, model)};
+  size_t entries = model.size();
+  for (int d = 1; d <= 6; ++d) {
+    auto base = OpenSnapshotChain(storage_.get(), names);
+    ASSERT_TRUE(base.ok()) << base.status();
+    SnapshotWriterOptions o = Options(100 + d);
+    o.kind = SnapshotKind::kDelta;
+    o.base = base->get();
+    auto w = SnapshotWriter::Create(storage_.get(), o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (int i = d * 300; i < d * 300 + 300; ++i) {
+      const std::string v = RandomValue() + "v";
+      ASSERT_TRUE((*w)->Add(key(i), v).ok());
+      model[key(i)] = v;
+      ++entries;
+    }
+    auto info = (*w)->Finish();
+    ASSERT_TRUE(info.ok()) << info.status();
+    names.push_back(info->name);
+  }
+  auto chain = OpenSnapshotChain(storage_.get(), names);
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  for (size_t ranges : {2, 4, 8}) {
+    SCOPED_TRACE(::testing::Message() << ranges << " ranges");
+    const std::vector<std::string> splits =
+        ChainSplitKeys(chain->get(), ranges);
+    ASSERT_EQ(ranges - 1, splits.size());
+    Pairs all;
+    for (size_t r = 0; r < ranges; ++r) {
+      Pairs part;
+      ASSERT_TRUE(Drain((*chain)
+                            ->NewRangeIterator(r == 0 ? "" : splits[r - 1],
+                                               r + 1 == ranges ? "" : splits[r])
+                            .get(),
+                        &part)
+                      .ok());
+      // Fair: no range holds more than twice its share of the entries.
+      EXPECT_LE(part.size(), 2 * entries / ranges) << "range " << r;
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    EXPECT_TRUE(all == ToPairs(model));
   }
 }
 
