@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/clock.h"
+#include "wayback/compact.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
 #include "wayback/repository.h"
@@ -372,6 +373,90 @@ TEST_F(BuildSnapshotTest, DeltaChainsEqualTheModelAndRestoresThroughThem) {
   auto next = BuildSnapshot(*repo_, o);
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->snapshot.kind, SnapshotKind::kFull);
+}
+
+// Every kind of path together: a full snapshot, deltas over it, and a log
+// whose small segments are merged by compact (first with the originals
+// still present beside their replacements, then with them deleted), and a
+// delta built after the merge from the merged segments. Restores at every
+// LSN, into memory and (at each snapshot boundary) into RocksDB, equal the
+// model.
+TEST_F(BuildSnapshotTest, RestoresThroughChainsAndMergedSegmentsEqualTheModel) {
+  Write(1500, 29);
+  BuildSnapshotOptions o;
+  o.block_size = 300;
+  std::vector<Lsn> snapshots = {270, 540, 810, 1080};
+  for (Lsn l : snapshots) {
+    o.target = RecoveryTarget::AtLsn(l);
+    o.kind = l == 270 ? BuildSnapshotOptions::Kind::kFull
+                      : BuildSnapshotOptions::Kind::kDelta;
+    auto b = BuildSnapshot(*repo_, o);
+    ASSERT_TRUE(b.ok()) << "lsn " << l << ": " << b.status();
+  }
+  auto check_all = [&](const std::string& stage) {
+    SCOPED_TRACE(stage);
+    auto catalog = repo_->ReadCatalog();
+    ASSERT_TRUE(catalog.ok()) << catalog.status();
+    for (const CatalogProblem& p : (*catalog)->problems()) {
+      ADD_FAILURE() << p.object << ": " << p.message;
+    }
+    for (Lsn l = 1; l < states_.size(); ++l) {
+      auto plan = PlanRecovery(**catalog, RecoveryTarget::AtLsn(l));
+      ASSERT_TRUE(plan.ok()) << "lsn " << l << ": " << plan.status();
+      auto target = NewMemoryTarget();
+      auto r = Restore(repo_->storage(), *plan, target.get());
+      ASSERT_TRUE(r.ok()) << "lsn " << l << ": " << r.status();
+      Model got;
+      ASSERT_TRUE(target
+                      ->ForEach([&](std::string_view k, std::string_view v) {
+                        got[std::string(k)] = std::string(v);
+                        return true;
+                      })
+                      .ok());
+      ASSERT_EQ(got, states_[l]) << "lsn " << l;
+      const bool boundary =
+          std::find(snapshots.begin(), snapshots.end(), l) != snapshots.end();
+      // RocksDB (slower to open) at the snapshot boundaries and the end,
+      // once the log is merged (the unmerged case is tested above).
+      if (stage == "unmerged" || (!boundary && l + 1 != states_.size())) {
+        continue;
+      }
+      const std::string path = absl::StrCat(dir_.path(), "/rocks-", stage, l);
+      auto db = OpenRocksDBTarget(path, RocksDBTargetOptions::ForRestore(2));
+      ASSERT_TRUE(db.ok()) << db.status();
+      auto rr = Restore(repo_->storage(), *plan, db->get());
+      ASSERT_TRUE(rr.ok()) << "lsn " << l << ": " << rr.status();
+      Model in_db;
+      ASSERT_TRUE((*db)
+                      ->ForEach([&](std::string_view k, std::string_view v) {
+                        in_db[std::string(k)] = std::string(v);
+                        return true;
+                      })
+                      .ok());
+      EXPECT_EQ(in_db, states_[l]) << "rocksdb, lsn " << l;
+    }
+  };
+  check_all("unmerged");
+  CompactOptions c;
+  c.target_size = 10 * 1024;
+  c.grace = absl::Hours(1);  // The originals stay beside the replacements.
+  auto merged = CompactRepository(*repo_, c);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  ASSERT_GE(merged->merged.size(), 2u);
+  EXPECT_FALSE(merged->waiting.empty());
+  check_all("merged-and-originals");
+  // A delta built after the merge reads the merged segments.
+  o.target = RecoveryTarget::AtLsn(1350);
+  o.kind = BuildSnapshotOptions::Kind::kDelta;
+  auto late = BuildSnapshot(*repo_, o);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->snapshot.chain_depth, 4u);
+  snapshots.push_back(1350);
+  c.grace = absl::ZeroDuration();
+  auto pruned = CompactRepository(*repo_, c);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_FALSE(pruned->deleted.empty());
+  check_all("merged");
 }
 
 TEST_F(BuildSnapshotTest, ADeltaNeedsABase) {
