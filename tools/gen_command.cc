@@ -37,7 +37,7 @@ class GenCommand : public Command {
            "--snapshot-every; delta or auto: the snapshots are built from the "
            "repository afterwards (wayback snapshot): delta, the first full "
            "and then deltas; auto, deltas while the chain stays within 6 and "
-           "the changes small (docs/snapshots.md)")
+           "its entries within twice the state's pairs (docs/snapshots.md)")
         ->check(CLI::IsMember({"full", "delta", "auto"}))
         ->capture_default_str();
     app->add_option("--update-fraction", update_fraction_,

@@ -60,6 +60,13 @@ void LiveCaptureFlags::Add(CLI::App* app, const std::string& unit) {
   app->add_option("--snapshot-every-bytes", snapshot_every_bytes,
                   "... or once this much source input (e.g. 1GiB) was "
                   "acknowledged since the last snapshot of this run");
+  app->add_option("--snapshot-kind", snapshot_kind,
+                  "What a background snapshot is: auto, a delta (only what "
+                  "changed since the newest snapshot) while the chain stays "
+                  "within 6 deltas and twice the state's pairs, else a full "
+                  "one; or full, always the whole state (docs/snapshots.md)")
+      ->check(CLI::IsMember({"full", "auto"}))
+      ->capture_default_str();
 }
 
 absl::Status LiveCaptureFlags::Parse() {
@@ -94,6 +101,8 @@ absl::Status LiveCaptureFlags::Parse() {
     snapshots.every = *se;
   }
   snapshots.every_transactions = snapshot_every_tx;
+  snapshots.kind = snapshot_kind == "full" ? BuildSnapshotOptions::Kind::kFull
+                                           : BuildSnapshotOptions::Kind::kAuto;
   if (!snapshot_every_bytes.empty()) {
     auto sb = ParseSizeFlag("--snapshot-every-bytes", snapshot_every_bytes);
     if (!sb.ok()) return sb.status();
@@ -297,6 +306,8 @@ void LiveCapture::WriteStatus(Io& io, bool final, uint64_t resent,
     snapshots =
         json{{"newest", sn.newest ? json(sn.newest->name) : json(nullptr)},
              {"newest_lsn", sn.newest ? json(sn.newest->lsn) : json(nullptr)},
+             {"newest_chain_depth",
+              sn.newest ? json(sn.newest->chain_depth) : json(nullptr)},
              {"built", sn.built},
              {"failed", sn.failed},
              {"building", sn.building},

@@ -35,6 +35,7 @@ struct LiveCaptureFlags {
   std::string snapshot_every;
   uint64_t snapshot_every_tx = 0;
   std::string snapshot_every_bytes;
+  std::string snapshot_kind = "auto";
 
   // Set by Parse().
   absl::Duration segment_age;

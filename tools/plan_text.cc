@@ -60,6 +60,21 @@ std::string DescribePlan(const RecoveryPlan& plan, const PlanEstimate& est) {
                     FormatCommitTime(plan.snapshot->commit_time), ", ",
                     FormatCount(plan.snapshot->pair_count), " keys, ",
                     FormatBytes(plan.snapshot->size), ")\n");
+    if (plan.snapshot_chain.size() > 1) {
+      // A delta: the chain a restore merges, base first.
+      uint64_t chain_bytes = 0;
+      for (const SnapshotInfo& m : plan.snapshot_chain) chain_bytes += m.size;
+      absl::StrAppend(&s, "Chain          a full snapshot and ",
+                      plan.snapshot_chain.size() - 1, " delta(s), ",
+                      FormatBytes(chain_bytes), ", merged in one pass\n");
+      for (const SnapshotInfo& m : plan.snapshot_chain) {
+        const bool delta = m.kind == SnapshotKind::kDelta;
+        absl::StrAppend(
+            &s, "    ", m.name, "  LSN ", m.lsn, "  ", delta ? "delta" : "full",
+            "  ", FormatCount(delta ? m.entry_count : m.pair_count),
+            delta ? " entries  " : " pairs  ", FormatBytes(m.size), "\n");
+      }
+    }
   } else {
     absl::StrAppend(
         &s, "Snapshot       none: replay starts from the empty state\n");

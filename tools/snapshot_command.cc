@@ -28,8 +28,8 @@ class SnapshotCommand : public Command {
     app->add_option("--kind", kind_,
                     "full: the whole state; delta: only what changed since "
                     "the snapshot the log starts from (restores read the "
-                    "chain); auto: a delta while the chain stays short and "
-                    "the changes small, else full")
+                    "chain); auto: a delta while the chain stays within 6 "
+                    "deltas and twice the state's pairs, else full")
         ->check(CLI::IsMember({"full", "delta", "auto"}))
         ->capture_default_str();
     app->add_option("--threads", threads_,

@@ -248,6 +248,13 @@ struct SnapshotSchedule {
   // (the capture says how many with each acknowledgement; `wayback ingest`
   // counts its input lines). 0: none.
   uint64_t every_bytes = 0;
+  // What each build writes (BuildSnapshotOptions::kind). Default: kAuto, a
+  // delta over the newest chain while the chain stays within 6 deltas and
+  // twice the state's pairs, otherwise a full snapshot: a restore then reads
+  // one full snapshot, at most 6 deltas and one period of log, and each
+  // build writes only what changed (pgBackRest's full + incremental
+  // schedule, made by one setting).
+  BuildSnapshotOptions::Kind kind = BuildSnapshotOptions::Kind::kAuto;
   bool enabled() const {
     return every.has_value() || every_transactions > 0 || every_bytes > 0;
   }

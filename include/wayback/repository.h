@@ -369,12 +369,17 @@ struct BuildSnapshotOptions {
   int threads = 0;
   // Raw bytes per block of the new snapshot. 0: the writer's default.
   size_t block_size = 0;
-  // What to write. kFull: the whole state. kDelta: only the keys changed and
-  // removed since the snapshot the plan starts from (snapshot format v2;
-  // needs that snapshot and the repository's identity object). kAuto: a
+  // What to write. kFull: the whole state, built from whichever snapshot
+  // chain and log the planner finds cheapest to read. kDelta: only the keys
+  // changed and removed since the newest snapshot at or before the target
+  // (snapshot format v2; needs that snapshot and the repository's identity
+  // object); the new delta extends that snapshot's chain. kAuto: built from
+  // the newest snapshot as kDelta is; a
   // delta when one is possible, the chain stays within max_chain_depth and
-  // the changes touch at most half as many keys as the base holds; a full
-  // snapshot otherwise. Default: kFull.
+  // the chain's entries (every member's, the new delta's changed keys
+  // included) stay within twice the pairs of the state it starts from, so
+  // that a restore through it reads at most about twice what one full
+  // snapshot holds; a full snapshot otherwise. Default: kFull.
   enum class Kind { kFull, kDelta, kAuto };
   Kind kind = Kind::kFull;
   // kAuto: the deepest chain it makes (a full snapshot then this many
@@ -420,6 +425,17 @@ struct BuildSnapshotResult {
 // offset and LSN.
 absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
     const Repository& repository, const BuildSnapshotOptions& options = {});
+
+// Opens the snapshot object `name` as the state it records: a full snapshot
+// alone, a delta with the whole chain the catalog resolves for it (its full
+// base first). A full iteration or Verify() of the reader checks every
+// member and each step's digest (OpenSnapshotChain()).
+//
+// Errors: kNotFound if `name` is not one of the catalog's snapshots, with
+// the catalog's problem for it when there is one (a missing base, a base
+// holding another state); errors of reading the catalog or the members.
+absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenSnapshotState(
+    const Repository& repository, std::string_view name);
 
 }  // namespace wayback
 

@@ -126,6 +126,7 @@ class SnapshotterImpl : public Snapshotter {
       BuildSnapshotOptions o;
       o.target = RecoveryTarget::AtLsn(lsn);
       o.target.timeline = timeline_;
+      o.kind = schedule_.kind;
       o.threads = 1;  // The capture keeps the other core.
       o.cancel = &cancel_;
       const absl::Time t0 = absl::Now();

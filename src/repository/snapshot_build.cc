@@ -19,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "src/recovery/internal.h"
 #include "src/util/errors.h"
 #include "wayback/recovery.h"
 #include "wayback/repository.h"
@@ -141,6 +142,30 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
                            repository.ReadCatalog());
   WAYBACK_ASSIGN_OR_RETURN(RecoveryPlan plan,
                            PlanRecovery(*catalog, options.target));
+  if (options.kind != BuildSnapshotOptions::Kind::kFull && plan.snapshot &&
+      plan.last_lsn != kNoLsn) {
+    // A delta starts from the newest snapshot at or before the target, not
+    // the one a restore would find cheapest to read: its changes are the
+    // fewest, and the chain grows from its newest member.
+    const SnapshotInfo* newest = nullptr;
+    for (const SnapshotInfo& s : catalog->snapshots()) {
+      if (s.timeline == plan.snapshot->timeline && s.lsn > plan.snapshot->lsn &&
+          s.lsn <= plan.last_lsn && s.lsn >= plan.window.earliest_lsn &&
+          (newest == nullptr || s.lsn > newest->lsn ||
+           (s.lsn == newest->lsn && s.kind == SnapshotKind::kFull))) {
+        newest = &s;
+      }
+    }
+    if (newest != nullptr) {
+      WAYBACK_ASSIGN_OR_RETURN(RecoveryPlan from_newest,
+                               recovery_internal::PlanReplayBetween(
+                                   *catalog, *newest, plan.last_lsn));
+      from_newest.target = plan.target;
+      from_newest.last_included = plan.last_included;
+      from_newest.first_excluded = plan.first_excluded;
+      plan = std::move(from_newest);
+    }
+  }
   BuildSnapshotResult result;
   auto cancelled = [&] {
     return options.cancel != nullptr && options.cancel->load();
@@ -215,9 +240,17 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
                           "deltas)"));
   }
   if (options.kind == BuildSnapshotOptions::Kind::kAuto && can_delta) {
+    // What a restore through the chain reads: every member's entries. A
+    // delta is worth it while that stays within twice the state's pairs
+    // (appends never pass it; rewriting the same keys over and over does).
+    uint64_t chain_entries = sorted.size();
+    for (const SnapshotInfo& m : plan.snapshot_chain) {
+      chain_entries +=
+          m.kind == SnapshotKind::kDelta ? m.entry_count : m.pair_count;
+    }
     delta = plan.snapshot->chain_depth + 1 <=
                 static_cast<uint32_t>(std::max(options.max_chain_depth, 0)) &&
-            sorted.size() <= base->info().pair_count / 2;
+            chain_entries <= 2 * base->info().pair_count;
   }
 
   SnapshotWriterOptions wo;
@@ -317,6 +350,28 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
   result.created = true;
   result.elapsed = absl::Now() - start;
   return result;
+}
+
+absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenSnapshotState(
+    const Repository& repository, std::string_view name) {
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                           repository.ReadCatalog());
+  for (const SnapshotInfo& s : catalog->snapshots()) {
+    if (s.name != name) continue;
+    std::vector<std::string> names;
+    for (const SnapshotInfo& m : catalog->SnapshotChain(s)) {
+      names.push_back(m.name);
+    }
+    return OpenSnapshotChain(repository.storage(), names);
+  }
+  for (const CatalogProblem& p : catalog->problems()) {
+    if (p.object == name) {
+      return absl::NotFoundError(
+          absl::StrCat(AV(name), " is not a usable snapshot: ", AV(p.message)));
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat(AV(name), " is not a snapshot of the repository"));
 }
 
 }  // namespace wayback

@@ -44,6 +44,7 @@
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
+#include "wayback/repository.h"
 #include "wayback/snapshot.h"
 #include "wayback/state_target.h"
 #include "wayback/status.h"
@@ -271,24 +272,30 @@ class StreamDigests {
 };
 
 // Checks every snapshot of `dir` not checked before (they are immutable):
-// it verifies (every block, its digest) and its state is the stream's at its
-// LSN. Temporaries of killed builds may lie beside them. Returns how many
-// snapshots there are.
+// it verifies (every block, its digest; a delta with its whole chain, each
+// step's digest) and its state is the stream's at its LSN. Temporaries of
+// killed builds may lie beside them. Returns how many snapshots there are;
+// counts the deltas among those checked in *deltas.
 absl::StatusOr<size_t> CheckSnapshots(const std::string& dir,
                                       std::set<std::string>* checked,
-                                      StreamDigests* oracle) {
-  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
-                           OpenStorage(dir, false));
-  WAYBACK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed,
-                           storage->List("snap/"));
+                                      StreamDigests* oracle, size_t* deltas) {
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo,
+                           Repository::Open(dir));
+  WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                           repo->ReadCatalog());
+  for (const CatalogProblem& p : catalog->problems()) {
+    if (p.object.starts_with("snap/")) {
+      return absl::DataLossError(absl::StrCat(p.object, ": ", p.message));
+    }
+  }
   size_t n = 0;
-  for (const ObjectInfo& o : listed) {
-    if (o.name.ends_with(".tmp")) continue;
+  for (const SnapshotInfo& o : catalog->snapshots()) {
     ++n;
     if (!checked->insert(o.name).second) continue;
     WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> r,
-                             SnapshotReader::Open(storage.get(), o.name));
+                             OpenSnapshotState(*repo, o.name));
     WAYBACK_RETURN_IF_ERROR(r->Verify());
+    if (r->info().kind == SnapshotKind::kDelta) ++*deltas;
     if (r->info().digest != oracle->At(r->info().lsn)) {
       return absl::DataLossError(
           absl::StrCat(o.name, " holds ", r->info().digest.ToString(),
@@ -334,6 +341,7 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
   uint64_t mirrored_max = 0, follow_max = 0;
   std::map<std::string, uint64_t> mirror_checked, follow_checked;
   std::set<std::string> snapshots_checked;
+  size_t deltas_checked = 0;
   StreamDigests oracle;
   size_t snapshots = 0;
   for (int trial = 0; trial < trials; ++trial) {
@@ -425,7 +433,8 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
       ASSERT_LE(*m, *n);
       mirrored_max = *m;
     }
-    auto sn = CheckSnapshots(repo, &snapshots_checked, &oracle);
+    auto sn =
+        CheckSnapshots(repo, &snapshots_checked, &oracle, &deltas_checked);
     ASSERT_TRUE(sn.ok()) << "snapshots, trial " << trial << ": " << sn.status();
     snapshots = *sn;
     if (fs::exists(follow_mirror + "/log")) {
@@ -514,6 +523,7 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
               {"mirror_records_last_trial", mirrored_max},
               {"follow_mirror_records_last_trial", follow_max},
               {"background_snapshots_checked", snapshots_checked.size()},
+              {"background_deltas_checked", deltas_checked},
               {"lost", 0},
               {"duplicated", 0}}
              .dump(2)
@@ -522,7 +532,8 @@ TEST(IngestKill9, NothingAcknowledgedLostNothingDuplicated) {
             << " killed, " << clean << " clean), " << sent << " events sent, "
             << resent << " resent, log " << *n
             << " records, 0 lost, 0 duplicated; " << snapshots_checked.size()
-            << " background snapshots checked against the stream (" << snapshots
+            << " background snapshots (" << deltas_checked
+            << " of them deltas) checked against the stream (" << snapshots
             << " left at the end)\n";
 }
 

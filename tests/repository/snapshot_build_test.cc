@@ -459,6 +459,56 @@ TEST_F(BuildSnapshotTest, RestoresThroughChainsAndMergedSegmentsEqualTheModel) {
   check_all("merged");
 }
 
+// kAuto: appends (new keys only) give deltas up to the chain's depth bound,
+// then a full snapshot; rewriting the same keys gives a full snapshot as
+// soon as the chain would hold more than twice the state's pairs.
+TEST_F(BuildSnapshotTest, AutoKeepsTheChainWithinTwiceTheState) {
+  LogWriterOptions lo;
+  lo.durability = Durability::kBuffered;
+  lo.clock = &clock_;
+  auto append = [&](int first, int n, const std::string& value) {
+    auto w = LogWriter::Open(repo_->storage(), lo);
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (int i = first; i < first + n; ++i) {
+      clock_.Advance(1000);
+      Transaction t;
+      t.Put(absl::StrCat("key", 1000 + i), value);
+      ASSERT_TRUE((*w)->Append(t).ok());
+    }
+    ASSERT_TRUE((*w)->Close().ok());
+  };
+  auto build = [&]() -> std::optional<BuildSnapshotResult> {
+    BuildSnapshotOptions o;
+    o.kind = BuildSnapshotOptions::Kind::kAuto;
+    auto r = BuildSnapshot(*repo_, o);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return std::nullopt;
+    return *r;
+  };
+  // Appends: 100 new keys per period.
+  std::vector<SnapshotKind> kinds;
+  for (int period = 0; period < 9; ++period) {
+    append(period * 100, 100, "v");
+    auto r = build();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->snapshot.pair_count, (period + 1) * 100u);
+    kinds.push_back(r->snapshot.kind);
+  }
+  const auto F = SnapshotKind::kFull, D = SnapshotKind::kDelta;
+  EXPECT_EQ(kinds, (std::vector<SnapshotKind>{F, D, D, D, D, D, D, F, D}));
+  // Rewrites of all 900 keys: the chain would hold the full's 800 pairs,
+  // the last delta's 100 entries and 900 changes, 1800 <= 2 * 900: a delta.
+  // Once more, 2700 > 1800: full.
+  append(0, 900, "w");
+  auto r1 = build();
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->snapshot.kind, D);
+  append(0, 900, "x");
+  auto r2 = build();
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->snapshot.kind, F);  // 1800 + 900 > 1800.
+}
+
 TEST_F(BuildSnapshotTest, ADeltaNeedsABase) {
   Write(20, 2);
   BuildSnapshotOptions o;

@@ -271,8 +271,22 @@ TEST(GenCommand, DeltaSnapshotsAreBuiltFromTheRepository) {
   ASSERT_EQ(r.code, 0) << r.err;
   const json rj = Json(r);
   EXPECT_EQ(rj["state"]["digest"], g["final_state"]["digest"]) << r.out;
-  EXPECT_THAT(Wb({"plan", "--repo", repo, "--latest"}).out,
-              HasSubstr(".delta"));
+  // plan names the chain it merges (the cheapest start, by bytes read),
+  // base first, every member; --json gives the same chain.
+  const std::string plan = Wb({"plan", "--repo", repo, "--latest"}).out;
+  const json pj = Json(Wb({"plan", "--repo", repo, "--latest", "--json"}));
+  const json& chain = pj["snapshot"]["chain"];
+  ASSERT_GE(chain.size(), 2u) << pj.dump(2);
+  EXPECT_THAT(plan,
+              HasSubstr(absl::StrCat("Chain          a full snapshot and ",
+                                     chain.size() - 1, " delta(s)")));
+  size_t at = 0;
+  for (const json& m : chain) {
+    const size_t found =
+        plan.find("    " + m["name"].get<std::string>() + "  LSN ", at);
+    EXPECT_NE(found, std::string::npos) << m["name"] << " in order:\n" << plan;
+    if (found != std::string::npos) at = found;
+  }
 }
 
 TEST(GenCommand, BadDuration) {

@@ -429,12 +429,18 @@ TEST_F(IngestCommandTest, BuildsSnapshotsInTheBackground) {
   // Each snapshot equals the state the log gives at its LSN.
   auto repo = Repository::Open(P("repo"));
   ASSERT_TRUE(repo.ok()) << repo.status();
-  auto listed = (*repo)->storage()->List("snap/");
-  ASSERT_TRUE(listed.ok());
-  ASSERT_GE(listed->size(), 2u);
-  for (const ObjectInfo& o : *listed) {
-    auto r = SnapshotReader::Open((*repo)->storage(), o.name);
+  auto listed = (*repo)->ReadCatalog();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const CatalogProblem& p : (*listed)->problems()) {
+    ADD_FAILURE() << p.object << ": " << p.message;
+  }
+  ASSERT_GE((*listed)->snapshots().size(), 2u);
+  size_t deltas = 0;
+  for (const SnapshotInfo& o : (*listed)->snapshots()) {
+    // A delta (the default kind is auto) with its whole chain.
+    auto r = OpenSnapshotState(**repo, o.name);
     ASSERT_TRUE(r.ok()) << r.status();
+    deltas += (*r)->info().kind == SnapshotKind::kDelta;
     auto catalog = (*repo)->ReadCatalog();
     ASSERT_TRUE(catalog.ok());
     // A restore from the log alone (empty state) to the snapshot's LSN.
@@ -453,6 +459,9 @@ TEST_F(IngestCommandTest, BuildsSnapshotsInTheBackground) {
     EXPECT_EQ(*target->Digest(), (*r)->info().digest) << o.name;
     EXPECT_TRUE((*r)->Verify().ok()) << o.name;
   }
+  // Auto: after the first full snapshot, deltas (the workload changes few
+  // keys per period).
+  EXPECT_GE(deltas, 1u);
 }
 
 }  // namespace
