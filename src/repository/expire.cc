@@ -147,8 +147,10 @@ std::vector<std::string> ExpendableObjects(
   return out;
 }
 
-absl::StatusOr<ExpireResult> ExpireRepository(const Repository& repository,
-                                              const ExpireOptions& options) {
+namespace {
+
+absl::StatusOr<ExpireResult> ExpireOnce(const Repository& repository,
+                                        const ExpireOptions& options) {
   if (options.keep <= absl::ZeroDuration() || options.keep_snapshots < 0 ||
       options.grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -469,6 +471,21 @@ absl::StatusOr<ExpireResult> ExpireRepository(const Repository& repository,
   WAYBACK_ASSIGN_OR_RETURN(readers, repository.ReadCatalog());
   result.restorable_after = FirstRestorable(*readers, tl);
   return result;
+}
+
+}  // namespace
+
+absl::StatusOr<ExpireResult> ExpireRepository(const Repository& repository,
+                                              const ExpireOptions& options) {
+  // An object listed and then gone before it was read (a live segment a
+  // writer sealed, an object another expire or compaction deleted) is not
+  // damage: decide again from a fresh listing, a few times.
+  absl::StatusOr<ExpireResult> r;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    r = ExpireOnce(repository, options);
+    if (!absl::IsNotFound(r.status())) break;
+  }
+  return r;
 }
 
 }  // namespace wayback

@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "tests/reliability/reliability_util.h"
 #include "tests/testutil/child_process.h"
+#include "tests/testutil/state_model.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
@@ -72,21 +73,7 @@ Transaction TxnAt(Lsn k) {
 }
 
 std::vector<StateDigest> Model() {
-  std::map<std::string, std::string> state;
-  std::vector<StateDigest> out(1);
-  for (Lsn k = 1; k <= kRecords; ++k) {
-    for (const Mutation& m : TxnAt(k).mutations) {
-      if (m.type == MutationType::kPut) {
-        state[m.key] = m.value;
-      } else {
-        state.erase(m.key);
-      }
-    }
-    StateDigest d;
-    for (const auto& [key, value] : state) d.Add(key, value);
-    out.push_back(d);
-  }
-  return out;
+  return testing::DigestsAfterEach(kRecords, TxnAt);
 }
 
 Lsn StopAt(CommitTime t) {

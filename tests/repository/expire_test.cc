@@ -23,15 +23,19 @@
 #include "wayback/expire.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/state_model.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/clock.h"
 #include "wayback/compact.h"
@@ -72,22 +76,8 @@ Transaction TxnAt(Lsn k) {
 }
 
 // The model: the digest after each LSN (index = LSN).
-std::vector<StateDigest> Model() {
-  std::map<std::string, std::string> state;
-  std::vector<StateDigest> out(1);
-  for (Lsn k = 1; k <= kRecords; ++k) {
-    for (const Mutation& m : TxnAt(k).mutations) {
-      if (m.type == MutationType::kPut) {
-        state[m.key] = m.value;
-      } else {
-        state.erase(m.key);
-      }
-    }
-    StateDigest d;
-    for (const auto& [key, value] : state) d.Add(key, value);
-    out.push_back(d);
-  }
-  return out;
+std::vector<StateDigest> Model(Lsn n = kRecords) {
+  return testing::DigestsAfterEach(n, TxnAt);
 }
 
 // The LSN a restore to time T stops at: the last record at or before T.
@@ -494,6 +484,127 @@ TEST_F(ExpireTest, AMirrorsOwnExpiryIsNotUndoneAndAMirrorMayKeepLonger) {
   auto after = (*mirror)->ReadCatalog();
   ASSERT_TRUE(after.ok());
   EXPECT_EQ((*after)->windows().front().earliest_lsn, 120u);
+}
+
+// Expiry of a repository and of its mirror racing a writer that appends,
+// seals segments and builds snapshots, and a mirror pass running
+// continuously (what `wayback ingest --keep --mirror` and `wayback mirror
+// --follow` do): nothing of either window is lost.
+TEST(ExpireRaceTest, ExpiryRacingAWriterAndAMirrorLosesNothing) {
+  constexpr Lsn kTotal = 600;
+  testing::TempDir dir;
+  auto created = Repository::Create(dir.path() + "/source");
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<Repository> source = *std::move(created);
+  auto mirror = Repository::OpenOrCreateMirror(dir.path() + "/mirror", *source);
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  // The model over kTotal records (TxnAt with LSNs past kRecords).
+  const std::vector<StateDigest> model = Model(kTotal);
+
+  std::atomic<Lsn> written{0};
+  std::atomic<bool> done{false};
+  auto write = [&] {
+    LogWriterOptions o;
+    o.format_version = 2;
+    o.durability = Durability::kBuffered;
+    o.segment_max_age = absl::InfiniteDuration();
+    auto w = LogWriter::Open(source->storage(), o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (Lsn k = 1; k <= kTotal; ++k) {
+      ASSERT_TRUE((*w)->Append(TxnAt(k)).ok());
+      // Sealed every 3 records, and before each snapshot (built from what
+      // the repository holds).
+      if (k % 3 == 0 || k % 50 == 0) {
+        ASSERT_TRUE((*w)->Roll().ok());
+      }
+      written = k;
+      if (k % 50 == 0) {
+        BuildSnapshotOptions b;
+        b.target = RecoveryTarget::AtLsn(k);
+        b.kind = BuildSnapshotOptions::Kind::kAuto;
+        auto s = BuildSnapshot(*source, b);
+        ASSERT_TRUE(s.ok()) << k << ": " << s.status();
+      }
+      absl::SleepFor(absl::Microseconds(300));
+    }
+    ASSERT_TRUE((*w)->Close().ok());
+  };
+  // `done` is set however the writer ends (a failed ASSERT returns early).
+  std::thread writer([&] {
+    write();
+    done = true;
+  });
+  int mirror_passes = 0;
+  std::thread mirrorer([&] {
+    while (true) {
+      const bool last = done.load();
+      auto m = MirrorRepository(*source, (*mirror)->storage());
+      ASSERT_TRUE(m.ok()) << m.status();
+      EXPECT_TRUE(m->report.conflicts.empty());
+      ++mirror_passes;
+      if (last) break;
+    }
+  });
+  int source_runs = 0, mirror_runs = 0, deleted = 0, refused = 0;
+  std::thread expirer([&] {
+    while (!done.load()) {
+      for (int which = 0; which < 2; ++which) {
+        ExpireOptions o;
+        o.now = TimeOf(written.load());
+        o.keep = absl::Minutes(which == 0 ? 100 : 200);
+        o.grace = absl::ZeroDuration();
+        auto r = ExpireRepository(which == 0 ? *source : **mirror, o);
+        // Transient refusals are allowed mid-race (a segment sealed between
+        // listing and reading); errors of any other kind are not.
+        if (!r.ok()) {
+          EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+              << r.status();
+          ++refused;
+          continue;
+        }
+        deleted += static_cast<int>(r->deleted.size());
+        ++(which == 0 ? source_runs : mirror_runs);
+      }
+    }
+  });
+  writer.join();
+  mirrorer.join();
+  expirer.join();
+  EXPECT_GT(deleted, 0);
+  EXPECT_GT(mirror_passes, 1);
+  EXPECT_GT(source_runs, 1);
+  EXPECT_GT(mirror_runs, 1);
+  ::testing::Test::RecordProperty("expire_runs", source_runs + mirror_runs);
+  ::testing::Test::RecordProperty("refused", refused);
+  ::testing::Test::RecordProperty("deleted", deleted);
+  ::testing::Test::RecordProperty("mirror_passes", mirror_passes);
+
+  // Final expiries, then both windows restore the model exactly.
+  for (int which = 0; which < 2; ++which) {
+    const Repository& repo = which == 0 ? *source : **mirror;
+    const absl::Duration keep = absl::Minutes(which == 0 ? 100 : 200);
+    ExpireOptions o;
+    o.now = TimeOf(kTotal);
+    o.keep = keep;
+    o.grace = absl::ZeroDuration();
+    auto r = ExpireRepository(repo, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    auto catalog = repo.ReadCatalog();
+    ASSERT_TRUE(catalog.ok());
+    const CommitTime start = TimeOf(kTotal) - absl::ToInt64Nanoseconds(keep);
+    for (CommitTime t = start; t <= TimeOf(kTotal); t += 3 * kMinute + 7) {
+      auto plan = PlanRecovery(**catalog, RecoveryTarget::Time(t));
+      ASSERT_TRUE(plan.ok())
+          << which << " " << FormatCommitTime(t) << ": " << plan.status();
+      auto target = NewMemoryTarget();
+      auto res = Restore(repo.storage(), *plan, target.get());
+      ASSERT_TRUE(res.ok()) << res.status();
+      const Lsn stop = static_cast<Lsn>((t - kBase) / kMinute);
+      EXPECT_EQ(res->digest->ToString(), model[stop].ToString())
+          << (which == 0 ? "source" : "mirror") << " at "
+          << FormatCommitTime(t);
+    }
+  }
 }
 
 }  // namespace
