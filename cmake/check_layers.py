@@ -47,6 +47,7 @@ PUBLIC_HEADERS = {
     "rocksdb.h": "rocksdb",
     "recovery.h": "recovery",
     "repository.h": "repository", "compact.h": "repository",
+    "expire.h": "repository",
     "capture.h": "capture",
     "postgres.h": "postgres",
 }

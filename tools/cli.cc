@@ -52,7 +52,8 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
          {NewGenCommand, NewImportCommand, NewIngestCommand, NewCaptureCommand,
           NewInfoCommand, NewPlanCommand, NewRestoreCommand, NewExportCommand,
           NewVerifyCommand, NewLogCommand, NewDiffCommand, NewMirrorCommand,
-          NewSnapshotCommand, NewCompactCommand, NewBenchCommand}) {
+          NewSnapshotCommand, NewCompactCommand, NewExpireCommand,
+          NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));
@@ -65,8 +66,8 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
       if (!known) {
         err << "wayback: error: unknown command \"" << args[0]
             << "\"; the commands are gen, import, ingest, capture, info, plan, "
-               "restore, export, verify, log, diff, mirror, snapshot and "
-               "bench\n  Run `wayback "
+               "restore, export, verify, log, diff, mirror, snapshot, "
+               "compact, expire and bench\n  Run `wayback "
                "--help`.\n";
         return kExitUsage;
       }

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "wayback/expire.h"
 
 namespace wayback::cli {
 
@@ -67,9 +68,35 @@ void LiveCaptureFlags::Add(CLI::App* app, const std::string& unit) {
                   "one; or full, always the whole state (docs/snapshots.md)")
       ->check(CLI::IsMember({"full", "auto"}))
       ->capture_default_str();
+  app->add_option("--keep", keep,
+                  "Expire in the background what no instant of this recovery "
+                  "window needs (e.g. 35d; as `wayback expire --keep`)");
+  app->add_option("--expire-every", expire_every,
+                  "With --keep: run the expiry at most this often")
+      ->capture_default_str();
+  app->add_option("--expire-grace", expire_grace,
+                  "With --keep: as `wayback expire --grace`")
+      ->capture_default_str();
 }
 
 absl::Status LiveCaptureFlags::Parse() {
+  if (!keep.empty()) {
+    auto k = ParseDurationFlag("--keep", keep);
+    if (!k.ok()) return k.status();
+    if (*k <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--keep must be positive, e.g. 35d");
+    }
+    keep_window = *k;
+  }
+  auto ee = ParseDurationFlag("--expire-every", expire_every);
+  if (!ee.ok()) return ee.status();
+  if (*ee <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--expire-every must be positive");
+  }
+  expire_interval = *ee;
+  auto eg = ParseDurationFlag("--expire-grace", expire_grace);
+  if (!eg.ok()) return eg.status();
+  expire_grace_period = *eg;
   auto age = ParseDurationFlag("--max-segment-age", max_segment_age);
   if (!age.ok()) return age.status();
   segment_age = *age;
@@ -149,7 +176,51 @@ absl::StatusOr<std::unique_ptr<Repository>> OpenLiveRepository(
 }
 
 LiveCapture::~LiveCapture() {
+  StopExpiry();
   if (ack_fd_ >= 0) ::close(ack_fd_);
+}
+
+void LiveCapture::ExpireLoop() {
+  std::unique_lock<std::mutex> lock(expire_mu_);
+  while (!expire_stop_) {
+    lock.unlock();
+    ExpireOptions o;
+    o.keep = *flags_.keep_window;
+    o.grace = flags_.expire_grace_period;
+    // Stop promptly: between two deletions, once Finish() asks.
+    o.after_delete = [this](const std::string&) {
+      std::lock_guard<std::mutex> g(expire_mu_);
+      return expire_stop_ ? absl::CancelledError("stopping") : absl::OkStatus();
+    };
+    absl::StatusOr<ExpireResult> r = ExpireRepository(*repo_, o);
+    lock.lock();
+    ExpireState& s = expire_state_;
+    ++s.runs;
+    if (r.ok()) {
+      s.deleted_objects += r->deleted.size();
+      s.deleted_bytes += r->deleted_bytes;
+      s.deferred_objects = r->deferred.size();
+      s.last_success = absl::Now();
+      s.last_error.clear();
+      if (r->restorable_after && r->restorable_after->lsn > 0) {
+        s.restorable_from = FormatCommitTime(r->restorable_after->commit_time);
+      }
+    } else if (!absl::IsCancelled(r.status())) {
+      ++s.failed;
+      s.last_error = std::string(r.status().message());
+    }
+    expire_cv_.wait_for(lock, absl::ToChronoNanoseconds(flags_.expire_interval),
+                        [this] { return expire_stop_; });
+  }
+}
+
+void LiveCapture::StopExpiry() {
+  {
+    std::lock_guard<std::mutex> g(expire_mu_);
+    expire_stop_ = true;
+  }
+  expire_cv_.notify_all();
+  if (expire_thread_.joinable()) expire_thread_.join();
 }
 
 absl::Status LiveCapture::Open(Repository* repo, const std::string& local_dir,
@@ -177,6 +248,10 @@ absl::Status LiveCapture::Open(Repository* repo, const std::string& local_dir,
     auto sn = Snapshotter::Start(repo_, flags_.snapshots);
     if (!sn.ok()) return sn.status();
     snapshotter_ = *std::move(sn);
+  }
+
+  if (flags_.keep_window) {
+    expire_thread_ = std::thread([this] { ExpireLoop(); });
   }
 
   if (!flags_.mirrors.empty()) {
@@ -319,6 +394,28 @@ void LiveCapture::WriteStatus(Io& io, bool final, uint64_t resent,
                                 ? json(nullptr)
                                 : json(std::string(sn.last_error.message()))}};
   }
+  json expiry = nullptr;
+  if (flags_.keep_window) {
+    std::lock_guard<std::mutex> g(expire_mu_);
+    const ExpireState& e = expire_state_;
+    if (!e.last_error.empty()) {
+      alarms.push_back(
+          absl::StrCat("background expire failed: ", e.last_error));
+    }
+    expiry = json{
+        {"keep", flags_.keep},
+        {"runs", e.runs},
+        {"failed", e.failed},
+        {"deleted_objects", e.deleted_objects},
+        {"deleted_bytes", e.deleted_bytes},
+        {"deferred_objects", e.deferred_objects},
+        {"restorable_from",
+         e.restorable_from.empty() ? json(nullptr) : json(e.restorable_from)},
+        {"last_success", e.last_success ? json(StatusTimeText(*e.last_success))
+                                        : json(nullptr)},
+        {"last_error",
+         e.last_error.empty() ? json(nullptr) : json(e.last_error)}};
+  }
   json j{{"heartbeat", StatusTimeText(now)},
          {"pid", static_cast<int64_t>(::getpid())},
          {"repository", repo_->uri()},
@@ -331,6 +428,7 @@ void LiveCapture::WriteStatus(Io& io, bool final, uint64_t resent,
          {"uptime_seconds", absl::ToDoubleSeconds(now - started_)},
          {"mirrors", mj},
          {"snapshots", snapshots},
+         {"expire", expiry},
          {"disk", disk},
          {"alarms", alarms}};
   if (extra.is_object()) {
@@ -356,6 +454,7 @@ void LiveCapture::WriteStatus(Io& io, bool final, uint64_t resent,
 }
 
 absl::Status LiveCapture::Finish(absl::Status* closed) {
+  StopExpiry();
   if (snapshotter_) {
     absl::Status sn = snapshotter_->Stop();  // Its state stays readable.
     if (!sn.ok()) {

@@ -3,16 +3,21 @@
 // What the commands that archive a live source share (wayback ingest,
 // wayback capture postgres): the ingester's flags (--ack, --status-file,
 // --mirror, segment age, mirror lag alarm, group commit, the background
-// snapshot schedule), and the run-time around an Ingester: the archiver to
-// the mirrors, the snapshotter, the acknowledgement file and the status file
-// (docs/ingest.md describes both files).
+// snapshot schedule, the retention schedule), and the run-time around an
+// Ingester: the archiver to the mirrors, the snapshotter, the scheduled
+// expiry, the acknowledgement file and the status file (docs/ingest.md
+// describes both files; docs/expire.md the retention).
 
 #ifndef WAYBACK_TOOLS_LIVE_CAPTURE_H_
 #define WAYBACK_TOOLS_LIVE_CAPTURE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,6 +41,10 @@ struct LiveCaptureFlags {
   uint64_t snapshot_every_tx = 0;
   std::string snapshot_every_bytes;
   std::string snapshot_kind = "auto";
+  // Retention: `--keep 35d` runs ExpireRepository in the background.
+  std::string keep;
+  std::string expire_every = "10m";
+  std::string expire_grace = "1h";
 
   // Set by Parse().
   absl::Duration segment_age;
@@ -43,6 +52,9 @@ struct LiveCaptureFlags {
   absl::Duration status_every;
   absl::Duration commit_every;
   SnapshotSchedule snapshots;
+  std::optional<absl::Duration> keep_window;  // Absent: no --keep.
+  absl::Duration expire_interval;
+  absl::Duration expire_grace_period;
 
   // `unit` names what is acknowledged ("event", "transaction").
   void Add(CLI::App* app, const std::string& unit);
@@ -102,6 +114,21 @@ class LiveCapture {
   absl::Status Finish(absl::Status* closed);
 
  private:
+  // The retention thread (--keep): an expiry now and then every
+  // --expire-every, never holding up ingestion; state for the status file.
+  struct ExpireState {
+    uint64_t runs = 0;
+    uint64_t failed = 0;
+    uint64_t deleted_objects = 0;
+    uint64_t deleted_bytes = 0;
+    uint64_t deferred_objects = 0;
+    std::optional<absl::Time> last_success;
+    std::string last_error;
+    std::string restorable_from;
+  };
+  void ExpireLoop();
+  void StopExpiry();
+
   const LiveCaptureFlags& flags_;
   std::string command_;
   std::string unit_;
@@ -116,6 +143,11 @@ class LiveCapture {
   absl::Time last_status_ = absl::InfinitePast();
   uint64_t last_status_appended_ = 0;
   double rate_ = 0;
+  std::thread expire_thread_;
+  std::mutex expire_mu_;
+  std::condition_variable expire_cv_;
+  bool expire_stop_ = false;  // Guarded by expire_mu_.
+  ExpireState expire_state_;  // Guarded by expire_mu_.
 };
 
 }  // namespace wayback::cli

@@ -103,13 +103,23 @@ struct SupersededSegment {
   std::string replaced_by;  // The replacement's object name.
 };
 
+struct CatalogOptions {
+  // Objects listed in an expire intent (include/wayback/expire.h) are about
+  // to be deleted, and are normally left out so that no new restore or
+  // mirror pass starts using them. True reads them like any other (what
+  // retention itself decides on). Default: false.
+  bool include_expiring = false;
+};
+
 // A repository as its objects describe it (names, headers, footers,
 // indexes). Immutable after Open(); thread-safe.
 class Catalog {
  public:
   // Lists the repository and reads every segment's and snapshot's header and
-  // footer. Damaged objects are recorded in problems(), not fatal.
-  static absl::StatusOr<std::unique_ptr<Catalog>> Open(Storage* storage);
+  // footer. Damaged objects are recorded in problems(), not fatal; so is a
+  // damaged expire intent (whose objects are then used).
+  static absl::StatusOr<std::unique_ptr<Catalog>> Open(
+      Storage* storage, const CatalogOptions& options = {});
   virtual ~Catalog() = default;
 
   virtual Storage* storage() const = 0;
@@ -130,6 +140,9 @@ class Catalog {
       const SnapshotInfo& snapshot) const = 0;
   virtual const std::vector<RecoverableWindow>& windows() const = 0;
   virtual const std::vector<CatalogProblem>& problems() const = 0;
+  // Segments and snapshots left out because an expire intent lists them,
+  // sorted (empty with CatalogOptions::include_expiring).
+  virtual const std::vector<std::string>& expiring() const = 0;
 };
 
 // The resolved instant and the work a restore will do.

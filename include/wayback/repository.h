@@ -22,6 +22,8 @@
 //   snap/<timeline>-<lsn>.snap          snapshots
 //                         (src/snapshot/snapshot_format.md)
 //   pins/<name>.pin       pins on snapshots (src/repository/pin_format.md)
+//   expire/...            expire intents and the expiry horizon
+//                         (src/storage/expire_format.md, wayback/expire.h)
 //   *.tmp                 temporaries of writers that have not closed
 //
 // Repositories created before the identity object existed hold no
@@ -70,6 +72,10 @@ enum class ObjectKind {
   // A pin (pins/<name>.pin): a named, permanent hold on one snapshot that
   // retention never removes. Immutable; mirrored.
   kPin,
+  // Retention's bookkeeping under expire/ (expire intents and the expiry
+  // horizon, src/storage/expire_format.md): each repository's own, never
+  // mirrored.
+  kExpireRecord,
   kUnknown,  // Anything else; never written by Wayback.
 };
 
@@ -297,6 +303,10 @@ struct RepositoryMirrorResult {
   // would be), and kept for now. Sorted.
   std::vector<std::string> superseded_deleted;
   std::vector<std::string> superseded_waiting;
+  // Source objects not copied because the mirror's own expiry removed them
+  // (they are expendable under the mirror's expiry horizon, expire.h).
+  // Sorted.
+  std::vector<std::string> expired_skipped;
 };
 
 // One mirror pass from `from` to `to`: copies the immutable objects `to`
@@ -307,6 +317,9 @@ struct RepositoryMirrorResult {
 // measures the lag from the mirror's own objects. Conflicts and rejections
 // are not errors of the call: the caller decides (the CLI exits 1). Errors:
 // the first I/O failure, naming the object.
+//
+// Objects the mirror's own expiry (ExpireRepository on the mirror) made
+// expendable are not copied again: see expire.h, "The expiry horizon".
 //
 // Segments the source's catalog lists as superseded are not copied when the
 // mirror already holds their replacement; superseded segments in the mirror

@@ -139,6 +139,12 @@ class Storage {
       std::string_view name) = 0;
   // Deletes an object. OK if it was already absent.
   virtual absl::Status Delete(std::string_view name) = 0;
+  // Deletes an object so that its bytes are gone: as Delete(), and where the
+  // backend keeps earlier versions of a name (a versioned S3 bucket, where a
+  // plain DELETE only adds a delete marker), every version of it too. The
+  // default is Delete(). kFailedPrecondition, deleting nothing more, for a
+  // version the backend must keep (S3 Object Lock). OK if absent.
+  virtual absl::Status Purge(std::string_view name);
 
   // Capability `append`. kUnimplemented otherwise.
   virtual absl::StatusOr<std::unique_ptr<AppendableObject>> OpenAppendable(
@@ -207,6 +213,9 @@ class StorageWrapper : public Storage {
   }
   absl::Status Delete(std::string_view name) override {
     return target_->Delete(name);
+  }
+  absl::Status Purge(std::string_view name) override {
+    return target_->Purge(name);
   }
   absl::StatusOr<std::unique_ptr<AppendableObject>> OpenAppendable(
       std::string_view name, const AppendableOptions& options) override {

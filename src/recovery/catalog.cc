@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "src/log/segment.h"
 #include "src/log/segment_set.h"
 #include "src/recovery/internal.h"
+#include "src/storage/expire_format.h"
 #include "src/util/errors.h"
 #include "wayback/recovery.h"
 #include "wayback/status.h"
@@ -36,7 +38,8 @@ using recovery_internal::LogRun;
 
 class CatalogImpl : public Catalog {
  public:
-  explicit CatalogImpl(Storage* storage) : storage_(storage) {}
+  CatalogImpl(Storage* storage, const CatalogOptions& options)
+      : storage_(storage), options_(options) {}
 
   Storage* storage() const override { return storage_; }
   const std::vector<SegmentInfo>& segments() const override {
@@ -53,6 +56,9 @@ class CatalogImpl : public Catalog {
   }
   const std::vector<CatalogProblem>& problems() const override {
     return problems_;
+  }
+  const std::vector<std::string>& expiring() const override {
+    return expiring_list_;
   }
   std::vector<SnapshotInfo> SnapshotChain(
       const SnapshotInfo& snapshot) const override {
@@ -94,10 +100,16 @@ class CatalogImpl : public Catalog {
   // when read the first time); what is gone now is reported.
   absl::Status LoadSegments(bool relisted = false);
   absl::Status LoadSnapshots();
+  // The objects pending in expire intents (src/storage/expire_format.md).
+  absl::Status LoadIntents();
   void CheckSegmentSequence();
   void ComputeWindows();
 
   Storage* storage_;
+  const CatalogOptions options_;
+  std::set<std::string> expiring_;
+  std::set<std::string> left_out_;
+  std::vector<std::string> expiring_list_;
   std::vector<SegmentInfo> segments_;
   std::vector<SupersededSegment> superseded_;
   std::vector<SnapshotInfo> snapshots_;
@@ -135,6 +147,10 @@ absl::Status CatalogImpl::LoadSegments(bool relisted) {
               "stray temporary object (an abandoned or in-flight write); not "
               "part of the log",
               absl::StatusCode::kAborted);
+      continue;
+    }
+    if (expiring_.count(o.name)) {
+      left_out_.insert(o.name);
       continue;
     }
     TimelineId timeline;
@@ -246,6 +262,10 @@ absl::Status CatalogImpl::LoadSnapshots() {
               "stray temporary object (an abandoned or in-flight snapshot "
               "write); not a snapshot",
               absl::StatusCode::kAborted);
+      continue;
+    }
+    if (expiring_.count(o.name)) {
+      left_out_.insert(o.name);
       continue;
     }
     const std::optional<SnapshotName> parsed = ParseSnapshotName(o.name);
@@ -395,23 +415,45 @@ void CatalogImpl::ComputeWindows() {
   }
 }
 
+absl::Status CatalogImpl::LoadIntents() {
+  if (options_.include_expiring) return absl::OkStatus();
+  std::vector<std::pair<std::string, absl::Status>> damaged;
+  WAYBACK_ASSIGN_OR_RETURN(auto intents,
+                           expire_format::ReadIntents(storage_, &damaged));
+  for (auto& [object, status] : damaged) {
+    Problem(object, std::string(status.message()), absl::StatusCode::kDataLoss);
+  }
+  for (const auto& [name, intent] : intents) {
+    for (const expire_format::IntentEntry& e : intent.objects) {
+      expiring_.insert(e.name);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CatalogImpl::Load() {
+  WAYBACK_RETURN_IF_ERROR(LoadIntents());
   WAYBACK_RETURN_IF_ERROR(LoadSegments());
   WAYBACK_RETURN_IF_ERROR(LoadSnapshots());
   CheckSegmentSequence();
   ComputeWindows();
+  // Only what was left out (an intent may list objects already deleted).
+  for (const std::string& name : expiring_) {
+    if (left_out_.count(name)) expiring_list_.push_back(name);
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(Storage* storage) {
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
+    Storage* storage, const CatalogOptions& options) {
   // An object listed and then gone before it was read (a writer sealing its
   // live segment, a mirror or compaction replacing objects) is not damage:
   // list again, a few times, before reporting it.
   std::unique_ptr<CatalogImpl> catalog;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    catalog = std::make_unique<CatalogImpl>(storage);
+    catalog = std::make_unique<CatalogImpl>(storage, options);
     WAYBACK_RETURN_IF_ERROR(catalog->Load());
     if (!catalog->vanished()) break;
   }

@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/repository/object_verify.h"
+#include "src/storage/expire_format.h"
 #include "src/storage/repository_format.h"
+#include "src/util/errors.h"
 #include "wayback/log.h"
 #include "wayback/snapshot.h"
 #include "wayback/status.h"
@@ -201,6 +203,10 @@ ObjectName ClassifyObject(std::string_view name) {
     out.kind = ObjectKind::kCaptureState;
     return out;
   }
+  if (absl::StartsWith(A(name), AV(expire_format::kPrefix))) {
+    out.kind = ObjectKind::kExpireRecord;
+    return out;
+  }
   if (absl::StartsWith(A(name), "pins/") && absl::EndsWith(A(name), ".pin")) {
     out.kind = ObjectKind::kPin;
     return out;
@@ -215,10 +221,11 @@ ObjectName ClassifyObject(std::string_view name) {
     out.lsn = lsn;
     return out;
   }
-  if (ParseSnapshotObjectName(name, &timeline, &lsn)) {
+  // Every snapshot name: full or delta, any generation (and the fence).
+  if (const std::optional<SnapshotName> s = ParseSnapshotName(name)) {
     out.kind = ObjectKind::kSnapshot;
-    out.timeline = timeline;
-    out.lsn = lsn;
+    out.timeline = s->timeline;
+    out.lsn = s->lsn;
   }
   return out;
 }
@@ -246,6 +253,8 @@ std::string_view ObjectKindName(ObjectKind kind) {
       return "capture state";
     case ObjectKind::kPin:
       return "pin";
+    case ObjectKind::kExpireRecord:
+      return "expire record";
     case ObjectKind::kUnknown:
       break;
   }

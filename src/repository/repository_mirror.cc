@@ -18,6 +18,8 @@
 #include "src/log/segment_format.h"
 #include "src/repository/compact_internal.h"
 #include "src/repository/object_verify.h"
+#include "src/storage/expire_format.h"
+#include "wayback/expire.h"
 #include "wayback/mirror.h"
 #include "wayback/repository.h"
 #include "wayback/status.h"
@@ -92,6 +94,29 @@ absl::StatusOr<RepositoryMirrorResult> MirrorRepository(
     for (const ObjectInfo& o : held) present.insert(o.name);
     for (const SupersededSegment& s : source_catalog->superseded()) {
       if (present.count(s.replaced_by)) skip.insert(s.segment.name);
+    }
+  }
+  // What the mirror's own expiry removed (its horizon, expire.h) is not
+  // copied back; the source's pending intents do not matter here (a mirror
+  // may keep longer than its source).
+  {
+    WAYBACK_ASSIGN_OR_RETURN(auto horizons, expire_format::ReadHorizons(to));
+    if (!horizons.empty()) {
+      CatalogOptions all;
+      all.include_expiring = true;
+      WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> everything,
+                               Catalog::Open(from.storage(), all));
+      WAYBACK_ASSIGN_OR_RETURN(std::vector<SnapshotPin> pins, ListPins(from));
+      std::vector<std::string> pinned;
+      for (const SnapshotPin& p : pins) pinned.push_back(p.snapshot);
+      for (const auto& [timeline, lsn] : horizons) {
+        for (std::string& name :
+             ExpendableObjects(*everything, timeline, lsn, pinned)) {
+          r.expired_skipped.push_back(name);
+          skip.insert(std::move(name));
+        }
+      }
+      std::sort(r.expired_skipped.begin(), r.expired_skipped.end());
     }
   }
   m.filter = [&skip](const ObjectInfo& o) {

@@ -401,6 +401,60 @@ class S3Storage : public Storage {
     return absl::OkStatus();
   }
 
+  // Delete(), then every remaining version of the key (a versioned bucket
+  // keeps the deleted object as a noncurrent version, and the delete marker
+  // Delete() added is a version too), each by DELETE ?versionId=. A version
+  // the server refuses to delete (403: Object Lock retention or legal hold)
+  // is kFailedPrecondition; the versions before it are gone.
+  absl::Status Purge(std::string_view name) override {
+    WAYBACK_RETURN_IF_ERROR(Delete(name));
+    const std::string key = KeyOf(name);
+    std::string key_marker, version_marker;
+    for (int page = 0;; ++page) {
+      Call c{.method = "GET"};
+      c.query = {{"versions", ""}, {"prefix", key}};
+      if (!key_marker.empty()) {
+        c.query.emplace_back("key-marker", key_marker);
+        c.query.emplace_back("version-id-marker", version_marker);
+      }
+      WAYBACK_ASSIGN_OR_RETURN(HttpResponse r,
+                               client_.Execute("LIST VERSIONS", c));
+      if (r.status != 200) return client_.HttpError("LIST VERSIONS", key, r);
+      absl::StatusOr<VersionPage> parsed = ParseListObjectVersions(r.body);
+      if (!parsed.ok()) {
+        return absl::InternalError(
+            absl::StrCat(client_.Describe(key), ": LIST VERSIONS page ", page,
+                         ": ", parsed.status().message()));
+      }
+      for (const auto& [version_key, id] : parsed->versions) {
+        if (version_key != key) continue;  // Another key with this prefix.
+        Call d{.method = "DELETE", .key = key};
+        d.query = {{"versionId", id}};
+        WAYBACK_ASSIGN_OR_RETURN(HttpResponse dr,
+                                 client_.Execute("DELETE VERSION", d));
+        if (dr.status == 403) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              client_.Describe(key), ": version ", id,
+              " may not be deleted (Object Lock retention or legal hold); "
+              "not deleted"));
+        }
+        if (dr.status != 200 && dr.status != 204 && dr.status != 404) {
+          return client_.HttpError("DELETE VERSION", key, dr);
+        }
+      }
+      if (!parsed->truncated) return absl::OkStatus();
+      if (parsed->next_key_marker.empty() ||
+          (parsed->next_key_marker == key_marker &&
+           parsed->next_version_id_marker == version_marker)) {
+        return absl::InternalError(absl::StrCat(
+            client_.Describe(key),
+            ": LIST VERSIONS is truncated but gives no new marker"));
+      }
+      key_marker = parsed->next_key_marker;
+      version_marker = parsed->next_version_id_marker;
+    }
+  }
+
   // kFailedPrecondition if `head` (a HEAD response of `key`) shows an Object
   // Lock retention that has not expired by the server's clock, or a legal
   // hold.

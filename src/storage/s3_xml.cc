@@ -132,4 +132,34 @@ absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml) {
   return page;
 }
 
+absl::StatusOr<VersionPage> ParseListObjectVersions(std::string_view xml) {
+  if (xml.find("<ListVersionsResult") == std::string_view::npos) {
+    return absl::InternalError("not a ListVersionsResult document");
+  }
+  VersionPage page;
+  for (std::string_view tag : {"Version", "DeleteMarker"}) {
+    size_t pos = 0;
+    while (std::optional<std::string_view> entry =
+               FindElement(xml, tag, &pos)) {
+      size_t inner = 0;
+      std::optional<std::string_view> key = FindElement(*entry, "Key", &inner);
+      inner = 0;
+      std::optional<std::string_view> id =
+          FindElement(*entry, "VersionId", &inner);
+      if (!key || !id) {
+        return absl::InternalError(
+            absl::StrCat("a <", AV(tag), "> entry lacks <Key> or <VersionId>"));
+      }
+      std::pair<std::string, std::string> v;
+      WAYBACK_ASSIGN_OR_RETURN(v.first, XmlUnescape(*key));
+      WAYBACK_ASSIGN_OR_RETURN(v.second, XmlUnescape(*id));
+      page.versions.push_back(std::move(v));
+    }
+  }
+  page.truncated = XmlElementText(xml, "IsTruncated") == "true";
+  page.next_key_marker = XmlElementText(xml, "NextKeyMarker");
+  page.next_version_id_marker = XmlElementText(xml, "NextVersionIdMarker");
+  return page;
+}
+
 }  // namespace wayback::s3

@@ -13,6 +13,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,6 +30,18 @@ struct ListPage {
 // Parses a ListObjectsV2 response body. Any input is safe; malformed input is
 // kInternal.
 absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml);
+
+// One page of a ListObjectVersions response: every <Version> and
+// <DeleteMarker> as (full key, version id).
+struct VersionPage {
+  std::vector<std::pair<std::string, std::string>> versions;
+  bool truncated = false;
+  std::string next_key_marker;
+  std::string next_version_id_marker;
+};
+// Parses a ListObjectVersions response body. Any input is safe; malformed
+// input is kInternal.
+absl::StatusOr<VersionPage> ParseListObjectVersions(std::string_view xml);
 
 // The text of the first <tag>...</tag> element, XML entities decoded; empty
 // if absent. Reads an error body's <Code> and <Message>.

@@ -22,6 +22,8 @@ absl::StatusOr<std::unique_ptr<AppendableObject>> Storage::OpenAppendable(
       absl::StrCat(uri(), ": storage cannot append (opening ", AV(name), ")"));
 }
 
+absl::Status Storage::Purge(std::string_view name) { return Delete(name); }
+
 absl::Status Storage::Rename(std::string_view from, std::string_view to) {
   return absl::UnimplementedError(absl::StrCat(
       uri(), ": storage cannot rename (", AV(from), " -> ", AV(to), ")"));
