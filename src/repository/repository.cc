@@ -205,6 +205,11 @@ ObjectName ClassifyObject(std::string_view name) {
     out.kind = ObjectKind::kPin;
     return out;
   }
+  if (absl::StartsWith(A(name), "drills/") &&
+      absl::EndsWith(A(name), ".json")) {
+    out.kind = ObjectKind::kDrill;
+    return out;
+  }
   TimelineId timeline;
   Lsn lsn;
   bool sealed;
@@ -225,7 +230,8 @@ ObjectName ClassifyObject(std::string_view name) {
 
 bool IsImmutable(ObjectKind kind) {
   return kind == ObjectKind::kSegment || kind == ObjectKind::kSnapshot ||
-         kind == ObjectKind::kIdentity || kind == ObjectKind::kPin;
+         kind == ObjectKind::kIdentity || kind == ObjectKind::kPin ||
+         kind == ObjectKind::kDrill;
 }
 
 std::string_view ObjectKindName(ObjectKind kind) {
@@ -246,6 +252,8 @@ std::string_view ObjectKindName(ObjectKind kind) {
       return "capture state";
     case ObjectKind::kPin:
       return "pin";
+    case ObjectKind::kDrill:
+      return "drill record";
     case ObjectKind::kUnknown:
       break;
   }
