@@ -383,6 +383,17 @@ class DrillCommand : public Command {
              << "\n";
     } else {
       io.out << (passed ? "PASS " : "FAIL ") << record.summary << "\n";
+      if (!rto_ok) {
+        io.out << "  FAIL recovery time: the slowest restore took "
+               << FormatDurationWords(slowest) << ", over the RTO of "
+               << rto_text_ << "\n";
+      }
+      if (!rpo_ok) {
+        io.out << "  FAIL recovery point: the newest restorable instant, "
+               << FormatCommitTime(h.restorable_current_as_of) << ", is "
+               << FormatDurationWords(achieved_rpo) << " old, over the RPO of "
+               << rpo_text_ << "\n";
+      }
       for (const json& r : results) {
         if (r["passed"].get<bool>()) continue;
         io.out << "  FAIL #" << r["index"].get<int>() << " "

@@ -616,6 +616,28 @@ TEST(DrillCommand, ASnapshotHoldingAnotherStateFailsNamingTheInstant) {
   EXPECT_EQ(CheckReportPage(ReportDir(reports.path())), "");
 }
 
+TEST(DrillCommand, MissedObjectivesFailTheDrill) {
+  testing::TempDir dir, reports;
+  Build(dir.path(), 20, 10, {});
+  // Commits of 2026-12-01 against this machine's clock: the recovery point
+  // is days old; and no restore takes under a nanosecond.
+  Output o = Wb({"drill", "--repo", dir.path(), "--targets", "1", "--rto",
+                 "1ns", "--rpo", "5m", "--report", reports.path()});
+  EXPECT_EQ(o.code, 1) << o.out << o.err;
+  EXPECT_THAT(o.out, HasSubstr("(RTO 1ns, MISSED)"));
+  EXPECT_THAT(o.out, HasSubstr("(RPO 5m, MISSED)"));
+  EXPECT_THAT(o.out, HasSubstr("FAIL recovery time: the slowest restore "
+                               "took "));
+  EXPECT_THAT(o.out, HasSubstr("FAIL recovery point: the newest restorable "
+                               "instant, " +
+                               Rfc(At(20))));
+  json r = ReadJson(ReportDir(reports.path()) + "/report.json");
+  EXPECT_FALSE(r["objectives"]["rto_ok"].get<bool>());
+  EXPECT_FALSE(r["objectives"]["rpo_ok"].get<bool>());
+  EXPECT_FALSE(r["results"][0]["rto_ok"].get<bool>());
+  EXPECT_EQ(CheckReportPage(ReportDir(reports.path())), "");
+}
+
 TEST(DrillCommand, BadFlags) {
   testing::TempDir dir, reports;
   Build(dir.path(), 20, 10, {});
