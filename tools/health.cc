@@ -18,10 +18,21 @@ absl::StatusOr<RepositoryHealth> AssessRepository(const Repository& repository,
   for (const CatalogProblem& p : catalog.problems()) {
     if (p.code == absl::StatusCode::kDataLoss) h.damage.push_back(p);
   }
+  // A damaged heartbeat or drill record is damage to report, not a reason
+  // the check cannot run.
+  auto damaged = [&h](const absl::Status& s, std::string_view object) {
+    h.damage.push_back(CatalogProblem{std::string(object),
+                                      std::string(s.message()), s.code()});
+  };
   absl::StatusOr<std::optional<CaptureHeartbeat>> hb =
       ReadHeartbeat(repository);
-  if (!hb.ok()) return hb.status();
-  h.heartbeat = *hb;
+  if (absl::IsDataLoss(hb.status())) {
+    damaged(hb.status(), kHeartbeatObjectName);
+  } else if (!hb.ok()) {
+    return hb.status();
+  } else {
+    h.heartbeat = *hb;
+  }
   if (h.newest) h.current_as_of = h.newest->commit_time;
   if (h.heartbeat) {
     h.current_as_of =
@@ -88,8 +99,13 @@ absl::StatusOr<RepositoryHealth> AssessRepository(const Repository& repository,
   }
 
   absl::StatusOr<std::vector<DrillRecord>> drills = ListDrills(repository);
-  if (!drills.ok()) return drills.status();
-  if (!drills->empty()) h.last_drill = drills->back();
+  if (absl::IsDataLoss(drills.status())) {
+    damaged(drills.status(), "drills/");
+  } else if (!drills.ok()) {
+    return drills.status();
+  } else if (!drills->empty()) {
+    h.last_drill = drills->back();
+  }
   return h;
 }
 

@@ -51,9 +51,10 @@ struct RepositoryHealth {
   // The newest restorable commit, and the instant it is current as of (the
   // heartbeat counts only when it is also the newest commit).
   CommitTime restorable_current_as_of = 0;
-  std::vector<RestoreGap> gaps;        // Oldest first.
-  uint64_t holes = 0;                  // Log holes on every timeline.
-  std::vector<CatalogProblem> damage;  // kDataLoss problems of the catalog.
+  std::vector<RestoreGap> gaps;  // Oldest first.
+  uint64_t holes = 0;            // Log holes on every timeline.
+  // kDataLoss problems of the catalog, a damaged heartbeat or drill record.
+  std::vector<CatalogProblem> damage;
   std::optional<DrillRecord> last_drill;
 };
 

@@ -302,6 +302,18 @@ TEST_F(CheckTest, AMirrorBehindFailsAloneUntilMirrored) {
                                "/nonexistent: cannot measure its lag"));
 }
 
+TEST_F(CheckTest, ADamagedHeartbeatIsDamageNotAReasonToStop) {
+  fs::create_directories(repo() + "/capture");
+  std::ofstream(repo() + "/capture/heartbeat.json") << "{}\n";
+  Output o = Check(1, {});
+  EXPECT_EQ(o.code, 1) << o.out << o.err;
+  ASSERT_EQ(Failing(o.out).size(), 1u) << o.out;
+  EXPECT_EQ(Failing(o.out)[0],
+            "FAIL damaged objects: 1 (run `wayback verify`): "
+            "capture/heartbeat.json: heartbeat capture/heartbeat.json: has 0 "
+            "members, not 8");
+}
+
 TEST_F(CheckTest, CannotRunIsExitTwo) {
   Output o = Wb({"check", "--repo", repo() + "/missing"});
   EXPECT_EQ(o.code, 2) << o.out;
