@@ -23,13 +23,15 @@ if ((!MAIN_ONLY)); then
   PACKAGES+=(clang clang-format libbenchmark-dev libgtest-dev libgmock-dev
     rocksdb-tools nodejs npm
     ceph-mon ceph-osd radosgw ceph-common python3-botocore curl uuid-runtime
-    postgresql-15)
+    postgresql-15 prometheus)
   # Ceph (mon, OSD, RGW, and the ceph/radosgw-admin tools) runs the S3 tests'
   # object store (scripts/ceph-rgw.sh; nothing starts at install). botocore
   # checks signatures in the fault proxy; the interop tests need an AWS CLI,
   # Debian's `awscli` unless one is on PATH already. PostgreSQL 15: the
   # capture tests start private servers of their own (the package's cluster
-  # is not used; tests/testutil/postgres_server.h).
+  # is not used; tests/testutil/postgres_server.h). prometheus: its promtool
+  # validates the textfile `wayback check --prometheus` writes (the server
+  # is not used).
   command -v aws >/dev/null || PACKAGES+=(awscli)
 fi
 

@@ -35,6 +35,8 @@ constexpr char kFooter[] =
     "rocksdb:./restored\n"
     "  wayback log --repo ./demo-repo --key patient/000000042 --op delete\n"
     "  wayback verify --repo ./demo-repo\n"
+    "  wayback check --repo ./demo-repo --min-window 35d\n"
+    "  wayback drill --repo ./demo-repo --report ./drills\n"
     "  wayback mirror --from ./demo-repo --to /mnt/dr/demo-repo\n"
     "Run `wayback COMMAND --help` for each command's flags and examples.";
 
@@ -53,7 +55,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
           NewInfoCommand, NewPlanCommand, NewRestoreCommand, NewExportCommand,
           NewVerifyCommand, NewLogCommand, NewDiffCommand, NewMirrorCommand,
           NewSnapshotCommand, NewCompactCommand, NewExpireCommand,
-          NewBenchCommand}) {
+          NewCheckCommand, NewDrillCommand, NewBenchCommand}) {
       std::unique_ptr<Command> c = make();
       CLI::App* sub = c->Register(&app);
       commands.emplace_back(sub, std::move(c));
@@ -67,7 +69,7 @@ int RunWayback(const std::vector<std::string>& args, std::ostream& out,
         err << "wayback: error: unknown command \"" << args[0]
             << "\"; the commands are gen, import, ingest, capture, info, plan, "
                "restore, export, verify, log, diff, mirror, snapshot, "
-               "compact, expire and bench\n  Run `wayback "
+               "compact, expire, check, drill and bench\n  Run `wayback "
                "--help`.\n";
         return kExitUsage;
       }

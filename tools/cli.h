@@ -58,6 +58,8 @@ std::unique_ptr<Command> NewDiffCommand();
 std::unique_ptr<Command> NewMirrorCommand();
 std::unique_ptr<Command> NewCompactCommand();
 std::unique_ptr<Command> NewExpireCommand();
+std::unique_ptr<Command> NewCheckCommand();
+std::unique_ptr<Command> NewDrillCommand();
 
 // Runs `wayback ARGS...` (args excludes the program name).
 int RunWayback(const std::vector<std::string>& args, std::ostream& out,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/common.h"
+#include "tools/health.h"
 #include "wayback/clock.h"
 
 namespace wayback::cli {
@@ -46,34 +47,13 @@ class InfoCommand : public Command {
     CommitTime now = Clock::Real()->NowNanos();
     // Each --mirror's lag: a dry-run pass (nothing written) measures what
     // the mirror can restore and the first record it lacks.
-    struct Lag {
-      std::string uri;
-      absl::Status status;
-      std::optional<CommitPoint> restorable;
-      absl::Duration lag;
-    };
-    std::vector<Lag> lags;
+    std::vector<MirrorLagReading> lags;
     for (const std::string& uri : mirrors_) {
-      Lag l{uri, absl::OkStatus(), std::nullopt, absl::ZeroDuration()};
-      auto m = OpenRepository(uri);
-      absl::StatusOr<RepositoryMirrorResult> r =
-          m.ok() ? MirrorRepository(**storage, (*m)->storage(),
-                                    {.parallelism = 1, .dry_run = true})
-                 : absl::StatusOr<RepositoryMirrorResult>(m.status());
-      if (!r.ok()) {
-        l.status = r.status();
-      } else {
-        l.restorable = r->mirror_restorable;
-        if (r->first_missing_commit_time) {
-          l.lag =
-              std::max(absl::ZeroDuration(),
-                       absl::Nanoseconds(now - *r->first_missing_commit_time));
-        }
-      }
-      lags.push_back(std::move(l));
+      lags.push_back(ReadMirrorLag(**storage, uri, now));
     }
     bool mirror_failed = false;
-    for (const Lag& l : lags) mirror_failed = mirror_failed || !l.status.ok();
+    for (const MirrorLagReading& l : lags)
+      mirror_failed = mirror_failed || !l.status.ok();
 
     if (flags_.json) {
       json j;
@@ -155,7 +135,7 @@ class InfoCommand : public Command {
       }
       if (!lags.empty()) {
         json ms = json::array();
-        for (const Lag& l : lags) {
+        for (const MirrorLagReading& l : lags) {
           ms.push_back(
               {{"uri", l.uri},
                {"error", l.status.ok() ? json(nullptr)
@@ -251,7 +231,7 @@ class InfoCommand : public Command {
                      : " ago")
              << ")\n";
     }
-    for (const Lag& l : lags) {
+    for (const MirrorLagReading& l : lags) {
       io.out << "  mirror       " << l.uri << ": ";
       if (!l.status.ok()) {
         io.out << "cannot measure: " << l.status.message() << "\n";

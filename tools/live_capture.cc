@@ -434,6 +434,22 @@ void LiveCapture::WriteStatus(Io& io, bool final, uint64_t resent,
   if (extra.is_object()) {
     for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = *it;
   }
+  // The heartbeat in the repository, for `wayback check` on any machine
+  // that reads it (src/repository/heartbeat_format.md).
+  {
+    CaptureHeartbeat hb;
+    hb.time = now;
+    hb.writer = command_;
+    hb.pid = static_cast<int64_t>(::getpid());
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) == 0) hb.host = host;
+    hb.last_durable_lsn = ack ? ack->lsn : kNoLsn;
+    absl::Status s = WriteHeartbeat(*repo_, hb);
+    if (!s.ok()) {
+      io.err << "wayback " << command_
+             << ": warning: heartbeat: " << s.message() << "\n";
+    }
+  }
   if (!flags_.status_file.empty()) {
     absl::Status s =
         ReplaceFileAtomically(flags_.status_file, j.dump(2) + "\n");

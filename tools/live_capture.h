@@ -6,7 +6,8 @@
 // snapshot schedule, the retention schedule), and the run-time around an
 // Ingester: the archiver to the mirrors, the snapshotter, the scheduled
 // expiry, the acknowledgement file and the status file (docs/ingest.md
-// describes both files; docs/expire.md the retention).
+// describes both files; docs/expire.md the retention), and the heartbeat in
+// the repository.
 
 #ifndef WAYBACK_TOOLS_LIVE_CAPTURE_H_
 #define WAYBACK_TOOLS_LIVE_CAPTURE_H_
@@ -99,9 +100,10 @@ class LiveCapture {
   // snapshotter's (`bytes`: source bytes acknowledged since the last call).
   absl::Status Acknowledge(const CaptureAck& ack, uint64_t bytes = 0);
 
-  // Rewrites the status file (and, on a terminal, the progress line):
-  // the common fields, "duplicates" = `resent`, plus `extra` (merged in).
-  // Warnings go to io.err.
+  // Rewrites the repository's heartbeat (capture/heartbeat.json, which
+  // `wayback check` reads), the status file (and, on a terminal, the
+  // progress line): the common fields, "duplicates" = `resent`, plus `extra`
+  // (merged in). Warnings go to io.err.
   void WriteStatus(Io& io, bool final, uint64_t resent, const json& extra);
   bool StatusDue() const {
     return absl::Now() - last_status_ >= flags_.status_every;

@@ -24,6 +24,10 @@
 //   pins/<name>.pin       pins on snapshots (src/repository/pin_format.md)
 //   expire/...            expire intents and the expiry horizon
 //                         (src/storage/expire_format.md, wayback/expire.h)
+//   drills/<time>.json    results of restore drills
+//                         (src/repository/drill_format.md)
+//   capture/...           a live capture's own state, heartbeat included
+//                         (src/repository/heartbeat_format.md)
 //   *.tmp                 temporaries of writers that have not closed
 //
 // Repositories created before the identity object existed hold no
@@ -76,6 +80,10 @@ enum class ObjectKind {
   // horizon, src/storage/expire_format.md): each repository's own, never
   // mirrored.
   kExpireRecord,
+  // A drill record (drills/<time>.json): the outcome of one restore drill
+  // (`wayback drill`), so that monitoring can report the last one.
+  // Immutable; mirrored.
+  kDrill,
   kUnknown,  // Anything else; never written by Wayback.
 };
 
@@ -95,7 +103,8 @@ inline constexpr std::string_view kCaptureStatePrefix = "capture/";
 ObjectName ClassifyObject(std::string_view name);
 
 // True for the kinds that never change once published, and so may be copied
-// to a mirror: sealed segments, snapshots, pins and the identity object.
+// to a mirror: sealed segments, snapshots, pins, drill records and the
+// identity object.
 bool IsImmutable(ObjectKind kind);
 
 // "sealed segment", "live segment", "snapshot", ... for messages.
@@ -449,6 +458,73 @@ absl::StatusOr<BuildSnapshotResult> BuildSnapshot(
 // holding another state); errors of reading the catalog or the members.
 absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenSnapshotState(
     const Repository& repository, std::string_view name);
+// The heartbeat of a live capture (`wayback ingest`, `wayback capture`):
+// capture/heartbeat.json (src/repository/heartbeat_format.md), rewritten by
+// the capture every few seconds while it runs, whether or not its source
+// has anything to archive. It is how a reader on another machine tells an
+// idle source (heartbeat recent, commits old) from a dead capture (both
+// old). Capture state (ObjectKind::kCaptureState): local, never mirrored.
+inline constexpr std::string_view kHeartbeatObjectName =
+    "capture/heartbeat.json";
+
+struct CaptureHeartbeat {
+  // When the capture wrote it, by the capture's clock. It says the capture
+  // was running then: reading its source and committing what arrived (a
+  // capture that cannot commit, e.g. on a full disk, stops and its heartbeat
+  // with it). It does not prove that the source had nothing more to give.
+  absl::Time time;
+  std::string writer;  // The command: "ingest", "capture postgres".
+  int64_t pid = 0;
+  std::string host;  // gethostname() of the capture's machine.
+  // The newest LSN durable in the log then; kNoLsn if none yet.
+  Lsn last_durable_lsn = kNoLsn;
+};
+
+// Replaces the heartbeat of `repository`, which must be a local directory
+// (kFailedPrecondition otherwise: live captures append only to local
+// directories): written to a temporary, renamed over the old one, so
+// readers see one or the other whole. Not synced (a lost heartbeat only
+// makes a capture look older).
+absl::Status WriteHeartbeat(const Repository& repository,
+                            const CaptureHeartbeat& heartbeat);
+// The heartbeat, or nullopt if the repository holds none (no live capture
+// ever wrote one, or a mirror). kDataLoss naming the object if damaged.
+absl::StatusOr<std::optional<CaptureHeartbeat>> ReadHeartbeat(
+    const Repository& repository);
+
+// The record a restore drill leaves in the repository: drills/<time>.json
+// (src/repository/drill_format.md), written create-only once the drill has
+// finished, and mirrored. The full evidence (every instant, the HTML page)
+// is in the drill's report directory; the record carries what monitoring
+// needs: when, whether it passed, and the worst figures.
+struct DrillRecord {
+  absl::Time started;  // The drill's start; also names the object.
+  absl::Duration elapsed;
+  bool passed = false;    // Every restore exact and every objective met.
+  uint64_t restores = 0;  // Instants drilled (the latest included).
+  uint64_t failed = 0;    // Restores that failed a check.
+  // The slowest restore and the objectives (zero: none was given).
+  absl::Duration slowest_restore;
+  absl::Duration rto;
+  absl::Duration rpo;
+  // The recovery point reached at the drill: its start minus the newest
+  // instant it could restore (see docs/drill.md).
+  absl::Duration achieved_rpo;
+  std::string repository;    // The URI drilled.
+  std::string tool_version;  // The `wayback` that ran it.
+  std::string summary;       // One line for people ("6 of 6 restores ...").
+};
+
+// "drills/<UTC start, YYYYMMDDTHHMMSS.mmmZ>.json": sorts by time.
+std::string DrillObjectName(absl::Time started);
+// Writes `record` under DrillObjectName(record.started), create-only
+// (kAlreadyExists if a drill started in the same millisecond).
+absl::Status RecordDrill(const Repository& repository,
+                         const DrillRecord& record);
+// Every drill record, oldest first. kDataLoss naming the object for a damaged
+// one.
+absl::StatusOr<std::vector<DrillRecord>> ListDrills(
+    const Repository& repository);
 
 }  // namespace wayback
 

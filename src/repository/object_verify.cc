@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/repository/monitoring_records.h"
 #include "src/repository/pins.h"
 #include "src/storage/repository_format.h"
 #include "wayback/log.h"
@@ -163,6 +164,11 @@ absl::Status VerifyRepositoryObject(Storage* storage,
       WAYBACK_ASSIGN_OR_RETURN(std::string bytes,
                                storage->ReadAll(object.name));
       return DecodePin(bytes, object.name).status();
+    }
+    case ObjectKind::kDrill: {
+      WAYBACK_ASSIGN_OR_RETURN(std::string bytes,
+                               storage->ReadAll(object.name));
+      return DecodeDrillRecord(bytes, object.name).status();
     }
     default:
       return absl::InvalidArgumentError(

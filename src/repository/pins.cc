@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
-#include "src/util/crc32c.h"
+#include "src/repository/json_line.h"
 #include "src/util/errors.h"
 #include "wayback/status.h"
 
@@ -53,12 +53,6 @@ bool ParseDigest(const std::string& text, StateDigest* out) {
   return true;
 }
 
-uint32_t Check(json j) {
-  j.erase("crc32c");
-  const std::string body = j.dump();  // Sorted keys, no whitespace.
-  return crc32c::Mask(crc32c::Value(body));
-}
-
 }  // namespace
 
 absl::Status CheckPinName(std::string_view name) {
@@ -82,62 +76,31 @@ std::string PinObjectName(std::string_view name) {
 }
 
 std::string EncodePin(const SnapshotPin& pin) {
-  json j{{"format", "wayback-pin"},
-         {"version", 1},
-         {"name", pin.name},
-         {"snapshot", pin.snapshot},
-         {"timeline", pin.timeline},
-         {"lsn", pin.lsn},
-         {"commit_time", pin.commit_time},
-         {"digest", pin.digest.ToString()},
-         {"created", absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", pin.created,
-                                      absl::UTCTimeZone())},
-         {"note", pin.note}};
-  j["crc32c"] = Check(j);
-  return j.dump() + "\n";
+  return EncodeJsonLine(json{{"format", "wayback-pin"},
+                             {"version", 1},
+                             {"name", pin.name},
+                             {"snapshot", pin.snapshot},
+                             {"timeline", pin.timeline},
+                             {"lsn", pin.lsn},
+                             {"commit_time", pin.commit_time},
+                             {"digest", pin.digest.ToString()},
+                             {"created", JsonLineTime(pin.created)},
+                             {"note", pin.note}});
 }
 
 absl::StatusOr<SnapshotPin> DecodePin(std::string_view bytes,
                                       std::string_view object) {
-  if (bytes.empty() || bytes.back() != '\n' ||
-      bytes.find('\n') != bytes.size() - 1) {
-    return Bad(object, "not one line of JSON ending in a newline");
-  }
-  json j = json::parse(bytes.substr(0, bytes.size() - 1), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Bad(object, "not JSON");
-  static const char* kMembers[] = {
-      "format",      "version", "name",    "snapshot", "timeline", "lsn",
-      "commit_time", "digest",  "created", "note",     "crc32c"};
-  if (j.size() != std::size(kMembers)) {
-    return Bad(object, absl::StrCat("has ", j.size(), " members, not ",
-                                    std::size(kMembers)));
-  }
-  for (const char* m : kMembers) {
-    if (!j.contains(m)) return Bad(object, absl::StrCat("lacks \"", m, "\""));
-  }
-  for (const char* m :
-       {"format", "name", "snapshot", "digest", "created", "note"}) {
-    if (!j[m].is_string()) {
-      return Bad(object, absl::StrCat("\"", m, "\" is not a string"));
-    }
-  }
-  for (const char* m : {"version", "timeline", "lsn", "crc32c"}) {
-    if (!j[m].is_number_unsigned()) {
-      return Bad(object, absl::StrCat("\"", m, "\" is not a whole number"));
-    }
-  }
-  if (!j["commit_time"].is_number_integer()) {
-    return Bad(object, "\"commit_time\" is not an integer");
-  }
-  if (j["format"] != "wayback-pin")
-    return Bad(object, "format is not wayback-pin");
-  if (j["version"] != 1) {
-    return Bad(object, absl::StrCat("version ", j["version"].dump(),
-                                    " (this reader knows 1)"));
-  }
-  if (j["crc32c"].get<uint64_t>() != Check(j)) {
-    return Bad(object, "checksum mismatch (edited or damaged)");
-  }
+  using T = JsonMember::Type;
+  WAYBACK_ASSIGN_OR_RETURN(json j,
+                           DecodeJsonLine(bytes, object, "pin", "wayback-pin",
+                                          {{"name", T::kString},
+                                           {"snapshot", T::kString},
+                                           {"timeline", T::kUnsigned},
+                                           {"lsn", T::kUnsigned},
+                                           {"commit_time", T::kInteger},
+                                           {"digest", T::kString},
+                                           {"created", T::kString},
+                                           {"note", T::kString}}));
   SnapshotPin pin;
   pin.name = j["name"].get<std::string>();
   if (PinObjectName(pin.name) != object) {
@@ -151,10 +114,8 @@ absl::StatusOr<SnapshotPin> DecodePin(std::string_view bytes,
   if (!ParseDigest(j["digest"].get<std::string>(), &pin.digest)) {
     return Bad(object, "malformed digest");
   }
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, j["created"].get<std::string>(),
-                       &pin.created, &err)) {
-    return Bad(object, absl::StrCat("malformed creation time: ", err));
+  if (!ParseJsonLineTime(j["created"].get<std::string>(), &pin.created)) {
+    return Bad(object, "malformed creation time");
   }
   pin.note = j["note"].get<std::string>();
   return pin;

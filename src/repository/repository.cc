@@ -211,6 +211,11 @@ ObjectName ClassifyObject(std::string_view name) {
     out.kind = ObjectKind::kPin;
     return out;
   }
+  if (absl::StartsWith(A(name), "drills/") &&
+      absl::EndsWith(A(name), ".json")) {
+    out.kind = ObjectKind::kDrill;
+    return out;
+  }
   TimelineId timeline;
   Lsn lsn;
   bool sealed;
@@ -232,7 +237,8 @@ ObjectName ClassifyObject(std::string_view name) {
 
 bool IsImmutable(ObjectKind kind) {
   return kind == ObjectKind::kSegment || kind == ObjectKind::kSnapshot ||
-         kind == ObjectKind::kIdentity || kind == ObjectKind::kPin;
+         kind == ObjectKind::kIdentity || kind == ObjectKind::kPin ||
+         kind == ObjectKind::kDrill;
 }
 
 std::string_view ObjectKindName(ObjectKind kind) {
@@ -255,6 +261,8 @@ std::string_view ObjectKindName(ObjectKind kind) {
       return "pin";
     case ObjectKind::kExpireRecord:
       return "expire record";
+    case ObjectKind::kDrill:
+      return "drill record";
     case ObjectKind::kUnknown:
       break;
   }

@@ -166,6 +166,15 @@ TEST(ClassifyObject, EveryKind) {
   EXPECT_TRUE(IsImmutable(ObjectKind::kIdentity));
   EXPECT_FALSE(IsImmutable(ObjectKind::kLiveSegment));
   EXPECT_FALSE(IsImmutable(ObjectKind::kTemporary));
+  EXPECT_EQ(ClassifyObject("drills/20261207T221503.120Z.json").kind,
+            ObjectKind::kDrill);
+  EXPECT_TRUE(IsImmutable(ObjectKind::kDrill));
+  // The heartbeat is capture state: rewritten, never mirrored.
+  EXPECT_EQ(ClassifyObject(kHeartbeatObjectName).kind,
+            ObjectKind::kCaptureState);
+  EXPECT_FALSE(IsImmutable(ObjectKind::kCaptureState));
+  EXPECT_EQ(ClassifyObject("capture/heartbeat.json.42.tmp").kind,
+            ObjectKind::kTemporary);
 }
 
 // Writes `n` one-put transactions in segments of about `segment_bytes`,
@@ -501,6 +510,140 @@ TEST(MirrorLag, Definitions) {
   EXPECT_FALSE(empty.time.has_value());
   CommitPoint other{2, 5, 6'000'000'000, "z", false};
   EXPECT_FALSE(LagBetween(other, m).lsns.has_value());
+}
+
+// The example of src/repository/drill_format.md, byte for byte: the encoding
+// (key order, units, checksum) is frozen.
+DrillRecord ExampleDrill() {
+  DrillRecord r;
+  r.started = absl::FromUnixMillis(1796681703120);  // 2026-12-07T22:15:03.120Z
+  r.elapsed = absl::Milliseconds(812);
+  r.passed = true;
+  r.restores = 6;
+  r.slowest_restore = absl::Milliseconds(95);
+  r.rto = absl::Hours(2);
+  r.rpo = absl::Minutes(5);
+  r.achieved_rpo = absl::Minutes(1);
+  r.repository = "/var/lib/wayback/ehr";
+  r.tool_version = "0.1.0";
+  r.summary =
+      "6 of 6 restores exact; slowest 95 ms (RTO 2h, met); recovery point 1 "
+      "min 0 s old (RPO 5m, met)";
+  return r;
+}
+
+TEST(DrillRecords, AreRecordedOnceListedInOrderMirroredAndChecked) {
+  TempDir dir;
+  auto repo = Repository::Create(dir.path() + "/repo");
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  DrillRecord first = ExampleDrill();
+  ASSERT_TRUE(RecordDrill(**repo, first).ok());
+  const std::string object = "drills/20261207T221503.120Z.json";
+  EXPECT_EQ(DrillObjectName(first.started), object);
+  auto bytes = (*repo)->storage()->ReadAll(object);
+  ASSERT_TRUE(bytes.ok());
+  std::string line;
+  {
+    std::ifstream in(WAYBACK_SOURCE_DIR "/src/repository/drill_format.md");
+    for (std::string l; std::getline(in, l);) {
+      if (l.starts_with("{\"achieved_rpo_ms\"")) line = l;
+    }
+  }
+  EXPECT_EQ(*bytes, line + "\n") << "the format document's example";
+  // Create-only.
+  EXPECT_TRUE(absl::IsAlreadyExists(RecordDrill(**repo, first)));
+  DrillRecord second = ExampleDrill();
+  second.started += absl::Hours(24 * 7);
+  second.passed = false;
+  second.failed = 2;
+  ASSERT_TRUE(RecordDrill(**repo, second).ok());
+  auto drills = ListDrills(**repo);
+  ASSERT_TRUE(drills.ok()) << drills.status();
+  ASSERT_EQ(drills->size(), 2u);
+  EXPECT_EQ((*drills)[0].started, first.started);
+  EXPECT_EQ((*drills)[0].summary, first.summary);
+  EXPECT_EQ((*drills)[0].rto, absl::Hours(2));
+  EXPECT_EQ((*drills)[0].achieved_rpo, absl::Minutes(1));
+  EXPECT_FALSE((*drills)[1].passed);
+  EXPECT_EQ((*drills)[1].failed, 2u);
+  // Mirrored.
+  auto mirror = Repository::OpenOrCreateMirror(dir.path() + "/m", **repo);
+  ASSERT_TRUE(mirror.ok());
+  ASSERT_TRUE(MirrorRepository(**repo, (*mirror)->storage()).ok());
+  auto mirrored = ListDrills(**mirror);
+  ASSERT_TRUE(mirrored.ok());
+  EXPECT_EQ(mirrored->size(), 2u);
+  // A record turned from a failure into a pass is damage, named.
+  const std::string second_object = DrillObjectName(second.started);
+  const std::string path = dir.path() + "/repo/" + second_object;
+  std::string text;
+  {
+    std::ifstream in(path);
+    std::getline(in, text);
+  }
+  const size_t at = text.find("\"passed\":false");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, std::string("\"passed\":false").size(), "\"passed\":true");
+  ASSERT_TRUE(fs::remove(path));
+  std::ofstream(path) << text << "\n";
+  auto damaged = ListDrills(**repo);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(
+      std::string(damaged.status().message()),
+      HasSubstr("drill record " + second_object + ": checksum mismatch"));
+  EXPECT_FALSE(
+      (*repo)->VerifyObject(*(*repo)->storage()->Stat(second_object)).ok());
+  EXPECT_TRUE((*repo)->VerifyObject(*(*repo)->storage()->Stat(object)).ok());
+  // A record copied under another time's name contradicts it.
+  ASSERT_TRUE(fs::remove(path));
+  fs::copy_file(dir.path() + "/repo/" + object, path);
+  damaged = ListDrills(**repo);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(damaged.status().message()),
+              HasSubstr("contradicts its object name"));
+}
+
+TEST(Heartbeat, IsRewrittenReadBackAndRefusedWhenDamaged) {
+  TempDir dir;
+  auto repo = Repository::Create(dir.path());
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  auto none = ReadHeartbeat(**repo);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  CaptureHeartbeat h;
+  h.time = absl::FromUnixNanos(1796681703123456789);
+  h.writer = "capture postgres";
+  h.pid = 77;
+  h.host = "db1";
+  h.last_durable_lsn = 5120;
+  ASSERT_TRUE(WriteHeartbeat(**repo, h).ok());
+  h.time += absl::Seconds(1);
+  ASSERT_TRUE(WriteHeartbeat(**repo, h).ok());  // Replaced.
+  auto read = ReadHeartbeat(**repo);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->time, h.time);
+  EXPECT_EQ((*read)->writer, "capture postgres");
+  EXPECT_EQ((*read)->pid, 77);
+  EXPECT_EQ((*read)->host, "db1");
+  EXPECT_EQ((*read)->last_durable_lsn, 5120u);
+  // No temporary is left behind.
+  std::vector<std::string> names;
+  for (auto& e : fs::directory_iterator(dir.path() + "/capture")) {
+    names.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"heartbeat.json"});
+  // Damage is named.
+  std::ofstream(dir.path() + "/capture/heartbeat.json") << "{}\n";
+  auto damaged = ReadHeartbeat(**repo);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(damaged.status().message()),
+              HasSubstr("heartbeat capture/heartbeat.json"));
+  // Only a local directory takes one (live captures append to nothing else).
+  auto mem = Repository::Create("mem:");
+  ASSERT_TRUE(mem.ok()) << mem.status();
+  EXPECT_EQ(WriteHeartbeat(**mem, h).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -942,7 +942,7 @@ TEST(Help, EveryCommandExplainsItselfWithExamples) {
   EXPECT_EQ(top.code, 0);
   EXPECT_THAT(top.out, HasSubstr("Examples:"));
   for (const char* cmd : {"gen", "import", "info", "plan", "restore", "export",
-                          "verify", "log", "diff"}) {
+                          "verify", "log", "diff", "check", "drill"}) {
     EXPECT_THAT(top.out, HasSubstr(cmd));
     auto o = Wb({cmd, "--help"});
     EXPECT_EQ(o.code, 0) << cmd;

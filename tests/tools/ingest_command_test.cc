@@ -271,6 +271,18 @@ TEST_F(IngestCommandTest, SigtermMakesEverythingReadDurableAndExitsZero) {
   EXPECT_EQ(status["last_durable"]["lsn"], 50);
   EXPECT_EQ(status["appended"], 50);
   EXPECT_TRUE(status["heartbeat"].is_string());
+  // The same heartbeat is in the repository, for `wayback check` elsewhere.
+  auto repo = Repository::Open(P("repo"));
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  auto hb = ReadHeartbeat(**repo);
+  ASSERT_TRUE(hb.ok()) << hb.status();
+  ASSERT_TRUE(hb->has_value());
+  EXPECT_EQ((*hb)->writer, "ingest");
+  EXPECT_EQ((*hb)->pid, p.pid);
+  EXPECT_EQ((*hb)->last_durable_lsn, 50u);
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", (*hb)->time,
+                             absl::UTCTimeZone()),
+            status["heartbeat"].get<std::string>());
   // The live segment was sealed on the way out.
   bool live = false;
   for (const auto& e : fs::directory_iterator(P("repo") + "/log")) {
