@@ -284,7 +284,8 @@ absl::StatusOr<size_t> CheckSnapshots(const std::string& dir,
   WAYBACK_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                            repo->ReadCatalog());
   for (const CatalogProblem& p : catalog->problems()) {
-    if (p.object.starts_with("snap/")) {
+    // A killed build's temporary is expected; anything else is damage.
+    if (p.object.starts_with("snap/") && !p.object.ends_with(".tmp")) {
       return absl::DataLossError(absl::StrCat(p.object, ": ", p.message));
     }
   }
