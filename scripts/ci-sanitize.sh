@@ -8,7 +8,7 @@
 #         (-fsanitize=fuzzer-no-link on the library), so scripts/ci-fuzz.sh
 #         links the fuzz targets from it without compiling the library again.
 #         The kill -9 trials run fewer trials here than in the plain stage
-#         (ingest 40 of 300, snapshot and compact 30 of 200, PostgreSQL
+#         (writer 40 of 100, ingest 40 of 300, snapshot and compact 30 of 200, PostgreSQL
 #         capture 15 of 100): each trial starts instrumented processes.
 #         Not built: benchmarks. Not run: wayback_install_test (it links an
 #         uninstrumented consumer against the instrumented library; the plain
@@ -60,6 +60,7 @@ run_asan() {
   t1=$(date +%s)
   echo "ci-sanitize: asan build $((t1 - t0)) s"
   (cd "$ASAN_BUILD_DIR" &&
+   WAYBACK_KILL9_TRIALS="${WAYBACK_KILL9_TRIALS:-40}" \
    WAYBACK_INGEST_KILL9_TRIALS="${WAYBACK_INGEST_KILL9_TRIALS:-40}" \
    WAYBACK_SNAPSHOT_KILL9_TRIALS="${WAYBACK_SNAPSHOT_KILL9_TRIALS:-30}" \
    WAYBACK_PG_KILL9_TRIALS="${WAYBACK_PG_KILL9_TRIALS:-15}" \

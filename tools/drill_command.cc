@@ -63,6 +63,9 @@ class SnapshotView final : public Catalog {
   const std::vector<CatalogProblem>& problems() const override {
     return base_.problems();
   }
+  const std::vector<std::string>& expiring() const override {
+    return base_.expiring();
+  }
 
  private:
   const Catalog& base_;

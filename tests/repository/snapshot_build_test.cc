@@ -347,6 +347,33 @@ TEST_F(BuildSnapshotTest, DeltaChainsEqualTheModelAndRestoresThroughThem) {
                     .ok());
     EXPECT_EQ(got, states_[l]) << "lsn " << l;
   }
+  // A mirror receives the chain and the version fence (verified through
+  // their format) and restores through the same chain.
+  {
+    auto mirror =
+        Repository::OpenOrCreateMirror(dir_.path() + "/mirror", *repo_);
+    ASSERT_TRUE(mirror.ok()) << mirror.status();
+    auto m = MirrorRepository(*repo_, (*mirror)->storage());
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_TRUE((*mirror)->storage()->Stat(SnapshotFenceName(1)).ok());
+    auto mc = (*mirror)->ReadCatalog();
+    ASSERT_TRUE(mc.ok()) << mc.status();
+    EXPECT_TRUE((*mc)->problems().empty());
+    auto plan = PlanRecovery(**mc, RecoveryTarget::AtLsn(590));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(plan->snapshot_chain.size(), names.size());
+    auto target = NewMemoryTarget();
+    auto r = Restore((*mirror)->storage(), *plan, target.get());
+    ASSERT_TRUE(r.ok()) << r.status();
+    Model got;
+    ASSERT_TRUE(target
+                    ->ForEach([&](std::string_view k, std::string_view v) {
+                      got[std::string(k)] = std::string(v);
+                      return true;
+                    })
+                    .ok());
+    EXPECT_EQ(got, states_[590]);
+  }
   auto latest = PlanRecovery(**catalog, RecoveryTarget::AtLsn(590));
   ASSERT_TRUE(latest.ok());
   EXPECT_EQ(latest->snapshot_chain.size(), names.size());
