@@ -33,6 +33,19 @@ using ::testing::HasSubstr;
 using Model = std::map<std::string, std::string>;
 namespace fs = std::filesystem;
 
+// The pairs a target holds, in key order.
+template <typename Target>
+Model Contents(Target& target) {
+  Model out;
+  EXPECT_TRUE(target
+                  .ForEach([&](std::string_view k, std::string_view v) {
+                    out[std::string(k)] = std::string(v);
+                    return true;
+                  })
+                  .ok());
+  return out;
+}
+
 class BuildSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -338,13 +351,7 @@ TEST_F(BuildSnapshotTest, DeltaChainsEqualTheModelAndRestoresThroughThem) {
     auto target = NewMemoryTarget();
     auto r = Restore(repo_->storage(), *plan, target.get());
     ASSERT_TRUE(r.ok()) << "lsn " << l << ": " << r.status();
-    Model got;
-    ASSERT_TRUE(target
-                    ->ForEach([&](std::string_view k, std::string_view v) {
-                      got[std::string(k)] = std::string(v);
-                      return true;
-                    })
-                    .ok());
+    const Model got = Contents(*target);
     EXPECT_EQ(got, states_[l]) << "lsn " << l;
   }
   // A mirror receives the chain and the version fence (verified through
@@ -365,13 +372,7 @@ TEST_F(BuildSnapshotTest, DeltaChainsEqualTheModelAndRestoresThroughThem) {
     auto target = NewMemoryTarget();
     auto r = Restore((*mirror)->storage(), *plan, target.get());
     ASSERT_TRUE(r.ok()) << r.status();
-    Model got;
-    ASSERT_TRUE(target
-                    ->ForEach([&](std::string_view k, std::string_view v) {
-                      got[std::string(k)] = std::string(v);
-                      return true;
-                    })
-                    .ok());
+    const Model got = Contents(*target);
     EXPECT_EQ(got, states_[590]);
   }
   auto latest = PlanRecovery(**catalog, RecoveryTarget::AtLsn(590));
@@ -385,13 +386,7 @@ TEST_F(BuildSnapshotTest, DeltaChainsEqualTheModelAndRestoresThroughThem) {
     ASSERT_TRUE(db.ok()) << db.status();
     auto r = Restore(repo_->storage(), *latest, db->get());
     ASSERT_TRUE(r.ok()) << r.status();
-    Model got;
-    ASSERT_TRUE((*db)
-                    ->ForEach([&](std::string_view k, std::string_view v) {
-                      got[std::string(k)] = std::string(v);
-                      return true;
-                    })
-                    .ok());
+    const Model got = Contents(**db);
     EXPECT_EQ(got, states_[590]);
   }
   // Auto: the chain is at depth 6 (the bound): the next one is full.
@@ -433,13 +428,7 @@ TEST_F(BuildSnapshotTest, RestoresThroughChainsAndMergedSegmentsEqualTheModel) {
       auto target = NewMemoryTarget();
       auto r = Restore(repo_->storage(), *plan, target.get());
       ASSERT_TRUE(r.ok()) << "lsn " << l << ": " << r.status();
-      Model got;
-      ASSERT_TRUE(target
-                      ->ForEach([&](std::string_view k, std::string_view v) {
-                        got[std::string(k)] = std::string(v);
-                        return true;
-                      })
-                      .ok());
+      const Model got = Contents(*target);
       ASSERT_EQ(got, states_[l]) << "lsn " << l;
       const bool boundary =
           std::find(snapshots.begin(), snapshots.end(), l) != snapshots.end();
@@ -453,13 +442,7 @@ TEST_F(BuildSnapshotTest, RestoresThroughChainsAndMergedSegmentsEqualTheModel) {
       ASSERT_TRUE(db.ok()) << db.status();
       auto rr = Restore(repo_->storage(), *plan, db->get());
       ASSERT_TRUE(rr.ok()) << "lsn " << l << ": " << rr.status();
-      Model in_db;
-      ASSERT_TRUE((*db)
-                      ->ForEach([&](std::string_view k, std::string_view v) {
-                        in_db[std::string(k)] = std::string(v);
-                        return true;
-                      })
-                      .ok());
+      const Model in_db = Contents(**db);
       EXPECT_EQ(in_db, states_[l]) << "rocksdb, lsn " << l;
     }
   };
