@@ -66,6 +66,7 @@ run_asan() {
    WAYBACK_PG_KILL9_TRIALS="${WAYBACK_PG_KILL9_TRIALS:-15}" \
    WAYBACK_COMPACT_KILL9_TRIALS="${WAYBACK_COMPACT_KILL9_TRIALS:-30}" \
    WAYBACK_EXPIRE_KILL9_TRIALS="${WAYBACK_EXPIRE_KILL9_TRIALS:-12}" \
+   WAYBACK_EXPIRE_KILL9_MIDWAY_MIN="${WAYBACK_EXPIRE_KILL9_MIDWAY_MIN:-0}" \
    ASAN_OPTIONS="detect_leaks=1:detect_container_overflow=0:abort_on_error=1" \
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \
