@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "tests/reliability/reliability_util.h"
 #include "tests/testutil/child_process.h"
+#include "tests/testutil/state_model.h"
 #include "tests/testutil/testutil.h"
 #include "wayback/log.h"
 #include "wayback/recovery.h"
@@ -68,25 +69,11 @@ Transaction TxnAt(Lsn k) {
 }
 bool IsRestorePoint(Lsn k) { return k % 29 == 0; }
 
-// The model: the digest after each LSN.
+// The model: the digest after each LSN (a restore point changes nothing).
 std::vector<StateDigest> Model() {
-  std::map<std::string, std::string> state;
-  std::vector<StateDigest> out(1);
-  for (Lsn k = 1; k <= kRecords; ++k) {
-    if (!IsRestorePoint(k)) {
-      for (const Mutation& m : TxnAt(k).mutations) {
-        if (m.type == MutationType::kPut) {
-          state[m.key] = m.value;
-        } else {
-          state.erase(m.key);
-        }
-      }
-    }
-    StateDigest d;
-    for (const auto& [key, value] : state) d.Add(key, value);
-    out.push_back(d);
-  }
-  return out;
+  return testing::DigestsAfterEach(kRecords, [](Lsn k) {
+    return IsRestorePoint(k) ? Transaction() : TxnAt(k);
+  });
 }
 
 void WriteRepository(const std::string& dir) {
