@@ -12,7 +12,10 @@
 #         capture 15 of 100): each trial starts instrumented processes.
 #         Not built: benchmarks. Not run: wayback_install_test (it links an
 #         uninstrumented consumer against the instrumented library; the plain
-#         build runs it).
+#         build runs it) and recovery_oracle_test (about 106 s here: thousands
+#         of restores over the same replay and catalog code that restore_test,
+#         the replay pipeline, conformance and snapshot-build tests run under
+#         ASan too; the plain build runs it at full count).
 #   tsan  $TSAN_BUILD_DIR (default build-tsan): ThreadSanitizer, only the
 #         concurrent writer, replay and staged RocksDB target tests
 #         ($TSAN_TESTS: test binaries = ctest names; the staged target's
@@ -71,7 +74,7 @@ run_asan() {
    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
    ctest --output-on-failure -j"$JOBS" --timeout 1500 \
      ${ASAN_TEST_FILTER:+-R "$ASAN_TEST_FILTER"} \
-     -E "^(wayback_install_test)\$${ASAN_TEST_EXCLUDE:+|$ASAN_TEST_EXCLUDE}")
+     -E "^(wayback_install_test|recovery_oracle_test)\$${ASAN_TEST_EXCLUDE:+|$ASAN_TEST_EXCLUDE}")
   t2=$(date +%s)
   echo "ci-sanitize: asan tests $((t2 - t1)) s (total $((t2 - t0)) s)"
 }
